@@ -1,0 +1,85 @@
+// Datapath: the seam between the agent and whatever counts and shapes the
+// packets (the eBPF programs, the pcap + command-shaper fallback, or the
+// simulator). The agent reads cumulative counters once per tick and writes
+// the policy it wants each device to have; the datapath keeps the kernel in
+// line with that.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "agent/common/ip_address.h"
+#include "agent/common/priority.h"
+#include "agent/common/result.h"
+
+namespace bwalloc {
+
+// Cumulative counters of one device since the datapath first saw it, summed
+// over CPUs. "up" is device -> router, "down" router -> device.
+struct DeviceCounters {
+  IpAddress address;
+  uint64_t up_bytes = 0;
+  uint64_t down_bytes = 0;
+  uint64_t up_packets = 0;
+  uint64_t down_packets = 0;
+  uint64_t up_exempt_bytes = 0;
+  uint64_t down_exempt_bytes = 0;
+  uint64_t blocked_drops = 0;  // both directions
+  uint64_t horizon_drops = 0;  // both directions
+  uint64_t ce_marks = 0;       // both directions
+  uint64_t last_seen_age_ns = 0;  // how long ago the newest packet was seen
+};
+
+// What the agent wants the datapath to do for one device.
+struct DevicePolicy {
+  IpAddress address;
+  Priority priority = Priority::Normal;
+  uint64_t up_rate_bits_per_sec = 0;    // 0 = unlimited
+  uint64_t down_rate_bits_per_sec = 0;  // 0 = unlimited
+  bool exempt_all = false;              // count only, never pace
+
+  bool operator==(const DevicePolicy&) const = default;
+};
+
+struct AttachedProgram {
+  std::string program;    // e.g. "bwa_xdp_ingress"
+  std::string interface;  // e.g. "lan0"
+  std::string hook;       // "xdp (native)", "xdp (generic)", "tc ingress", "tc egress"
+  uint32_t program_id = 0;
+};
+
+struct MapInfo {
+  std::string name;
+  uint32_t max_entries = 0;
+  uint32_t used_entries = 0;
+};
+
+struct DatapathStatus {
+  std::string backend;  // "ebpf", "pcap", "simulator"
+  std::vector<AttachedProgram> programs;
+  std::vector<MapInfo> maps;
+  bool pacing_active = false;  // true when an fq qdisc honours the EDT timestamps
+  std::string pacing_note;     // why not, in words an operator can act on
+  uint64_t unparsed_packets = 0;
+  uint64_t counter_insert_failures = 0;
+};
+
+class Datapath {
+ public:
+  virtual ~Datapath() = default;
+
+  // One batch read of every device's cumulative counters.
+  [[nodiscard]] virtual Result<std::vector<DeviceCounters>> read_counters() = 0;
+
+  // Makes the kernel hold exactly these policies for these devices (others
+  // keep theirs). Idempotent: re-applying the same policy changes nothing.
+  [[nodiscard]] virtual Result<void> apply_policies(const std::vector<DevicePolicy>& policies) = 0;
+
+  // Forgets a device's policy (it goes back to unlimited and unblocked).
+  [[nodiscard]] virtual Result<void> remove_policy(const IpAddress& address) = 0;
+
+  virtual DatapathStatus status() const = 0;
+};
+
+}  // namespace bwalloc

@@ -1,0 +1,40 @@
+// Settings of the kernel datapath, part of the agent's Config aggregate.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bwalloc {
+
+enum class IngressAttachMode { Auto, XdpNative, XdpGeneric, TcOnly };
+
+struct ExemptPort {
+  uint8_t protocol = 6;  // IPPROTO_TCP (6) or IPPROTO_UDP (17)
+  uint16_t port = 0;
+  bool operator==(const ExemptPort&) const = default;
+};
+
+inline std::vector<ExemptPort> default_exempt_ports() {
+  std::vector<ExemptPort> ports;
+  for (uint16_t p : {53, 22, 443, 123}) {
+    ports.push_back({6, p});
+    ports.push_back({17, p});
+  }
+  return ports;
+}
+
+struct DatapathConfig {
+  std::string lan_interface = "lan0";
+  std::string wan_interface = "wan0";  // empty: no upload shaping
+  IngressAttachMode ingress_mode = IngressAttachMode::Auto;
+  std::string pin_dir = "/sys/fs/bpf/bwalloc";
+  uint32_t max_devices = 65536;
+  uint64_t horizon_ns = 20'000'000;   // 20 ms: bounded queueing delay on a router
+  uint64_t ce_target_ns = 2'000'000;  // 2 ms: mark CE before dropping
+  bool ecn = true;
+  std::vector<ExemptPort> exempt_ports = default_exempt_ports();
+  bool install_fq = true;  // put fq (or mq+fq) on shaped interfaces when the kernel has it
+};
+
+}  // namespace bwalloc
