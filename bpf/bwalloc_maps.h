@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The one contract between the BPF datapath and the C++ agent: every map
- * key, value, flag and limit. Included by bpf/*.bpf.c and by agent/datapath.
+ * key, value, flag and limit. Included by the bpf/ programs and by agent/datapath.
  * Fixed-width types only; the C++ side static_asserts every size, so a layout
  * change shows up at compile time instead of as garbage in a map.
  */
