@@ -35,6 +35,9 @@ struct DatapathConfig {
   bool ecn = true;
   std::vector<ExemptPort> exempt_ports = default_exempt_ports();
   bool install_fq = true;  // put fq (or mq+fq) on shaped interfaces when the kernel has it
+  // Where the datapath remembers what it changed (previous root qdiscs, the
+  // clsact it created) so detach restores exactly that; tmpfs like the pins.
+  std::string state_dir = "/run/bwalloc";
 };
 
 }  // namespace bwalloc
