@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what bwalloc needs from Debian 12's packages (and npm for the
+# browser test), only what is missing; quiet when everything is there.
+# Usage: scripts/install-deps.sh [build|test|demo]   (default: test)
+set -euo pipefail
+
+purpose=${1:-test}
+
+build_packages=(
+  cmake make g++ pkg-config clang llvm
+  libbpf-dev bpftool libelf-dev zlib1g-dev
+  libboost1.81-dev libboost-json1.81-dev
+  libsqlite3-dev libtomlplusplus-dev
+  libgtest-dev libgmock-dev
+  ieee-data
+)
+run_packages=(iproute2 nftables iperf3 procps sqlite3 iputils-ping)
+test_packages=()
+
+case "$purpose" in
+  build) wanted=("${build_packages[@]}") ;;
+  test) wanted=("${build_packages[@]}" "${run_packages[@]}" "${test_packages[@]}") ;;
+  demo) wanted=("${build_packages[@]}" "${run_packages[@]}") ;;
+  *) echo "usage: $0 [build|test|demo]" >&2; exit 2 ;;
+esac
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: missing packages: ${missing[*]}; run as root (sudo) to install them" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The BPF filesystem holds the pinned maps and links.
+if [[ $(id -u) -eq 0 ]] && ! mountpoint -q /sys/fs/bpf; then
+  mount -t bpf bpf /sys/fs/bpf
+fi
