@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# `bwalloc demo`: a virtual LAN (scripts/vlan.sh) with a mix of real traffic,
+# the agent attached to its router with the real eBPF datapath, and the
+# dashboard on http://127.0.0.1:PORT. Ctrl-C (or a later run after a crash)
+# removes everything it made.
+#
+# Usage: demo-lan.sh BWALLOC_BINARY [--devices N] [--port P] [--keep-db]
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+bwalloc=${1:?usage: demo-lan.sh BWALLOC_BINARY [--devices N] [--port P]}
+shift
+devices=8
+port=8080
+while (($#)); do
+  case "$1" in
+    --devices) devices=${2:?}; shift 2 ;;
+    --port) port=${2:?}; shift 2 ;;
+    *) echo "demo: unknown option $1 (accepted: --devices N, --port P)" >&2; exit 2 ;;
+  esac
+done
+if ! [[ $devices =~ ^[0-9]+$ ]] || ((devices < 2 || devices > 200)); then
+  echo "demo: --devices must be 2..200" >&2; exit 2
+fi
+
+prefix=bwa-
+run_dir=/run/bwalloc-demo
+pids=()
+
+cleanup() {
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  "$bwalloc" detach --set datapath.pin_dir="\"/sys/fs/bpf/bwalloc-demo\"" \
+    --set datapath.state_dir="\"$run_dir/state\"" --netns "${prefix}rtr" >/dev/null 2>&1 || true
+  "$here/vlan.sh" down --prefix "$prefix" || true
+  echo "demo: removed the virtual LAN"
+}
+
+# A second run after a crash: clear what the first one left.
+"$bwalloc" detach --set datapath.pin_dir="\"/sys/fs/bpf/bwalloc-demo\"" \
+  --set datapath.state_dir="\"$run_dir/state\"" --netns "${prefix}rtr" >/dev/null 2>&1 || true
+"$here/vlan.sh" down --prefix "$prefix" >/dev/null 2>&1 || true
+trap cleanup EXIT INT TERM
+
+"$here/vlan.sh" up --prefix "$prefix" --devices "$devices"
+mkdir -p "$run_dir"
+
+# One iperf3 server per device on the internet side (a server runs one test at a time).
+for ((n = 1; n <= devices; n++)); do
+  ip netns exec "${prefix}inet" iperf3 -s -p $((5200 + n)) >/dev/null 2>&1 &
+  pids+=($!)
+done
+sleep 0.5
+
+inet=198.51.100.2
+# The mix: device 1 downloads and device 2 uploads heavily (-> Low), device 3
+# spikes every 30 s, device 4 streams at a moderate rate (Normal), the rest
+# are light (pings, small requests: High).
+ip netns exec "${prefix}dev1" bash -c "while :; do iperf3 -c $inet -p 5201 -R -t 3600 >/dev/null 2>&1; sleep 1; done" &
+pids+=($!)
+ip netns exec "${prefix}dev2" bash -c "while :; do iperf3 -c $inet -p 5202 -t 3600 >/dev/null 2>&1; sleep 1; done" &
+pids+=($!)
+ip netns exec "${prefix}dev3" bash -c "while :; do sleep 25; iperf3 -c $inet -p 5203 -R -t 4 >/dev/null 2>&1; done" &
+pids+=($!)
+ip netns exec "${prefix}dev4" bash -c "while :; do iperf3 -c $inet -p 5204 -R -b 600k -t 3600 >/dev/null 2>&1; sleep 1; done" &
+pids+=($!)
+for ((n = 5; n <= devices; n++)); do
+  ip netns exec "${prefix}dev$n" bash -c "while :; do ping -q -c 20 -i 0.5 -s 200 $inet >/dev/null 2>&1; done" &
+  pids+=($!)
+done
+
+echo "demo: $devices devices on ${prefix}* namespaces; agent starting (Ctrl-C to stop and remove everything)"
+"$bwalloc" run --netns "${prefix}rtr" \
+  --set datapath.lan_interface='"lan0"' --set datapath.wan_interface='"wan0"' \
+  --set datapath.pin_dir="\"/sys/fs/bpf/bwalloc-demo\"" --set datapath.state_dir="\"$run_dir/state\"" \
+  --set store.path="\"$run_dir/bwalloc.db\"" --set http.port="$port" \
+  --set http.token_file="\"$run_dir/api-token\"" --set http.web_root="\"$here/../web\"" \
+  --announce-dashboard &
+agent=$!
+pids+=("$agent")
+wait "$agent"
