@@ -1,0 +1,429 @@
+// The eBPF datapath: load with adoption of pinned maps, attach, policies,
+// counters. See ebpf_datapath.h for the contract.
+#include "agent/datapath/ebpf_datapath.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <net/if.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <unordered_map>
+
+#include "agent/common/log.h"
+#include "agent/datapath/datapath_state.h"
+#include "agent/datapath/ebpf_attach.h"
+#include "agent/datapath/ebpf_maps.h"
+#include "agent/datapath/pins.h"
+#include "agent/datapath/qdisc.h"
+#include "agent/datapath/slot_allocator.h"
+#include "bwalloc.skel.h"
+
+namespace bwalloc {
+
+namespace {
+constexpr const char* kLog = "datapath";
+
+std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
+
+uint64_t monotonic_now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+std::string state_path(const DatapathConfig& config) { return config.state_dir + "/datapath.state"; }
+
+// Checks a pinned map against the layout this build expects; adopts it
+// (bpf_map__reuse_fd) when it matches, removes the pin with a warning when
+// it does not, so a map of an older layout is never trusted.
+Result<bool> adopt_pinned_map(bpf_map* map, const std::string& pin) {
+  if (!path_exists(pin)) return false;
+  int fd = bpf_obj_get(pin.c_str());
+  if (fd < 0) {
+    log_warn(kLog, "pin " + pin + " is not a map we can open (" + errno_text(errno) + "); replacing it");
+    unlink(pin.c_str());
+    return false;
+  }
+  MapLayout expected{bpf_map__type(map), bpf_map__key_size(map), bpf_map__value_size(map), bpf_map__max_entries(map)};
+  auto found = pinned_map_layout(fd);
+  bool compatible = found.ok() && *found == expected;
+  if (compatible && std::string(bpf_map__name(map)) == "bwa_settings") {
+    bwa_settings settings{};
+    uint32_t zero = 0;
+    compatible = bpf_map_lookup_elem(fd, &zero, &settings) == 0 && settings.layout_version == BWA_LAYOUT_VERSION;
+  }
+  if (!compatible) {
+    log_warn(kLog, "pinned map " + pin + " has layout " + (found.ok() ? describe(*found) : found.message()) +
+                       ", expected " + describe(expected) + " (layout version " +
+                       std::to_string(BWA_LAYOUT_VERSION) + "); replacing it, its contents are lost");
+    close(fd);
+    unlink(pin.c_str());
+    return false;
+  }
+  int reused = bpf_map__reuse_fd(map, fd);
+  close(fd);
+  if (reused != 0) return make_error("adopt pinned map " + pin, errno_text(reused));
+  return true;
+}
+
+Result<int> interface_index(const std::string& name, const char* role) {
+  if (name.empty() || name.size() >= IF_NAMESIZE) return Error{std::string(role) + " interface name '" + name + "' is not valid"};
+  unsigned index = if_nametoindex(name.c_str());
+  if (index == 0) return Error{std::string(role) + " interface " + name + " does not exist (" + errno_text(errno) + ")"};
+  return static_cast<int>(index);
+}
+
+DevicePolicy policy_from_kernel(const IpAddress& ip, const bwa_policy& p) {
+  DevicePolicy policy;
+  policy.address = ip;
+  policy.priority = static_cast<Priority>(p.priority <= 3 ? p.priority : BWA_PRIO_NORMAL);
+  policy.up_rate_bits_per_sec = p.rate_bytes_per_sec[BWA_DIR_UP] * 8;
+  policy.down_rate_bits_per_sec = p.rate_bytes_per_sec[BWA_DIR_DOWN] * 8;
+  policy.exempt_all = (p.flags & BWA_POLICY_EXEMPT_ALL) != 0;
+  return policy;
+}
+}  // namespace
+
+struct EbpfDatapath::Impl {
+  DatapathConfig config;
+  bwalloc_bpf* skel = nullptr;
+  int lan_ifindex = 0;
+  int wan_ifindex = 0;
+  XdpAttachment xdp;
+  std::string xdp_note;
+  bool pacing_active = false;
+  std::string pacing_note;
+  SlotAllocator slots{BWA_MAX_SLOTS};
+  std::unordered_map<IpAddress, DevicePolicy> applied;
+
+  ~Impl() {
+    // Destroying the skeleton closes our fds only: the pins keep maps and
+    // the XDP link alive and tc filters hold their programs, so shaping
+    // goes on while no agent runs.
+    if (skel) bwalloc_bpf__destroy(skel);
+  }
+
+  MapFds map_fds() const {
+    return MapFds{bpf_map__fd(skel->maps.bwa_counters), bpf_map__fd(skel->maps.bwa_policy),
+                  bpf_map__fd(skel->maps.bwa_edt),      bpf_map__fd(skel->maps.bwa_slot_addr),
+                  bpf_map__fd(skel->maps.bwa_exempt),   bpf_map__fd(skel->maps.bwa_settings),
+                  bpf_map__fd(skel->maps.bwa_global)};
+  }
+
+  Result<void> write_settings() {
+    bwa_settings settings{};
+    settings.horizon_ns = config.horizon_ns;
+    settings.ce_target_ns = config.ce_target_ns;
+    settings.flags = (config.ecn ? BWA_SETTING_ECN : 0u) | (xdp.attached ? 0u : BWA_SETTING_TC_INGRESS_COUNTS);
+    settings.layout_version = BWA_LAYOUT_VERSION;
+    uint32_t zero = 0;
+    if (bpf_map_update_elem(map_fds().settings, &zero, &settings, BPF_ANY) != 0) {
+      return make_error("write datapath settings", errno_text(errno));
+    }
+    return sync_exempt_ports(map_fds().exempt, config.exempt_ports);
+  }
+
+  Result<void> install_pacing_qdiscs(DatapathState& state) {
+    pacing_active = false;
+    if (!config.install_fq) {
+      pacing_note = "fq installation disabled by config (datapath.install_fq = false): limits act as policers";
+      return {};
+    }
+    auto rtnl = RtnlSocket::open();
+    if (!rtnl) return rtnl.error();
+    std::vector<std::pair<std::string, int>> shaped = {{"lan", lan_ifindex}};
+    if (wan_ifindex) shaped.emplace_back("wan", wan_ifindex);
+    std::vector<std::string> problems;
+    for (const auto& [role, ifindex] : shaped) {
+      const std::string& ifname = role == "lan" ? config.lan_interface : config.wan_interface;
+      auto root = read_root_qdisc(*rtnl, ifindex);
+      if (!root) return root.error();
+      std::string kind = root->has_value() ? (*root)->kind : "";
+      if (kind == "fq" || (kind == "mq" && (*root)->handle == kBwallocQdiscHandle)) continue;
+      if (!is_default_root_qdisc(kind)) {
+        problems.push_back(ifname + " has root qdisc '" + kind + "' from another tool (not replaced)");
+        continue;
+      }
+      auto queues = tx_queue_count(*rtnl, ifindex);
+      auto installed = install_fq(*rtnl, ifindex, queues ? *queues : 1);
+      if (!installed) {
+        problems.push_back("sch_fq is not available in this kernel (" + ifname + ": " + installed.message() + ")");
+        continue;
+      }
+      state.values["qdisc_previous." + role] = kind.empty() ? "none" : kind;
+      state.set_flag("qdisc_installed." + role, true);
+    }
+    pacing_active = problems.empty();
+    if (!pacing_active) {
+      pacing_note = problems.front();
+      for (size_t i = 1; i < problems.size(); ++i) pacing_note += "; " + problems[i];
+      pacing_note += ": limits act as policers (the horizon is the burst)";
+    } else {
+      pacing_note = "fq honours EDT timestamps on every shaped interface";
+    }
+    return {};
+  }
+
+  Result<void> restore_slots() {
+    auto policies = read_all_policies(map_fds().policy);
+    if (!policies) return policies.error();
+    for (const auto& [ip, p] : *policies) {
+      if (!slots.restore(ip, p.slot)) {
+        log_warn(kLog, "adopted policy of " + ip.to_string() + " has an unusable slot " + std::to_string(p.slot) +
+                           "; it gets a new one");
+        continue;
+      }
+      applied[ip] = policy_from_kernel(ip, p);
+    }
+    return {};
+  }
+};
+
+EbpfDatapath::EbpfDatapath(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EbpfDatapath::~EbpfDatapath() = default;
+
+Result<std::unique_ptr<EbpfDatapath>> EbpfDatapath::open(const DatapathConfig& config) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+
+  auto lan = interface_index(config.lan_interface, "LAN");
+  if (!lan) return lan.error();
+  impl->lan_ifindex = *lan;
+  if (!config.wan_interface.empty()) {
+    auto wan = interface_index(config.wan_interface, "WAN");
+    if (!wan) return wan.error();
+    impl->wan_ifindex = *wan;
+  }
+  if (auto pins = prepare_pin_dir(config.pin_dir); !pins) return pins.error();
+  if (mkdir(config.state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return make_error("create state directory " + config.state_dir, errno_text(errno));
+  }
+  auto state = load_datapath_state(state_path(config));
+  if (!state) return state.error();
+
+  impl->skel = bwalloc_bpf__open();
+  if (!impl->skel) return make_error("open BPF object", errno_text(errno));
+  auto* skel = impl->skel;
+  bpf_map__set_max_entries(skel->maps.bwa_counters, config.max_devices);
+  bpf_map__set_max_entries(skel->maps.bwa_policy, config.max_devices);
+
+  bool adopted_any = false;
+  for (bpf_map* map : owned_maps(skel->obj)) {
+    auto adopted = adopt_pinned_map(map, config.pin_dir + "/" + bpf_map__name(map));
+    if (!adopted) return adopted.error();
+    adopted_any = adopted_any || *adopted;
+  }
+  if (int loaded = bwalloc_bpf__load(skel); loaded != 0) {
+    return make_error("load BPF programs (is this kernel built with BPF and BTF? are we root?)", errno_text(loaded));
+  }
+  for (bpf_map* map : owned_maps(skel->obj)) {
+    std::string pin = config.pin_dir + "/" + bpf_map__name(map);
+    if (path_exists(pin)) continue;  // adopted
+    if (int pinned = bpf_map__pin(map, pin.c_str()); pinned != 0) {
+      return make_error("pin map at " + pin, errno_text(pinned));
+    }
+    chmod(pin.c_str(), 0600);
+  }
+  if (adopted_any) {
+    if (auto restored = impl->restore_slots(); !restored) return restored.error();
+    log_info(kLog, "adopted pinned maps from " + config.pin_dir + " (" + std::to_string(impl->applied.size()) +
+                       " policies kept)");
+  }
+
+  // XDP first: the settings written below tell tc ingress whether it must count.
+  const std::string xdp_pin = config.pin_dir + "/link_xdp_lan";
+  if (config.ingress_mode == IngressAttachMode::TcOnly) {
+    unlink(xdp_pin.c_str());
+    impl->xdp_note = "XDP disabled by config (datapath.ingress_mode = \"tc\"): tc ingress counts";
+  } else {
+    auto xdp = attach_xdp(bpf_program__fd(skel->progs.bwa_xdp_ingress), impl->lan_ifindex, config.lan_interface,
+                          config.ingress_mode, xdp_pin);
+    if (xdp) {
+      impl->xdp = *xdp;
+    } else if (config.ingress_mode == IngressAttachMode::Auto) {
+      impl->xdp_note = xdp.message() + "; tc ingress counts instead";
+      log_warn(kLog, impl->xdp_note);
+    } else {
+      return xdp.error();
+    }
+  }
+  if (auto settings = impl->write_settings(); !settings) return settings.error();
+
+  struct TcAttach {
+    bpf_program* program;
+    int ifindex;
+    const std::string& ifname;
+    TcDirection direction;
+    const char* role;
+  };
+  std::vector<TcAttach> tc = {
+      {skel->progs.bwa_tc_ingress, impl->lan_ifindex, config.lan_interface, TcDirection::Ingress, "lan"},
+      {skel->progs.bwa_tc_egress, impl->lan_ifindex, config.lan_interface, TcDirection::Egress, "lan"}};
+  if (impl->wan_ifindex) {
+    tc.push_back({skel->progs.bwa_tc_wan_egress, impl->wan_ifindex, config.wan_interface, TcDirection::Egress, "wan"});
+  }
+  for (const auto& attach : tc) {
+    bool created_clsact = false;
+    auto attached = attach_tc(bpf_program__fd(attach.program), attach.ifindex, attach.ifname, attach.direction,
+                              created_clsact);
+    if (created_clsact) state->set_flag(std::string("clsact_created.") + attach.role, true);
+    if (!attached) {
+      (void)save_datapath_state(state_path(config), *state);
+      return attached.error();
+    }
+  }
+  if (auto qdiscs = impl->install_pacing_qdiscs(*state); !qdiscs) return qdiscs.error();
+  if (!impl->pacing_active) log_warn(kLog, impl->pacing_note);
+  if (auto saved = save_datapath_state(state_path(config), *state); !saved) return saved.error();
+
+  log_info(kLog, "attached to " + config.lan_interface +
+                     (impl->xdp.attached ? " (XDP " + impl->xdp.mode + ")" : " (tc ingress)") +
+                     (impl->wan_ifindex ? " and " + config.wan_interface : std::string()));
+  return std::unique_ptr<EbpfDatapath>(new EbpfDatapath(std::move(impl)));
+}
+
+Result<std::vector<DeviceCounters>> EbpfDatapath::read_counters() {
+  return read_all_counters(impl_->map_fds().counters, monotonic_now_ns());
+}
+
+Result<void> EbpfDatapath::apply_policies(const std::vector<DevicePolicy>& policies) {
+  MapFds fds = impl_->map_fds();
+  for (const DevicePolicy& wanted : policies) {
+    auto known = impl_->applied.find(wanted.address);
+    if (known != impl_->applied.end() && known->second == wanted) continue;
+
+    bool had_slot = impl_->slots.slot_of(wanted.address).has_value();
+    auto slot = impl_->slots.assign(wanted.address);
+    if (!slot) {
+      return Error{"no free shaping slot for " + wanted.address.to_string() + " (all " +
+                   std::to_string(BWA_MAX_SLOTS - 1) + " in use)"};
+    }
+    if (!had_slot) {
+      // Slot map and pacing clocks first, so WAN egress never pairs a
+      // fresh policy with the previous owner's address or clock.
+      bwa_addr addr{};
+      std::memcpy(addr.bytes, wanted.address.bytes().data(), 16);
+      bwa_edt_state reset{};
+      uint32_t up = *slot * 2 + BWA_DIR_UP, down = *slot * 2 + BWA_DIR_DOWN;
+      if (bpf_map_update_elem(fds.slot_addr, &*slot, &addr, BPF_ANY) != 0 ||
+          bpf_map_update_elem(fds.edt, &up, &reset, BPF_ANY) != 0 ||
+          bpf_map_update_elem(fds.edt, &down, &reset, BPF_ANY) != 0) {
+        return make_error("write slot of " + wanted.address.to_string(), errno_text(errno));
+      }
+    }
+    bwa_policy value{};
+    value.rate_bytes_per_sec[BWA_DIR_UP] = wanted.up_rate_bits_per_sec / 8;
+    value.rate_bytes_per_sec[BWA_DIR_DOWN] = wanted.down_rate_bits_per_sec / 8;
+    value.slot = *slot;
+    value.priority = static_cast<uint8_t>(wanted.priority);
+    value.flags = (wanted.priority == Priority::Blocked ? BWA_POLICY_BLOCKED : 0) |
+                  (wanted.exempt_all ? BWA_POLICY_EXEMPT_ALL : 0);
+    bwa_addr key{};
+    std::memcpy(key.bytes, wanted.address.bytes().data(), 16);
+    if (bpf_map_update_elem(fds.policy, &key, &value, BPF_ANY) != 0) {
+      return make_error("write policy of " + wanted.address.to_string(),
+                        errno_text(errno) + (errno == E2BIG ? " (policy map full: raise datapath.max_devices)" : ""));
+    }
+    impl_->applied[wanted.address] = wanted;
+  }
+  return {};
+}
+
+Result<void> EbpfDatapath::remove_policy(const IpAddress& address) {
+  bwa_addr key{};
+  std::memcpy(key.bytes, address.bytes().data(), 16);
+  if (bpf_map_delete_elem(impl_->map_fds().policy, &key) != 0 && errno != ENOENT) {
+    return make_error("remove policy of " + address.to_string(), errno_text(errno));
+  }
+  impl_->slots.release(address);
+  impl_->applied.erase(address);
+  return {};
+}
+
+Result<void> EbpfDatapath::update_settings(const DatapathConfig& config) {
+  impl_->config.horizon_ns = config.horizon_ns;
+  impl_->config.ce_target_ns = config.ce_target_ns;
+  impl_->config.ecn = config.ecn;
+  impl_->config.exempt_ports = config.exempt_ports;
+  return impl_->write_settings();
+}
+
+DatapathStatus EbpfDatapath::status() const {
+  DatapathStatus status = collect_status(impl_->config, impl_->map_fds());
+  status.pacing_active = impl_->pacing_active;
+  status.pacing_note = impl_->pacing_note;
+  if (!impl_->xdp_note.empty()) status.pacing_note += "; " + impl_->xdp_note;
+  return status;
+}
+
+Result<DatapathStatus> read_pinned_status(const DatapathConfig& config) {
+  auto fds = open_pinned_maps(config.pin_dir);
+  if (!fds) return fds.error();
+  DatapathStatus status = collect_status(config, *fds);
+  close_map_fds(*fds);
+  auto pacing = describe_pacing(config);
+  status.pacing_active = pacing.first;
+  status.pacing_note = pacing.second;
+  return status;
+}
+
+Result<void> detach_datapath(const DatapathConfig& config) {
+  auto state = load_datapath_state(state_path(config));
+  if (!state) return state.error();
+  std::vector<std::string> problems;
+  auto note = [&](const Result<void>& r) {
+    if (!r) problems.push_back(r.message());
+  };
+
+  unlink((config.pin_dir + "/link_xdp_lan").c_str());  // the last reference: the kernel detaches it
+
+  auto rtnl = RtnlSocket::open();
+  if (!rtnl) return rtnl.error();
+  struct Role {
+    const char* name;
+    const std::string& ifname;
+  };
+  for (const Role& role : {Role{"lan", config.lan_interface}, Role{"wan", config.wan_interface}}) {
+    if (role.ifname.empty()) continue;
+    unsigned ifindex = if_nametoindex(role.ifname.c_str());
+    if (ifindex == 0) continue;  // the interface is gone, and our filters with it
+    int index = static_cast<int>(ifindex);
+    note(detach_tc(index, role.ifname, TcDirection::Ingress));
+    note(detach_tc(index, role.ifname, TcDirection::Egress));
+    if (state->flag(std::string("clsact_created.") + role.name)) {
+      auto ingress = count_tc_filters(*rtnl, index, 0xFFFFFFF2u);
+      auto egress = count_tc_filters(*rtnl, index, 0xFFFFFFF3u);
+      if (ingress && egress && *ingress + *egress == 0) {
+        note(destroy_clsact(index, role.ifname));
+      } else {
+        log_info(kLog, "clsact on " + role.ifname + " still holds other tools' filters; left in place");
+      }
+    }
+    if (state->flag(std::string("qdisc_installed.") + role.name)) {
+      auto root = read_root_qdisc(*rtnl, index);
+      if (root && root->has_value() &&
+          ((*root)->kind == "fq" || ((*root)->kind == "mq" && (*root)->handle == kBwallocQdiscHandle))) {
+        note(delete_root_qdisc(*rtnl, index));
+      }
+    }
+  }
+  for (const char* name : kMapNames) unlink((config.pin_dir + "/" + name).c_str());
+  if (rmdir(config.pin_dir.c_str()) != 0 && errno != ENOENT) {
+    problems.push_back("remove pin directory " + config.pin_dir + ": " + errno_text(errno) +
+                       " (it holds pins bwalloc did not make)");
+  }
+  unlink(state_path(config).c_str());
+  if (!problems.empty()) {
+    std::string all = problems.front();
+    for (size_t i = 1; i < problems.size(); ++i) all += "; " + problems[i];
+    return Error{"detach: " + all};
+  }
+  return {};
+}
+
+}  // namespace bwalloc

@@ -1,0 +1,237 @@
+// Map-level operations; see ebpf_maps.h.
+#include "agent/datapath/ebpf_maps.h"
+
+#include <bpf/bpf.h>
+#include <net/if.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <algorithm>
+#include <unordered_set>
+
+#include "agent/datapath/ebpf_attach.h"
+#include "agent/datapath/qdisc.h"
+
+namespace bwalloc {
+
+namespace {
+std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
+
+IpAddress to_ip(const bwa_addr& addr) {
+  std::array<uint8_t, 16> bytes{};
+  std::memcpy(bytes.data(), addr.bytes, 16);
+  return IpAddress(bytes);
+}
+
+uint32_t count_entries(int fd, size_t key_size) {
+  if (fd < 0) return 0;
+  std::vector<uint8_t> key(key_size), next(key_size);
+  uint32_t count = 0;
+  void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, next.data()) == 0) {
+    ++count;
+    key = next;
+    prev = key.data();
+  }
+  return count;
+}
+
+uint32_t max_entries(int fd) {
+  bpf_map_info info{};
+  uint32_t len = sizeof info;
+  if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return 0;
+  return info.max_entries;
+}
+}  // namespace
+
+std::vector<bpf_map*> owned_maps(bpf_object* obj) {
+  std::vector<bpf_map*> maps;
+  bpf_map* map;
+  bpf_object__for_each_map(map, obj) {
+    if (std::string(bpf_map__name(map)).rfind("bwa_", 0) == 0) maps.push_back(map);
+  }
+  return maps;
+}
+
+Result<std::vector<DeviceCounters>> read_all_counters(int counters_fd, uint64_t now_mono_ns) {
+  int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return make_error("count possible CPUs", errno_text(cpus));
+  // Per-CPU values come back padded to 8 bytes each.
+  const size_t stride = (sizeof(bwa_counters) + 7) / 8 * 8;
+  uint32_t batch = 1024;
+  std::vector<bwa_addr> keys(batch);
+  std::vector<uint8_t> values(batch * cpus * stride);
+  std::vector<DeviceCounters> devices;
+
+  uint32_t in_token = 0, out_token = 0;
+  bool first = true;
+  for (;;) {
+    uint32_t count = batch;
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    int rc = bpf_map_lookup_batch(counters_fd, first ? nullptr : &in_token, &out_token, keys.data(), values.data(),
+                                  &count, &opts);
+    int err = rc ? errno : 0;
+    if (rc && err == ENOSPC && count == 0) {
+      // One hash bucket holds more entries than the buffer: grow and retry.
+      batch *= 2;
+      keys.resize(batch);
+      values.resize(batch * cpus * stride);
+      continue;
+    }
+    if (rc && err != ENOENT) return make_error("batch-read device counters", errno_text(err));
+    for (uint32_t i = 0; i < count; ++i) {
+      DeviceCounters d;
+      d.address = to_ip(keys[i]);
+      uint64_t last_seen = 0;
+      for (int cpu = 0; cpu < cpus; ++cpu) {
+        bwa_counters c;
+        std::memcpy(&c, values.data() + (static_cast<size_t>(i) * cpus + cpu) * stride, sizeof c);
+        d.up_bytes += c.bytes[BWA_DIR_UP];
+        d.down_bytes += c.bytes[BWA_DIR_DOWN];
+        d.up_packets += c.packets[BWA_DIR_UP];
+        d.down_packets += c.packets[BWA_DIR_DOWN];
+        d.up_exempt_bytes += c.exempt_bytes[BWA_DIR_UP];
+        d.down_exempt_bytes += c.exempt_bytes[BWA_DIR_DOWN];
+        d.blocked_drops += c.blocked_drops[0] + c.blocked_drops[1];
+        d.horizon_drops += c.horizon_drops[0] + c.horizon_drops[1];
+        d.ce_marks += c.ce_marks[0] + c.ce_marks[1];
+        last_seen = std::max<uint64_t>(last_seen, c.last_seen_ns);
+      }
+      d.last_seen_age_ns = last_seen && now_mono_ns > last_seen ? now_mono_ns - last_seen : 0;
+      devices.push_back(d);
+    }
+    if (rc) break;  // ENOENT: that was the last batch
+    in_token = out_token;
+    first = false;
+  }
+  return devices;
+}
+
+Result<std::vector<std::pair<IpAddress, bwa_policy>>> read_all_policies(int policy_fd) {
+  std::vector<std::pair<IpAddress, bwa_policy>> policies;
+  bwa_addr key{}, next{};
+  void* prev = nullptr;
+  while (bpf_map_get_next_key(policy_fd, prev, &next) == 0) {
+    bwa_policy value{};
+    if (bpf_map_lookup_elem(policy_fd, &next, &value) == 0) policies.emplace_back(to_ip(next), value);
+    key = next;
+    prev = &key;
+  }
+  if (errno != ENOENT) return make_error("read policies", errno_text(errno));
+  return policies;
+}
+
+Result<void> sync_exempt_ports(int exempt_fd, const std::vector<ExemptPort>& ports) {
+  std::unordered_set<uint32_t> wanted;
+  uint8_t one = 1;
+  for (const ExemptPort& port : ports) {
+    bwa_port_key key{};
+    key.protocol = port.protocol;
+    key.port = port.port;
+    if (bpf_map_update_elem(exempt_fd, &key, &one, BPF_ANY) != 0) {
+      return make_error("write exempt port " + std::to_string(port.port), errno_text(errno));
+    }
+    wanted.insert(uint32_t(port.protocol) << 16 | port.port);
+  }
+  std::vector<bwa_port_key> stale;
+  bwa_port_key key{}, next{};
+  void* prev = nullptr;
+  while (bpf_map_get_next_key(exempt_fd, prev, &next) == 0) {
+    if (!wanted.contains(uint32_t(next.protocol) << 16 | next.port)) stale.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  for (const auto& gone : stale) bpf_map_delete_elem(exempt_fd, &gone);
+  return {};
+}
+
+Result<MapFds> open_pinned_maps(const std::string& pin_dir) {
+  MapFds fds;
+  int* slots[] = {&fds.counters, &fds.policy, &fds.edt, &fds.slot_addr, &fds.exempt, &fds.settings, &fds.global};
+  for (size_t i = 0; i < kMapNames.size(); ++i) {
+    std::string pin = pin_dir + "/" + kMapNames[i];
+    *slots[i] = bpf_obj_get(pin.c_str());
+    if (*slots[i] < 0) {
+      int err = errno;
+      close_map_fds(fds);
+      return Error{"the datapath is not attached (no pinned map " + pin + ": " + errno_text(err) + ")"};
+    }
+  }
+  return fds;
+}
+
+void close_map_fds(MapFds& fds) {
+  for (int* fd : {&fds.counters, &fds.policy, &fds.edt, &fds.slot_addr, &fds.exempt, &fds.settings, &fds.global}) {
+    if (*fd >= 0) close(*fd);
+    *fd = -1;
+  }
+}
+
+DatapathStatus collect_status(const DatapathConfig& config, const MapFds& fds) {
+  DatapathStatus status;
+  status.backend = "ebpf";
+  auto add_program = [&](uint32_t id, const std::string& ifname, const std::string& hook) {
+    if (id == 0) return;
+    status.programs.push_back({program_name(id), ifname, hook, id});
+  };
+  if (unsigned lan = if_nametoindex(config.lan_interface.c_str()); lan != 0) {
+    XdpAttachment xdp = query_xdp(static_cast<int>(lan));
+    if (xdp.attached && is_bwalloc_program(xdp.program_id)) {
+      add_program(xdp.program_id, config.lan_interface, "xdp (" + xdp.mode + ")");
+    }
+    add_program(query_tc(static_cast<int>(lan), TcDirection::Ingress), config.lan_interface, "tc ingress");
+    add_program(query_tc(static_cast<int>(lan), TcDirection::Egress), config.lan_interface, "tc egress");
+  }
+  if (!config.wan_interface.empty()) {
+    if (unsigned wan = if_nametoindex(config.wan_interface.c_str()); wan != 0) {
+      add_program(query_tc(static_cast<int>(wan), TcDirection::Egress), config.wan_interface, "tc egress");
+    }
+  }
+  status.maps = {
+      {"bwa_counters", max_entries(fds.counters), count_entries(fds.counters, sizeof(bwa_addr))},
+      {"bwa_policy", max_entries(fds.policy), count_entries(fds.policy, sizeof(bwa_addr))},
+      {"bwa_edt", max_entries(fds.edt), 0},
+      {"bwa_slot_addr", max_entries(fds.slot_addr), 0},
+      {"bwa_exempt", max_entries(fds.exempt), count_entries(fds.exempt, sizeof(bwa_port_key))},
+  };
+  // Slots in use equal policies held; an array map has no "used" of its own.
+  status.maps[2].used_entries = status.maps[1].used_entries * 2;
+  status.maps[3].used_entries = status.maps[1].used_entries;
+
+  int cpus = libbpf_num_possible_cpus();
+  if (cpus > 0 && fds.global >= 0) {
+    std::vector<bwa_global> per_cpu(cpus);
+    uint32_t zero = 0;
+    if (bpf_map_lookup_elem(fds.global, &zero, per_cpu.data()) == 0) {
+      for (const auto& g : per_cpu) {
+        status.unparsed_packets += g.unparsed_packets;
+        status.counter_insert_failures += g.counter_insert_failures;
+      }
+    }
+  }
+  return status;
+}
+
+std::pair<bool, std::string> describe_pacing(const DatapathConfig& config) {
+  auto rtnl = RtnlSocket::open();
+  if (!rtnl) return {false, rtnl.message()};
+  std::vector<std::string> missing;
+  for (const std::string& ifname : {config.lan_interface, config.wan_interface}) {
+    if (ifname.empty()) continue;
+    unsigned ifindex = if_nametoindex(ifname.c_str());
+    if (ifindex == 0) {
+      missing.push_back(ifname + " does not exist");
+      continue;
+    }
+    auto root = read_root_qdisc(*rtnl, static_cast<int>(ifindex));
+    std::string kind = root && root->has_value() ? (*root)->kind : "none";
+    if (kind != "fq" && kind != "mq") missing.push_back(ifname + " has root qdisc '" + kind + "', not fq");
+  }
+  if (missing.empty()) return {true, "fq honours EDT timestamps on every shaped interface"};
+  std::string note = missing.front();
+  for (size_t i = 1; i < missing.size(); ++i) note += "; " + missing[i];
+  return {false, note + ": limits act as policers (the horizon is the burst)"};
+}
+
+}  // namespace bwalloc

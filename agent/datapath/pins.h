@@ -1,0 +1,34 @@
+// The bpffs pin directory: maps and links pinned there outlive the agent, so
+// shaping goes on while it restarts and a new agent adopts them. A pin is
+// only adopted when its layout matches what this build expects.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "agent/common/result.h"
+
+namespace bwalloc {
+
+// Mounts bpffs on /sys/fs/bpf when nothing is mounted there, creates `dir`
+// with mode 0700, and refuses a directory owned by another user (someone
+// else could have planted maps in it).
+[[nodiscard]] Result<void> prepare_pin_dir(const std::string& dir);
+
+struct MapLayout {
+  uint32_t type = 0;
+  uint32_t key_size = 0;
+  uint32_t value_size = 0;
+  uint32_t max_entries = 0;
+
+  bool operator==(const MapLayout&) const = default;
+};
+
+std::string describe(const MapLayout& layout);
+
+// Layout of a pinned map, or an error when it is not a map.
+[[nodiscard]] Result<MapLayout> pinned_map_layout(int map_fd);
+
+bool path_exists(const std::string& path);
+
+}  // namespace bwalloc
