@@ -80,7 +80,7 @@ int bwa_tc_ingress(struct __sk_buff *skb)
 	if (parsed == PARSE_NOT_IP)
 		return TC_ACT_OK;
 	if (settings && (settings->flags & BWA_SETTING_TC_INGRESS_COUNTS) &&
-	    bwa_account_upload(&pkt, skb->len))
+	    bwa_account_upload(&pkt, bwa_wire_len(skb, &pkt)))
 		return TC_ACT_SHOT;
 
 	policy = bwa_policy_for(&pkt.src);
@@ -97,8 +97,8 @@ int bwa_tc_ingress(struct __sk_buff *skb)
 
 /* Pacing shared by both egress programs. Returns a TC verdict. */
 static __always_inline int bwa_pace(struct __sk_buff *skb, const struct bwa_packet *pkt,
-				    const struct bwa_policy *policy, struct bwa_counters *c,
-				    int dir, int exempt)
+				    __u64 wire_len, const struct bwa_policy *policy,
+				    struct bwa_counters *c, int dir, int exempt)
 {
 	struct bwa_settings *settings;
 	struct bwa_global *g;
@@ -116,7 +116,8 @@ static __always_inline int bwa_pace(struct __sk_buff *skb, const struct bwa_pack
 		return TC_ACT_OK;
 	}
 	settings = bwa_get_settings();
-	if (bwa_edt_pace(skb, policy->slot, dir, rate, settings, c, pkt->ecn_capable) == EDT_DROP)
+	if (bwa_edt_pace(skb, wire_len, policy->slot, dir, rate, settings, c, pkt->ecn_capable) ==
+	    EDT_DROP)
 		return TC_ACT_SHOT;
 	return TC_ACT_OK;
 }
@@ -130,6 +131,7 @@ int bwa_tc_egress(struct __sk_buff *skb)
 	struct bwa_counters *c;
 	struct bwa_packet pkt;
 	int parsed = bwa_parse_packet(data, data_end, &pkt);
+	__u64 wire_len;
 	int exempt;
 
 	if (parsed == PARSE_BAD) {
@@ -149,9 +151,10 @@ int bwa_tc_egress(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 	exempt = bwa_is_exempt(&pkt);
-	if (bwa_pace(skb, &pkt, policy, c, BWA_DIR_DOWN, exempt) == TC_ACT_SHOT)
+	wire_len = bwa_wire_len(skb, &pkt);
+	if (bwa_pace(skb, &pkt, wire_len, policy, c, BWA_DIR_DOWN, exempt) == TC_ACT_SHOT)
 		return TC_ACT_SHOT;
-	bwa_count(c, BWA_DIR_DOWN, skb->len, exempt);
+	bwa_count(c, BWA_DIR_DOWN, wire_len, exempt);
 	return TC_ACT_OK;
 }
 
@@ -181,5 +184,6 @@ int bwa_tc_wan_egress(struct __sk_buff *skb)
 	c = bpf_map_lookup_elem(&bwa_counters, device);
 	if (!policy || policy->slot != slot)
 		return TC_ACT_OK; /* the slot was reassigned since the mark was set */
-	return bwa_pace(skb, &pkt, policy, c, BWA_DIR_UP, bwa_is_exempt(&pkt));
+	return bwa_pace(skb, &pkt, bwa_wire_len(skb, &pkt), policy, c, BWA_DIR_UP,
+			bwa_is_exempt(&pkt));
 }

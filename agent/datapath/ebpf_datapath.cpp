@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdarg>
+#include <cstdio>
 #include <cerrno>
 #include <cstring>
 #include <unordered_map>
@@ -34,6 +36,24 @@ uint64_t monotonic_now_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// libbpf prints every kernel refusal it expects and handles (e.g. "filter
+// not found" while probing for our own filter); keep that at debug level so
+// an operator sees our one-line explanations instead.
+int libbpf_to_log(enum libbpf_print_level level, const char* format, va_list args) {
+  if (level == LIBBPF_DEBUG) return 0;
+  char line[1024];
+  int n = vsnprintf(line, sizeof line, format, args);
+  std::string text(line);
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  log_debug("libbpf", text);
+  return n;
+}
+
+void route_libbpf_logs() {
+  static bool routed = (libbpf_set_print(libbpf_to_log), true);
+  (void)routed;
 }
 
 std::string state_path(const DatapathConfig& config) { return config.state_dir + "/datapath.state"; }
@@ -188,6 +208,7 @@ EbpfDatapath::EbpfDatapath(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
 EbpfDatapath::~EbpfDatapath() = default;
 
 Result<std::unique_ptr<EbpfDatapath>> EbpfDatapath::open(const DatapathConfig& config) {
+  route_libbpf_logs();
   auto impl = std::make_unique<Impl>();
   impl->config = config;
 
@@ -362,6 +383,7 @@ DatapathStatus EbpfDatapath::status() const {
 }
 
 Result<DatapathStatus> read_pinned_status(const DatapathConfig& config) {
+  route_libbpf_logs();
   auto fds = open_pinned_maps(config.pin_dir);
   if (!fds) return fds.error();
   DatapathStatus status = collect_status(config, *fds);
@@ -373,6 +395,7 @@ Result<DatapathStatus> read_pinned_status(const DatapathConfig& config) {
 }
 
 Result<void> detach_datapath(const DatapathConfig& config) {
+  route_libbpf_logs();
   auto state = load_datapath_state(state_path(config));
   if (!state) return state.error();
   std::vector<std::string> problems;

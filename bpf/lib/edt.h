@@ -20,7 +20,7 @@ enum bwa_edt_verdict {
 	EDT_DROP = 1,
 };
 
-static __always_inline int bwa_edt_pace(struct __sk_buff *skb, __u32 slot, int dir, __u64 rate,
+static __always_inline int bwa_edt_pace(struct __sk_buff *skb, __u64 wire_len, __u32 slot, int dir, __u64 rate,
 					const struct bwa_settings *settings, struct bwa_counters *c,
 					int ecn_capable)
 {
@@ -36,7 +36,7 @@ static __always_inline int bwa_edt_pace(struct __sk_buff *skb, __u32 slot, int d
 
 	now = bpf_ktime_get_ns();
 	t = skb->tstamp > now ? skb->tstamp : now;
-	delay_ns = (__u64)skb->len * BWA_NSEC_PER_SEC / rate;
+	delay_ns = wire_len * BWA_NSEC_PER_SEC / rate;
 	/* t_last is shared by all CPUs and updated without atomics, as
 	 * Cilium's EDT does: two CPUs pacing the same device at the same
 	 * instant may both read the old value and one advance is lost. That
@@ -47,7 +47,10 @@ static __always_inline int bwa_edt_pace(struct __sk_buff *skb, __u32 slot, int d
 		WRITE_ONCE(state->t_last_ns, t);
 		return EDT_SEND;
 	}
-	if (settings && next - now > settings->horizon_ns) {
+	/* The horizon bounds the wait beyond the packet's own transmission
+	 * time: at low rates one full-size packet alone can take longer than
+	 * the horizon, and dropping every second packet would starve TCP. */
+	if (settings && next - now > settings->horizon_ns + delay_ns) {
 		if (c)
 			c->horizon_drops[dir & 1]++;
 		return EDT_DROP;

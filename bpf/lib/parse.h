@@ -34,6 +34,7 @@ struct bwa_packet {
 	__u16 dst_port;
 	__u8 is_ipv6;
 	__u8 ecn_capable; /* ECT(0) or ECT(1): CE marking works */
+	__u16 header_len; /* bytes from the frame start to the end of the L4 header */
 };
 
 struct bwa_vlan_hdr {
@@ -50,11 +51,13 @@ static __always_inline void bwa_addr_from_v4(struct bwa_addr *a, __be32 v4)
 	__builtin_memcpy(&a->bytes[12], &v4, 4);
 }
 
-static __always_inline int bwa_parse_ports(void *l4, void *data_end, struct bwa_packet *pkt)
+static __always_inline int bwa_parse_ports(void *data, void *l4, void *data_end, struct bwa_packet *pkt)
 {
 	/* TCP and UDP both start with source and destination port. */
 	__be16 *ports = l4;
+	__u8 *tcp_offset = l4 + 12; /* TCP data offset, in 32-bit words, upper nibble */
 
+	pkt->header_len = l4 - data;
 	if (pkt->l4_protocol != IPPROTO_TCP && pkt->l4_protocol != IPPROTO_UDP)
 		return PARSE_OK;
 	if ((void *)(ports + 2) > data_end)
@@ -62,10 +65,15 @@ static __always_inline int bwa_parse_ports(void *l4, void *data_end, struct bwa_
 	pkt->src_port = bpf_ntohs(ports[0]);
 	pkt->dst_port = bpf_ntohs(ports[1]);
 	pkt->has_ports = 1;
+	if (pkt->l4_protocol == IPPROTO_UDP) {
+		pkt->header_len += 8;
+	} else if ((void *)(tcp_offset + 1) <= data_end) {
+		pkt->header_len += (*tcp_offset >> 4) * 4;
+	}
 	return PARSE_OK;
 }
 
-static __always_inline int bwa_parse_ipv4(void *l3, void *data_end, struct bwa_packet *pkt)
+static __always_inline int bwa_parse_ipv4(void *data, void *l3, void *data_end, struct bwa_packet *pkt)
 {
 	struct iphdr *ip = l3;
 	__u32 ihl_bytes;
@@ -82,12 +90,14 @@ static __always_inline int bwa_parse_ipv4(void *l3, void *data_end, struct bwa_p
 	pkt->l4_protocol = ip->protocol;
 	pkt->ecn_capable = (ip->tos & 0x3) != 0;
 	/* Only the first fragment carries the ports. */
-	if (ip->frag_off & bpf_htons(0x1fff))
+	if (ip->frag_off & bpf_htons(0x1fff)) {
+		pkt->header_len = l3 + ihl_bytes - data;
 		return PARSE_OK;
-	return bwa_parse_ports(l3 + ihl_bytes, data_end, pkt);
+	}
+	return bwa_parse_ports(data, l3 + ihl_bytes, data_end, pkt);
 }
 
-static __always_inline int bwa_parse_ipv6(void *l3, void *data_end, struct bwa_packet *pkt)
+static __always_inline int bwa_parse_ipv6(void *data, void *l3, void *data_end, struct bwa_packet *pkt)
 {
 	struct ipv6hdr *ip6 = l3;
 	void *cursor;
@@ -122,6 +132,7 @@ static __always_inline int bwa_parse_ipv6(void *l3, void *data_end, struct bwa_p
 			/* A non-first fragment has no L4 header to read. */
 			if (ext->frag_off & bpf_htons(0xfff8)) {
 				pkt->l4_protocol = ext->next;
+				pkt->header_len = cursor + 8 - data;
 				return PARSE_OK;
 			}
 			next = ext->next;
@@ -135,7 +146,7 @@ static __always_inline int bwa_parse_ipv6(void *l3, void *data_end, struct bwa_p
 	if (next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING || next == IPPROTO_DSTOPTS ||
 	    next == IPPROTO_FRAGMENT)
 		return PARSE_BAD; /* more extension headers than we walk: fail open */
-	return bwa_parse_ports(cursor, data_end, pkt);
+	return bwa_parse_ports(data, cursor, data_end, pkt);
 }
 
 /* Parses an Ethernet frame from data to data_end. */
@@ -165,12 +176,24 @@ static __always_inline int bwa_parse_packet(void *data, void *data_end, struct b
 	}
 
 	if (proto == bpf_htons(ETH_P_IP))
-		return bwa_parse_ipv4(cursor, data_end, pkt);
+		return bwa_parse_ipv4(data, cursor, data_end, pkt);
 	if (proto == bpf_htons(ETH_P_IPV6))
-		return bwa_parse_ipv6(cursor, data_end, pkt);
+		return bwa_parse_ipv6(data, cursor, data_end, pkt);
 	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD))
 		return PARSE_BAD; /* a third tag: more than we parse */
 	return PARSE_NOT_IP;
+}
+
+/* The bytes a tc packet puts on the wire. A GSO packet is one skb for many
+ * segments, and skb->len counts its headers once; every segment carries
+ * them, so add them back (as the kernel's qdisc_pkt_len_init does). */
+static __always_inline __u64 bwa_wire_len(const struct __sk_buff *skb, const struct bwa_packet *pkt)
+{
+	__u64 len = skb->len;
+
+	if (skb->gso_segs > 1)
+		len += (__u64)(skb->gso_segs - 1) * pkt->header_len;
+	return len;
 }
 
 #endif /* BWA_LIB_PARSE_H */

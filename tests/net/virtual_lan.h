@@ -1,0 +1,90 @@
+// VirtualLan: the test's own virtual LAN (scripts/vlan.sh) with a unique
+// prefix, removed in the destructor even when a test fails, plus helpers to
+// run commands and iperf3 in its namespaces by PID (never by name).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bwalloc::test {
+
+// Why this machine cannot run namespace tests, or nullopt when it can.
+std::optional<std::string> namespace_test_blocker();
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs argv (no shell) and captures its output.
+CommandResult run_command(const std::vector<std::string>& argv);
+// Runs argv inside network namespace `ns` through `ip netns exec`.
+CommandResult run_in(const std::string& ns, const std::vector<std::string>& argv);
+
+// A background process started by PID; killed and reaped in the destructor.
+class BackgroundProcess {
+ public:
+  BackgroundProcess(const std::string& ns, const std::vector<std::string>& argv);
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+  ~BackgroundProcess();
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+struct InterfaceBytes {
+  uint64_t rx_bytes = 0;
+  uint64_t tx_bytes = 0;
+  uint64_t rx_packets = 0;
+  uint64_t tx_packets = 0;
+};
+
+class VirtualLan {
+ public:
+  VirtualLan(std::string prefix, int devices);
+  VirtualLan(const VirtualLan&) = delete;
+  VirtualLan& operator=(const VirtualLan&) = delete;
+  ~VirtualLan();
+
+  bool ok() const { return ok_; }
+  const std::string& error() const { return error_; }
+
+  std::string device_ns(int n) const { return prefix_ + "dev" + std::to_string(n); }
+  std::string router_ns() const { return prefix_ + "rtr"; }
+  std::string inet_ns() const { return prefix_ + "inet"; }
+  static std::string device_ipv4(int n) { return "10.10.0." + std::to_string(10 + n); }
+  static std::string device_ipv6(int n) { return "fd00:10::" + std::to_string(10 + n); }
+  static constexpr const char* kInetIpv4 = "198.51.100.2";
+  static constexpr const char* kInetIpv6 = "fd00:51::2";
+
+  InterfaceBytes interface_bytes(const std::string& ns, const std::string& ifname) const;
+
+ private:
+  std::string prefix_;
+  bool ok_ = false;
+  std::string error_;
+};
+
+// Result of one iperf3 client run (its --json output).
+struct IperfResult {
+  bool ok = false;
+  std::string error;
+  double sent_bits_per_second = 0;
+  double received_bits_per_second = 0;
+  uint64_t received_bytes = 0;
+};
+
+// Runs an iperf3 client in `ns` against server:port for `seconds`.
+IperfResult run_iperf3(const std::string& ns, const std::string& server, int port, double seconds, bool reverse,
+                       const std::vector<std::string>& extra = {});
+
+// Path of scripts/vlan.sh in the source tree.
+std::string vlan_script();
+
+}  // namespace bwalloc::test
