@@ -248,6 +248,18 @@ TEST_F(DatapathNetTest, ExemptPortsPassWhileLimited) {
 
 TEST_F(DatapathNetTest, ForeignProgramsSurviveAndDetachLeavesNothingBehind) {
   const std::string foreign = std::string(BWALLOC_FOREIGN_BPF_OBJECT);
+  // iproute2 creates its own pin folders on first use; remove them after if
+  // this test is what created them.
+  std::vector<std::string> iproute2_dirs;
+  for (const char* dir : {"/sys/fs/bpf/tc", "/sys/fs/bpf/xdp", "/sys/fs/bpf/ip"}) {
+    if (!std::filesystem::exists(dir)) iproute2_dirs.push_back(dir);
+  }
+  struct RemoveOnExit {
+    std::vector<std::string>& dirs;
+    ~RemoveOnExit() {
+      for (const auto& d : dirs) std::filesystem::remove_all(d);
+    }
+  } remove_iproute2_dirs{iproute2_dirs};
   auto x = run_command({"ip", "link", "set", "dev", "lan0", "xdpgeneric", "obj", foreign, "sec", "xdp"});
   ASSERT_EQ(x.exit_code, 0) << x.output;
   ASSERT_EQ(run_command({"tc", "qdisc", "add", "dev", "wan0", "clsact"}).exit_code, 0);
