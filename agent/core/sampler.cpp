@@ -1,0 +1,49 @@
+// Counter deltas and windows; see sampler.h.
+#include "agent/core/sampler.h"
+
+#include <algorithm>
+
+namespace bwalloc {
+
+Sampler::Sampler(size_t window, std::chrono::milliseconds nominal_tick, std::chrono::milliseconds forget_after)
+    : window_(window), nominal_tick_(nominal_tick), forget_after_(forget_after) {}
+
+std::vector<DeviceSample> Sampler::update(const std::vector<DeviceCounters>& counters,
+                                          std::chrono::steady_clock::time_point now) {
+  using namespace std::chrono;
+  duration<double> elapsed = has_previous_ ? duration<double>(now - previous_) : duration<double>(nominal_tick_);
+  elapsed = std::max(elapsed, duration<double>(nominal_tick_) / 2);
+  has_previous_ = true;
+  previous_ = now;
+
+  auto delta = [](uint64_t current, uint64_t last) { return current >= last ? current - last : current; };
+  std::vector<DeviceSample> samples;
+  samples.reserve(counters.size());
+  for (const DeviceCounters& c : counters) {
+    auto [it, first_sight] = last_.try_emplace(c.address, Baseline{c.up_bytes, c.down_bytes, now});
+    Baseline& base = it->second;
+    if (first_sight) continue;
+    DeviceSample s;
+    s.ip = c.address;
+    s.tx_bytes = delta(c.up_bytes, base.up);
+    s.rx_bytes = delta(c.down_bytes, base.down);
+    s.tx_bits_per_sec = static_cast<double>(s.tx_bytes) * 8 / elapsed.count();
+    s.rx_bits_per_sec = static_cast<double>(s.rx_bytes) * 8 / elapsed.count();
+    base = Baseline{c.up_bytes, c.down_bytes, now};
+    auto& window = windows_[c.address];
+    window.push_back(s.tx_bits_per_sec + s.rx_bits_per_sec);
+    while (window.size() > window_) window.pop_front();
+    samples.push_back(s);
+  }
+  for (auto it = last_.begin(); it != last_.end();) {
+    if (now - it->second.seen > forget_after_) {
+      windows_.erase(it->first);
+      it = last_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return samples;
+}
+
+}  // namespace bwalloc

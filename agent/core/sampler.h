@@ -1,0 +1,59 @@
+// Sampler: turns the datapath's cumulative per-device counters, read once a
+// tick, into per-tick byte deltas and rates, and keeps each device's sliding
+// window of recent rates for the allocator. Pure: no I/O, no clock reads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <unordered_map>
+#include <vector>
+
+#include "agent/common/ip_address.h"
+#include "agent/datapath/datapath.h"
+
+namespace bwalloc {
+
+struct DeviceSample {
+  IpAddress ip;
+  uint64_t rx_bytes = 0;  // router -> device this tick
+  uint64_t tx_bytes = 0;  // device -> router this tick
+  double rx_bits_per_sec = 0;
+  double tx_bits_per_sec = 0;
+};
+
+class Sampler {
+ public:
+  // `window` samples per device; devices missing from the counters for
+  // `forget_after` are dropped so memory stays bounded.
+  Sampler(size_t window, std::chrono::milliseconds nominal_tick, std::chrono::milliseconds forget_after);
+
+  // One tick. `now` is monotonic; rates use the time since the previous
+  // update, clamped to at least half a tick so a late or early read never
+  // turns into a huge rate. A device seen for the first time only sets its
+  // baseline (its cumulative count may cover hours, e.g. after a restart).
+  // A counter that went down (entry evicted and re-created, or reset) counts
+  // its new value as the delta: never negative.
+  std::vector<DeviceSample> update(const std::vector<DeviceCounters>& counters,
+                                   std::chrono::steady_clock::time_point now);
+
+  // Newest last: rx+tx bits/s per tick.
+  const std::unordered_map<IpAddress, std::deque<double>>& windows() const { return windows_; }
+  size_t tracked_devices() const { return last_.size(); }
+
+ private:
+  struct Baseline {
+    uint64_t up = 0;
+    uint64_t down = 0;
+    std::chrono::steady_clock::time_point seen;
+  };
+  size_t window_;
+  std::chrono::milliseconds nominal_tick_;
+  std::chrono::milliseconds forget_after_;
+  bool has_previous_ = false;
+  std::chrono::steady_clock::time_point previous_;
+  std::unordered_map<IpAddress, Baseline> last_;
+  std::unordered_map<IpAddress, std::deque<double>> windows_;
+};
+
+}  // namespace bwalloc
