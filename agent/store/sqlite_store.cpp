@@ -1,0 +1,333 @@
+// SQLite persistence; see sqlite_store.h.
+#include "agent/store/sqlite_store.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "agent/store/migrations.h"
+
+namespace bwalloc {
+
+namespace {
+// Rolls back unless committed, so an error anywhere leaves no half tick.
+class Transaction {
+ public:
+  explicit Transaction(SqliteDb& db) : db_(db) {}
+  ~Transaction() {
+    if (open_) (void)db_.exec("ROLLBACK");
+  }
+  [[nodiscard]] Result<void> begin() {
+    auto r = db_.exec("BEGIN IMMEDIATE");
+    open_ = r.ok();
+    return r;
+  }
+  [[nodiscard]] Result<void> commit() {
+    auto r = db_.exec("COMMIT");
+    if (r) open_ = false;
+    return r;
+  }
+
+ private:
+  SqliteDb& db_;
+  bool open_ = false;
+};
+
+const char* table_for(Resolution r) {
+  switch (r) {
+    case Resolution::Raw: return "usage_raw";
+    case Resolution::Minute: return "usage_minute";
+    case Resolution::Hour: return "usage_hour";
+    case Resolution::Day: return "usage_day";
+  }
+  return "usage_raw";
+}
+
+Result<void> fail(const std::string& what, const Result<void>& r) { return Error{what + ": " + r.message()}; }
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+  auto dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty() && !std::filesystem::exists(dir)) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Error{"create database directory " + dir.string() + ": " + ec.message()};
+    chmod(dir.c_str(), 0700);
+  }
+  auto db = SqliteDb::open(path, false);
+  if (!db) return db.error();
+  std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(*db)));
+  // WAL: readers never block the writer. NORMAL sync is safe in WAL mode (a
+  // power cut may lose the last tick, never corrupt the file).
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
+                             "PRAGMA journal_size_limit=16777216", "PRAGMA foreign_keys=ON"}) {
+    if (auto r = store->db_.exec(pragma); !r) return Error{"configure database " + path + ": " + r.message()};
+  }
+  if (auto r = store->migrate(); !r) return Error{"migrate database " + path + ": " + r.message()};
+  chmod(path.c_str(), 0600);
+  return store;
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open_reader(const std::string& path) {
+  auto db = SqliteDb::open(path, true);
+  if (!db) return db.error();
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(*db)));
+}
+
+Result<int64_t> SqliteStore::schema_version() { return db_.query_int("PRAGMA user_version"); }
+
+Result<void> SqliteStore::migrate() {
+  auto version = schema_version();
+  if (!version) return version.error();
+  if (*version > static_cast<int64_t>(kMigrations.size())) {
+    return Error{"the database has schema version " + std::to_string(*version) + ", newer than this agent knows (" +
+                 std::to_string(kMigrations.size()) + "); upgrade bwalloc"};
+  }
+  for (size_t n = static_cast<size_t>(*version); n < kMigrations.size(); ++n) {
+    Transaction tx(db_);
+    if (auto r = tx.begin(); !r) return r;
+    if (auto r = db_.exec(kMigrations[n]); !r) return Error{"migration " + std::to_string(n + 1) + ": " + r.message()};
+    if (auto r = db_.exec("PRAGMA user_version=" + std::to_string(n + 1)); !r) return r;
+    if (auto r = tx.commit(); !r) return r;
+  }
+  return {};
+}
+
+Result<void> SqliteStore::write_tick(const TickRecord& record) {
+  Transaction tx(db_);
+  if (auto r = tx.begin(); !r) return fail("begin tick", r);
+  if (!record.samples.empty()) {
+    auto insert = db_.prepare("INSERT INTO usage_raw(ip, ts, rx_bytes, tx_bytes) VALUES (?, ?, ?, ?)");
+    if (!insert) return insert.error();
+    for (const auto& s : record.samples) {
+      insert->bind(1, s.ip.to_string()).bind(2, record.ts_ms);
+      insert->bind(3, static_cast<int64_t>(s.rx_bytes)).bind(4, static_cast<int64_t>(s.tx_bytes));
+      if (auto r = insert->run(); !r) return fail("write samples", r);
+    }
+  }
+  if (!record.events.empty()) {
+    auto insert = db_.prepare("INSERT INTO events(ts, level, message, actor, ip) VALUES (?, ?, ?, ?, ?)");
+    if (!insert) return insert.error();
+    for (const auto& e : record.events) {
+      int64_t ts = std::chrono::duration_cast<std::chrono::milliseconds>(e.ts.time_since_epoch()).count();
+      insert->bind(1, ts).bind(2, event_level_name(e.level)).bind(3, e.message).bind(4, e.actor);
+      insert->bind(5, e.device ? e.device->to_string() : std::string());
+      if (auto r = insert->run(); !r) return fail("write events", r);
+    }
+  }
+  if (!record.devices.empty()) {
+    auto upsert = db_.prepare(
+        "INSERT INTO devices(ip, mac, hostname, vendor, priority, manual, first_seen, last_seen) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(ip) DO UPDATE SET "
+        "mac = CASE WHEN ?2 = '' THEN mac ELSE ?2 END, hostname = CASE WHEN ?3 = '' THEN hostname ELSE ?3 END, "
+        "vendor = CASE WHEN ?4 = '' THEN vendor ELSE ?4 END, priority = ?5, manual = ?6, "
+        "first_seen = MIN(first_seen, ?7), last_seen = MAX(last_seen, ?8)");
+    if (!upsert) return upsert.error();
+    for (const auto& d : record.devices) {
+      upsert->bind(1, d.ip.to_string()).bind(2, d.mac).bind(3, d.hostname).bind(4, d.vendor);
+      upsert->bind(5, static_cast<int64_t>(d.priority)).bind(6, int64_t{d.manual});
+      upsert->bind(7, d.first_seen_ms).bind(8, d.last_seen_ms);
+      if (auto r = upsert->run(); !r) return fail("write devices", r);
+    }
+  }
+  for (const auto& b : record.blocks) {
+    auto insert = db_.prepare("INSERT INTO blocked(ip, reason, ts) VALUES (?, ?, ?) "
+                              "ON CONFLICT(ip) DO UPDATE SET reason = excluded.reason, ts = excluded.ts");
+    if (!insert) return insert.error();
+    insert->bind(1, b.ip.to_string()).bind(2, b.reason).bind(3, b.ts_ms);
+    if (auto r = insert->run(); !r) return fail("write block", r);
+  }
+  for (const auto& ip : record.unblocks) {
+    auto del = db_.prepare("DELETE FROM blocked WHERE ip = ?");
+    if (!del) return del.error();
+    del->bind(1, ip.to_string());
+    if (auto r = del->run(); !r) return fail("write unblock", r);
+  }
+  for (const auto& [key, value] : record.config) {
+    auto upsert = db_.prepare("INSERT INTO config(key, value) VALUES (?, ?) "
+                              "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    if (!upsert) return upsert.error();
+    upsert->bind(1, key).bind(2, value);
+    if (auto r = upsert->run(); !r) return fail("write config", r);
+  }
+  if (auto r = tx.commit(); !r) return fail("commit tick", r);
+  return {};
+}
+
+Result<void> SqliteStore::roll_up(const char* from_table, const char* from_ts, const char* to_table, const char* name,
+                                  int64_t bucket_ms, int64_t now_ms) {
+  auto watermark = db_.prepare("SELECT upto FROM rollup_state WHERE name = ?");
+  if (!watermark) return watermark.error();
+  watermark->bind(1, std::string_view(name));
+  auto row = watermark->step();
+  if (!row) return row.error();
+  const int64_t from = *row ? watermark->int_at(0) : 0;
+  const int64_t to = now_ms / bucket_ms * bucket_ms;  // only complete buckets
+  if (to <= from) return {};
+  const std::string samples = std::string(from_table) == "usage_raw" ? "1" : "samples";
+  auto roll = db_.prepare(std::string("INSERT INTO ") + to_table + "(ip, bucket, rx_bytes, tx_bytes, samples) " +
+                          "SELECT ip, (" + from_ts + " / ?3) * ?3, SUM(rx_bytes), SUM(tx_bytes), SUM(" + samples +
+                          ") FROM " + from_table + " WHERE " + from_ts + " >= ?1 AND " + from_ts +
+                          " < ?2 GROUP BY 1, 2 ON CONFLICT(ip, bucket) DO UPDATE SET "
+                          "rx_bytes = rx_bytes + excluded.rx_bytes, tx_bytes = tx_bytes + excluded.tx_bytes, "
+                          "samples = samples + excluded.samples");
+  if (!roll) return roll.error();
+  roll->bind(1, from).bind(2, to).bind(3, bucket_ms);
+  if (auto r = roll->run(); !r) return r;
+  auto mark = db_.prepare("INSERT INTO rollup_state(name, upto) VALUES (?, ?) "
+                          "ON CONFLICT(name) DO UPDATE SET upto = excluded.upto");
+  if (!mark) return mark.error();
+  mark->bind(1, std::string_view(name)).bind(2, to);
+  return mark->run();
+}
+
+Result<void> SqliteStore::maintain(int64_t now_ms, const Retention& retention) {
+  {
+    Transaction tx(db_);
+    if (auto r = tx.begin(); !r) return fail("begin maintenance", r);
+    if (auto r = roll_up("usage_raw", "ts", "usage_minute", "minute", 60'000, now_ms); !r) return fail("minute rollup", r);
+    if (auto r = roll_up("usage_minute", "bucket", "usage_hour", "hour", 3'600'000, now_ms); !r) return fail("hour rollup", r);
+    if (auto r = roll_up("usage_hour", "bucket", "usage_day", "day", 86'400'000, now_ms); !r) return fail("day rollup", r);
+    // Prune only what has been rolled up (below the next table's watermark).
+    struct Prune {
+      const char* table;
+      const char* ts;
+      const char* rolled_into;
+      int64_t keep_ms;
+    };
+    for (const Prune& p : {Prune{"usage_raw", "ts", "minute", retention.raw_ms},
+                           Prune{"usage_minute", "bucket", "hour", retention.minute_ms},
+                           Prune{"usage_hour", "bucket", "day", retention.hour_ms},
+                           Prune{"usage_day", "bucket", nullptr, retention.day_ms}}) {
+      std::string sql = std::string("DELETE FROM ") + p.table + " WHERE " + p.ts + " < ?1";
+      if (p.rolled_into) sql += std::string(" AND ") + p.ts + " < COALESCE((SELECT upto FROM rollup_state WHERE name = '" + p.rolled_into + "'), 0)";
+      auto del = db_.prepare(sql);
+      if (!del) return del.error();
+      del->bind(1, now_ms - p.keep_ms);
+      if (auto r = del->run(); !r) return fail(std::string("prune ") + p.table, r);
+    }
+    auto old_events = db_.prepare("DELETE FROM events WHERE ts < ?");
+    if (!old_events) return old_events.error();
+    old_events->bind(1, now_ms - retention.day_ms);
+    if (auto r = old_events->run(); !r) return fail("prune events", r);
+    if (auto r = tx.commit(); !r) return fail("commit maintenance", r);
+  }
+  // Outside the transaction: keeps the WAL file from growing between ticks.
+  // A reader holding an old snapshot makes this partial, never an error.
+  (void)db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  return {};
+}
+
+Result<std::vector<DeviceRecord>> SqliteStore::devices() {
+  auto q = db_.prepare("SELECT ip, mac, hostname, vendor, priority, manual, first_seen, last_seen FROM devices ORDER BY ip");
+  if (!q) return q.error();
+  std::vector<DeviceRecord> out;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    auto ip = IpAddress::parse(q->text_at(0));
+    if (!ip) continue;  // never written by us; skip rather than fail the whole list
+    int64_t p = q->int_at(4);
+    out.push_back(DeviceRecord{*ip, q->text_at(1), q->text_at(2), q->text_at(3),
+                               static_cast<Priority>(p >= 0 && p <= 3 ? p : 2), q->int_at(5) != 0, q->int_at(6),
+                               q->int_at(7)});
+  }
+  return out;
+}
+
+Result<std::vector<BlockRecord>> SqliteStore::blocked() {
+  auto q = db_.prepare("SELECT ip, reason, ts FROM blocked ORDER BY ts");
+  if (!q) return q.error();
+  std::vector<BlockRecord> out;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    auto ip = IpAddress::parse(q->text_at(0));
+    if (ip) out.push_back(BlockRecord{*ip, q->text_at(1), q->int_at(2)});
+  }
+  return out;
+}
+
+Result<std::vector<StoredUsage>> SqliteStore::recent_usage(size_t limit) {
+  auto q = db_.prepare("SELECT ip, ts, rx_bytes, tx_bytes FROM usage_raw ORDER BY ts DESC, rowid DESC LIMIT ?");
+  if (!q) return q.error();
+  q->bind(1, static_cast<int64_t>(limit));
+  std::vector<StoredUsage> out;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back({q->text_at(0), q->int_at(1), static_cast<uint64_t>(q->int_at(2)), static_cast<uint64_t>(q->int_at(3))});
+  }
+  return out;
+}
+
+Result<std::vector<StoredEvent>> SqliteStore::recent_events(size_t limit) {
+  auto q = db_.prepare("SELECT ts, level, message, actor, ip FROM events ORDER BY id DESC LIMIT ?");
+  if (!q) return q.error();
+  q->bind(1, static_cast<int64_t>(limit));
+  std::vector<StoredEvent> out;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back({q->int_at(0), q->text_at(1), q->text_at(2), q->text_at(3), q->text_at(4)});
+  }
+  return out;
+}
+
+Result<std::vector<StoredUsage>> SqliteStore::history(const std::string& ip, int64_t from_ms, int64_t to_ms,
+                                                      Resolution resolution) {
+  const bool raw = resolution == Resolution::Raw;
+  std::string ts = raw ? "ts" : "bucket";
+  auto q = db_.prepare(std::string("SELECT ip, ") + ts + ", rx_bytes, tx_bytes FROM " + table_for(resolution) +
+                       " WHERE ip = ? AND " + ts + " >= ? AND " + ts + " < ? ORDER BY " + ts + " ASC LIMIT 100000");
+  if (!q) return q.error();
+  q->bind(1, ip).bind(2, from_ms).bind(3, to_ms);
+  std::vector<StoredUsage> out;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back({q->text_at(0), q->int_at(1), static_cast<uint64_t>(q->int_at(2)), static_cast<uint64_t>(q->int_at(3))});
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> SqliteStore::config_values() {
+  auto q = db_.prepare("SELECT key, value FROM config ORDER BY key");
+  if (!q) return q.error();
+  std::vector<std::pair<std::string, std::string>> out;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.emplace_back(q->text_at(0), q->text_at(1));
+  }
+  return out;
+}
+
+void PendingWrites::push(TickRecord record) {
+  queue_.push_back(std::move(record));
+  while (queue_.size() > max_ticks_) {
+    queue_.erase(queue_.begin());
+    ++dropped_;
+  }
+}
+
+Result<void> PendingWrites::flush(SqliteStore& store) {
+  size_t written = 0;
+  Result<void> result;
+  for (; written < queue_.size(); ++written) {
+    result = store.write_tick(queue_[written]);
+    if (!result) break;
+  }
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(written));
+  return result;
+}
+
+}  // namespace bwalloc
