@@ -12,6 +12,7 @@
 #include "agent/common/ip_address.h"
 #include "agent/common/priority.h"
 #include "agent/common/result.h"
+#include "agent/datapath/datapath_config.h"
 
 namespace bwalloc {
 
@@ -80,6 +81,10 @@ class Datapath {
   [[nodiscard]] virtual Result<void> remove_policy(const IpAddress& address) = 0;
 
   virtual DatapathStatus status() const = 0;
+
+  // Runtime settings (horizon, CE target, ECN, exempt ports). Backends
+  // without such settings accept and ignore them.
+  [[nodiscard]] virtual Result<void> update_settings(const DatapathConfig&) { return {}; }
 };
 
 }  // namespace bwalloc

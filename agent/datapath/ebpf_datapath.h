@@ -24,7 +24,7 @@ class EbpfDatapath final : public Datapath {
   DatapathStatus status() const override;
 
   // Runtime settings (horizon, CE target, ECN, exempt ports) without reload.
-  [[nodiscard]] Result<void> update_settings(const DatapathConfig& config);
+  Result<void> update_settings(const DatapathConfig& config) override;
 
   struct Impl;
 
