@@ -1,0 +1,479 @@
+// The agent's tick and commands; see agent.h.
+#include "agent/runtime/agent.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "agent/common/log.h"
+#include "agent/config/config_keys.h"
+#include "agent/config/config_loader.h"
+#include "agent/core/policy_rates.h"
+
+namespace bwalloc {
+
+namespace {
+constexpr const char* kLog = "agent";
+constexpr int kMaintainEveryTicks = 60;
+
+int64_t to_ms(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+Resolution store_resolution(HistoryResolution r) {
+  switch (r) {
+    case HistoryResolution::Raw: return Resolution::Raw;
+    case HistoryResolution::Minute: return Resolution::Minute;
+    case HistoryResolution::Hour: return Resolution::Hour;
+    case HistoryResolution::Day: return Resolution::Day;
+  }
+  return Resolution::Raw;
+}
+
+EventLevel level_from(const std::string& name) {
+  if (name == "ALERT") return EventLevel::Alert;
+  if (name == "AUTO") return EventLevel::Auto;
+  if (name == "ADMIN") return EventLevel::Admin;
+  if (name == "ERROR") return EventLevel::Error;
+  return EventLevel::Info;
+}
+}  // namespace
+
+Agent::Agent(AgentParts parts)
+    : config_(std::move(parts.config)),
+      datapath_(*parts.datapath),
+      store_(std::move(parts.store)),
+      clock_(*parts.clock),
+      discovery_(parts.discovery),
+      prober_(parts.prober),
+      sampler_(static_cast<size_t>(config_.allocator.window_samples), config_.allocator.tick, std::chrono::minutes(10)) {
+  std::lock_guard lock(mutex_);
+  publish_locked();
+}
+
+int64_t Agent::now_ms() const { return to_ms(clock_.wall_now()); }
+
+Agent::Device& Agent::device_locked(const IpAddress& ip) {
+  auto [it, created] = devices_.try_emplace(ip);
+  if (created) {
+    it->second.record.ip = ip;
+    it->second.record.first_seen_ms = now_ms();
+    it->second.record.last_seen_ms = 0;
+    it->second.dirty = true;
+  }
+  return it->second;
+}
+
+Result<void> Agent::restore() {
+  std::lock_guard lock(mutex_);
+  auto stored_config = store_->config_values();
+  if (!stored_config) return Error{"read saved settings: " + stored_config.message()};
+  if (!stored_config->empty()) {
+    auto merged = with_changes(config_, *stored_config, true);
+    if (merged) {
+      config_ = *merged;
+    } else {
+      log_warn(kLog, "ignoring saved runtime settings: " + merged.message());
+    }
+  }
+  auto devices = store_->devices();
+  if (!devices) return Error{"read devices: " + devices.message()};
+  for (const auto& record : *devices) {
+    Device& d = devices_[record.ip];
+    d.record = record;
+    d.alloc.priority = record.priority;
+    d.alloc.manual = record.manual;
+  }
+  auto blocks = store_->blocked();
+  if (!blocks) return Error{"read blocked devices: " + blocks.message()};
+  for (const auto& b : *blocks) {
+    Device& d = device_locked(b.ip);
+    d.alloc.priority = Priority::Blocked;
+    d.record.priority = Priority::Blocked;
+  }
+  apply_policies_locked(true);
+  log_info(kLog, "restored " + std::to_string(devices_.size()) + " devices (" + std::to_string(blocks->size()) +
+                     " blocked) from " + config_.store.path);
+  publish_locked();
+  return {};
+}
+
+void Agent::apply_policies_locked(bool all) {
+  if (config_.dry_run) return;
+  std::vector<DevicePolicy> policies;
+  std::vector<IpAddress> touched;
+  for (auto& [ip, d] : devices_) {
+    if (!all && d.policy_applied) continue;
+    policies.push_back(policy_for(ip, d.alloc.priority, config_.rates));
+    touched.push_back(ip);
+  }
+  if (policies.empty()) return;
+  auto applied = datapath_.apply_policies(policies);
+  if (!applied) {
+    datapath_error_ = applied.message();
+    log_error(kLog, "write policies: " + applied.message());
+    return;
+  }
+  datapath_error_.clear();
+  for (const auto& ip : touched) devices_[ip].policy_applied = true;
+}
+
+void Agent::tick() {
+  std::lock_guard lock(mutex_);
+  ++ticks_;
+  const int64_t now = now_ms();
+  TickRecord record;
+  record.ts_ms = now;
+
+  auto counters = datapath_.read_counters();
+  if (!counters) {
+    datapath_error_ = counters.message();
+    log_error(kLog, "read counters: " + counters.message());
+  } else {
+    auto samples = sampler_.update(*counters, clock_.mono_now());
+    for (const auto& c : *counters) {
+      Device& d = device_locked(c.address);
+      d.up_total = c.up_bytes;
+      d.down_total = c.down_bytes;
+      d.blocked_drops = c.blocked_drops;
+      d.horizon_drops = c.horizon_drops;
+      // The kernel saw a packet this recently: that is when it was last seen.
+      int64_t seen = now - static_cast<int64_t>(c.last_seen_age_ns / 1'000'000);
+      if (seen > d.record.last_seen_ms + 500) {
+        d.record.last_seen_ms = seen;
+        if (ticks_ % 10 == 0) d.dirty = true;  // last_seen is kept to within 10 ticks
+      }
+    }
+    uint64_t tick_bytes = 0;
+    for (const auto& s : samples) {
+      Device& d = device_locked(s.ip);
+      d.up_rate = s.tx_bits_per_sec;
+      d.down_rate = s.rx_bits_per_sec;
+      tick_bytes += s.rx_bytes + s.tx_bytes;
+      if (s.rx_bytes + s.tx_bytes > 0) record.samples.push_back(UsageSample{s.ip, s.rx_bytes, s.tx_bytes});
+    }
+    avg_bytes_per_sample_ = samples.empty() ? 0 : static_cast<double>(tick_bytes) / static_cast<double>(samples.size());
+    throughput_.add(clock_.mono_now(), tick_bytes);
+  }
+
+  std::unordered_map<IpAddress, AllocatorState> states;
+  for (const auto& [ip, d] : devices_) states.emplace(ip, d.alloc);
+  AllocationResult result = allocate(sampler_.windows(), std::move(states), config_.allocator, clock_);
+  for (auto& [ip, state] : result.states) {
+    Device& d = devices_[ip];
+    if (state.priority != d.alloc.priority) {
+      d.policy_applied = false;
+      d.record.priority = state.priority;
+      d.dirty = true;
+    }
+    d.alloc = state;
+  }
+  if (config_.dry_run) {
+    for (const auto& e : result.events) log_info(kLog, "dry run: " + e.message);
+  }
+  apply_policies_locked(false);
+
+  record.events = std::move(result.events);
+  for (auto& [ip, d] : devices_) {
+    if (!d.dirty) continue;
+    d.record.priority = d.alloc.priority;
+    d.record.manual = d.alloc.manual;
+    record.devices.push_back(d.record);
+    d.dirty = false;
+  }
+  persist_locked(std::move(record));
+  if (ticks_ % kMaintainEveryTicks == 0) {
+    Retention retention{config_.store.raw_retention.count() * 1000, config_.store.minute_retention.count() * 1000,
+                        config_.store.hour_retention.count() * 1000, config_.store.day_retention.count() * 1000};
+    if (auto m = store_->maintain(now, retention); !m) log_warn(kLog, "database maintenance: " + m.message());
+  }
+  publish_locked();
+}
+
+void Agent::run(const std::atomic<bool>& stop) {
+  auto next = std::chrono::steady_clock::now();
+  while (!stop) {
+    tick();
+    next += config_.allocator.tick;
+    auto now = std::chrono::steady_clock::now();
+    if (next < now) next = now;  // a slow tick: do not try to catch up in a burst
+    while (!stop && std::chrono::steady_clock::now() < next) {
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(next - std::chrono::steady_clock::now(),
+                                                                               std::chrono::milliseconds(100)));
+    }
+  }
+}
+
+void Agent::persist_locked(TickRecord record) {
+  pending_.push(std::move(record));
+  auto written = pending_.flush(*store_);
+  if (!written) {
+    if (db_error_.empty()) log_error(kLog, "database write failed, keeping the tick for the next try: " + written.message());
+    db_error_ = written.message();
+  } else if (!db_error_.empty()) {
+    log_info(kLog, "database writes work again");
+    db_error_.clear();
+  }
+}
+
+Event Agent::admin_event(const IpAddress* ip, const std::string& actor, std::string message) const {
+  Event e{clock_.wall_now(), EventLevel::Admin, std::move(message), actor, std::nullopt};
+  if (ip) e.device = *ip;
+  return e;
+}
+
+Result<void> Agent::set_priority(const IpAddress& ip, std::optional<Priority> priority, const std::string& actor) {
+  if (priority == Priority::Blocked) return block(ip, "set to Blocked by " + actor, actor);
+  std::lock_guard lock(mutex_);
+  Device& d = device_locked(ip);
+  const Priority before = d.alloc.priority;
+  TickRecord record;
+  record.ts_ms = now_ms();
+  if (priority) {
+    d.alloc.priority = *priority;
+    d.alloc.manual = true;
+  } else {
+    d.alloc.manual = false;  // the allocator decides again from the next tick
+  }
+  d.alloc.pending.reset();
+  d.alloc.pending_ticks = 0;
+  if (before == Priority::Blocked) record.unblocks.push_back(ip);
+  d.record.priority = d.alloc.priority;
+  d.record.manual = d.alloc.manual;
+  d.policy_applied = false;
+  apply_policies_locked(false);
+  record.devices.push_back(d.record);
+  record.events.push_back(admin_event(&ip, actor,
+                                      priority ? ip.to_string() + " set to " + std::string(priority_name(*priority)) +
+                                                     " (manual) by " + actor
+                                               : ip.to_string() + " back to automatic priority by " + actor));
+  persist_locked(std::move(record));
+  publish_locked();
+  return {};
+}
+
+Result<void> Agent::block(const IpAddress& ip, const std::string& reason, const std::string& actor) {
+  std::lock_guard lock(mutex_);
+  Device& d = device_locked(ip);
+  d.alloc = AllocatorState{Priority::Blocked, false};
+  d.record.priority = Priority::Blocked;
+  d.record.manual = false;
+  d.policy_applied = false;
+  apply_policies_locked(false);
+  TickRecord record;
+  record.ts_ms = now_ms();
+  record.blocks.push_back(BlockRecord{ip, reason, record.ts_ms});
+  record.devices.push_back(d.record);
+  record.events.push_back(admin_event(&ip, actor, "blocked " + ip.to_string() + " by " + actor +
+                                                      (reason.empty() ? "" : ": " + reason)));
+  persist_locked(std::move(record));
+  publish_locked();
+  return {};
+}
+
+Result<void> Agent::unblock(const IpAddress& ip, const std::string& actor) {
+  std::lock_guard lock(mutex_);
+  Device& d = device_locked(ip);
+  d.alloc = AllocatorState{Priority::Normal, false};
+  d.record.priority = Priority::Normal;
+  d.record.manual = false;
+  d.policy_applied = false;
+  apply_policies_locked(false);
+  TickRecord record;
+  record.ts_ms = now_ms();
+  record.unblocks.push_back(ip);
+  record.devices.push_back(d.record);
+  record.events.push_back(admin_event(&ip, actor, "unblocked " + ip.to_string() + " by " + actor + " (back to auto, Normal)"));
+  persist_locked(std::move(record));
+  publish_locked();
+  return {};
+}
+
+Result<void> Agent::set_auto_mode(bool on, const std::string& actor) {
+  return update_config({{"allocator.auto_mode", on ? "true" : "false"}}, actor);
+}
+
+Result<std::vector<DeviceView>> Agent::discover(const std::string& actor) {
+  if (!discovery_) return Error{"discovery is not available with this backend"};
+  auto found = discovery_->scan();  // netlink only; no lock held meanwhile
+  if (!found) return found.error();
+  {
+    std::lock_guard lock(mutex_);
+    TickRecord record;
+    record.ts_ms = now_ms();
+    for (const auto& f : *found) {
+      Device& d = device_locked(f.ip);
+      // Names and addresses only: discovery never changes a priority.
+      if (!f.mac.empty()) d.record.mac = f.mac;
+      if (!f.hostname.empty()) d.record.hostname = f.hostname;
+      if (!f.vendor.empty()) d.record.vendor = f.vendor;
+      record.devices.push_back(d.record);
+    }
+    record.events.push_back(admin_event(nullptr, actor, "LAN scan by " + actor + ": " + std::to_string(found->size()) +
+                                                            " neighbours"));
+    apply_policies_locked(false);  // new devices start at Normal's rate
+    persist_locked(std::move(record));
+    publish_locked();
+  }
+  return snapshot()->devices;
+}
+
+void Agent::publish_locked() {
+  auto snap = std::make_shared<Snapshot>();
+  snap->tick = ticks_;
+  snap->ts_ms = now_ms();
+  snap->auto_mode = config_.allocator.auto_mode;
+  int low = 0, blocked = 0, active = 0;
+  for (const auto& [ip, d] : devices_) {
+    DeviceView v;
+    v.ip = ip;
+    v.mac = d.record.mac;
+    v.hostname = d.record.hostname;
+    v.vendor = d.record.vendor;
+    v.priority = d.alloc.priority;
+    v.manual = d.alloc.manual;
+    v.pending_priority = d.alloc.pending;
+    v.pending_ticks = d.alloc.pending_ticks;
+    v.pending_ticks_needed = config_.allocator.demotion_ticks;
+    v.up_bytes_total = d.up_total;
+    v.down_bytes_total = d.down_total;
+    v.up_bits_per_sec = d.up_rate;
+    v.down_bits_per_sec = d.down_rate;
+    uint64_t limit = rate_for(d.alloc.priority, config_.rates);
+    v.up_limit_bits_per_sec = limit;
+    v.down_limit_bits_per_sec = limit;
+    v.blocked_drops = d.blocked_drops;
+    v.horizon_drops = d.horizon_drops;
+    v.first_seen_ms = d.record.first_seen_ms;
+    v.last_seen_ms = d.record.last_seen_ms;
+    v.active = is_active(d.record.last_seen_ms, snap->ts_ms);
+    low += d.alloc.priority == Priority::Low;
+    blocked += d.alloc.priority == Priority::Blocked;
+    active += v.active;
+    snap->devices.push_back(std::move(v));
+  }
+  std::sort(snap->devices.begin(), snap->devices.end(), [](const DeviceView& a, const DeviceView& b) { return a.ip < b.ip; });
+  auto& m = snap->metrics;
+  m.total_devices = static_cast<int>(devices_.size());
+  m.active_devices = active;
+  m.blocked_devices = blocked;
+  m.avg_bytes_per_sample = avg_bytes_per_sample_;
+  m.throughput_mbps = throughput_.mbit_per_sec(clock_.mono_now());
+  m.congestion_percent = congestion_percent(low, m.total_devices);
+  if (prober_) {
+    GatewayHealth h = prober_->health();
+    m.delay_ms = h.delay_ms;
+    m.packet_loss_percent = h.loss_percent;
+  }
+  snap->health.datapath = datapath_.status();
+  snap->health.db_ok = db_error_.empty();
+  snap->health.db_error = db_error_;
+  snap->health.last_tick_ms = snap->ts_ms;
+  snap->health.ticks = ticks_;
+  snap->health.pending_db_ticks = pending_.size();
+  if (!datapath_error_.empty()) snap->health.datapath.pacing_note += "; datapath error: " + datapath_error_;
+  std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(std::move(snap)));
+}
+
+std::shared_ptr<const Snapshot> Agent::snapshot() const { return std::atomic_load(&snapshot_); }
+
+Result<SqliteStore*> Agent::reader() const {
+  if (!reader_) {
+    auto opened = SqliteStore::open_reader(config_.store.path);
+    if (!opened) return opened.error();
+    reader_ = std::move(*opened);
+  }
+  return reader_.get();
+}
+
+Result<std::vector<UsageRow>> Agent::recent_usage(size_t limit) const {
+  std::lock_guard lock(reader_mutex_);
+  auto db = reader();
+  if (!db) return db.error();
+  auto rows = (*db)->recent_usage(limit);
+  if (!rows) return rows.error();
+  std::vector<UsageRow> out;
+  for (const auto& r : *rows) {
+    auto ip = IpAddress::parse(r.ip);
+    if (ip) out.push_back(UsageRow{*ip, r.ts_ms, r.rx_bytes, r.tx_bytes});
+  }
+  return out;
+}
+
+Result<std::vector<Event>> Agent::recent_events(size_t limit) const {
+  std::lock_guard lock(reader_mutex_);
+  auto db = reader();
+  if (!db) return db.error();
+  auto rows = (*db)->recent_events(limit);
+  if (!rows) return rows.error();
+  std::vector<Event> out;
+  for (const auto& r : *rows) {
+    Event e{std::chrono::system_clock::time_point(std::chrono::milliseconds(r.ts_ms)), level_from(r.level), r.message,
+            r.actor, std::nullopt};
+    if (auto ip = IpAddress::parse(r.ip); ip) e.device = *ip;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<std::vector<HistoryPoint>> Agent::history(const IpAddress& ip, int64_t from_ms, int64_t to_ms,
+                                                 HistoryResolution resolution) const {
+  std::lock_guard lock(reader_mutex_);
+  auto db = reader();
+  if (!db) return db.error();
+  auto rows = (*db)->history(ip.to_string(), from_ms, to_ms, store_resolution(resolution));
+  if (!rows) return rows.error();
+  std::vector<HistoryPoint> out;
+  for (const auto& r : *rows) out.push_back(HistoryPoint{r.ts_ms, r.rx_bytes, r.tx_bytes});
+  return out;
+}
+
+Result<std::vector<BlockedEntry>> Agent::blocked() const {
+  std::lock_guard lock(reader_mutex_);
+  auto db = reader();
+  if (!db) return db.error();
+  auto rows = (*db)->blocked();
+  if (!rows) return rows.error();
+  std::vector<BlockedEntry> out;
+  for (const auto& b : *rows) out.push_back(BlockedEntry{b.ip, b.reason, b.ts_ms});
+  return out;
+}
+
+std::vector<ConfigEntry> Agent::config() const {
+  std::lock_guard lock(mutex_);
+  std::vector<ConfigEntry> out;
+  for (const auto& key : config_keys()) out.push_back(ConfigEntry{key.name, key.get(config_), key.runtime});
+  return out;
+}
+
+Result<void> Agent::update_config(const std::vector<std::pair<std::string, std::string>>& changes,
+                                  const std::string& actor) {
+  std::lock_guard lock(mutex_);
+  auto changed = with_changes(config_, changes, true);
+  if (!changed) return changed.error();
+  const bool rates_changed = changed->rates.high_bits_per_sec != config_.rates.high_bits_per_sec ||
+                             changed->rates.normal_bits_per_sec != config_.rates.normal_bits_per_sec ||
+                             changed->rates.low_bits_per_sec != config_.rates.low_bits_per_sec;
+  if (auto settings = datapath_.update_settings(changed->datapath); !settings) {
+    return Error{"apply datapath settings: " + settings.message()};
+  }
+  config_ = *changed;
+  if (config_.log_level == "debug") set_log_level(LogLevel::Debug);
+  else if (config_.log_level == "warn") set_log_level(LogLevel::Warn);
+  else if (config_.log_level == "error") set_log_level(LogLevel::Error);
+  else set_log_level(LogLevel::Info);
+  if (rates_changed) apply_policies_locked(true);
+  TickRecord record;
+  record.ts_ms = now_ms();
+  std::string summary;
+  for (const auto& [key, value] : changes) {
+    const ConfigKey* k = find_config_key(key);
+    record.config.emplace_back(key, k ? k->get(config_) : value);
+    summary += (summary.empty() ? "" : ", ") + key + " = " + record.config.back().second;
+  }
+  record.events.push_back(admin_event(nullptr, actor, "settings changed by " + actor + ": " + summary));
+  persist_locked(std::move(record));
+  publish_locked();
+  return {};
+}
+
+}  // namespace bwalloc

@@ -1,0 +1,106 @@
+// Agent: the running bwalloc. Each tick it reads the datapath's counters
+// once, turns them into samples, runs the allocator, pushes changed
+// policies to the datapath, writes the tick to SQLite in one transaction
+// (kept and retried if the write fails) and publishes a Snapshot. Admin
+// commands from the HTTP side run under the same lock and take effect in
+// the datapath at once.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "agent/api/agent_control.h"
+#include "agent/common/clock.h"
+#include "agent/config/config.h"
+#include "agent/core/allocator.h"
+#include "agent/core/sampler.h"
+#include "agent/datapath/datapath.h"
+#include "agent/discovery/discovery.h"
+#include "agent/metrics/gateway_prober.h"
+#include "agent/metrics/traffic_metrics.h"
+#include "agent/store/sqlite_store.h"
+
+namespace bwalloc {
+
+struct AgentParts {
+  Config config;
+  Datapath* datapath = nullptr;          // not owned
+  std::unique_ptr<SqliteStore> store;    // the writer
+  const Clock* clock = nullptr;          // not owned
+  Discovery* discovery = nullptr;        // optional, not owned
+  GatewayProber* prober = nullptr;       // optional, not owned
+};
+
+class Agent final : public AgentControl {
+ public:
+  explicit Agent(AgentParts parts);
+
+  // Loads devices, priorities, blocks and runtime settings from the store
+  // and puts every known policy into the datapath (so blocks hold at once).
+  [[nodiscard]] Result<void> restore();
+  // One tick; the run loop calls this every config.allocator.tick.
+  void tick();
+  // Ticks until `stop` becomes true.
+  void run(const std::atomic<bool>& stop);
+
+  std::shared_ptr<const Snapshot> snapshot() const override;
+  Result<void> set_priority(const IpAddress& ip, std::optional<Priority> priority, const std::string& actor) override;
+  Result<void> block(const IpAddress& ip, const std::string& reason, const std::string& actor) override;
+  Result<void> unblock(const IpAddress& ip, const std::string& actor) override;
+  Result<void> set_auto_mode(bool on, const std::string& actor) override;
+  Result<std::vector<DeviceView>> discover(const std::string& actor) override;
+  Result<std::vector<UsageRow>> recent_usage(size_t limit) const override;
+  Result<std::vector<Event>> recent_events(size_t limit) const override;
+  Result<std::vector<HistoryPoint>> history(const IpAddress& ip, int64_t from_ms, int64_t to_ms,
+                                            HistoryResolution resolution) const override;
+  Result<std::vector<BlockedEntry>> blocked() const override;
+  std::vector<ConfigEntry> config() const override;
+  Result<void> update_config(const std::vector<std::pair<std::string, std::string>>& changes,
+                             const std::string& actor) override;
+
+ private:
+  struct Device {
+    DeviceRecord record;
+    AllocatorState alloc;
+    uint64_t up_total = 0;
+    uint64_t down_total = 0;
+    double up_rate = 0;
+    double down_rate = 0;
+    uint64_t blocked_drops = 0;
+    uint64_t horizon_drops = 0;
+    bool policy_applied = false;
+    bool dirty = false;  // record changed since the last write
+  };
+
+  int64_t now_ms() const;
+  Device& device_locked(const IpAddress& ip);
+  void apply_policies_locked(bool all);
+  Event admin_event(const IpAddress* ip, const std::string& actor, std::string message) const;
+  // Queues `record` behind pending ticks and writes what it can now.
+  void persist_locked(TickRecord record);
+  void publish_locked();
+  Result<SqliteStore*> reader() const;
+
+  mutable std::mutex mutex_;
+  Config config_;
+  Datapath& datapath_;
+  std::unique_ptr<SqliteStore> store_;
+  const Clock& clock_;
+  Discovery* discovery_;
+  GatewayProber* prober_;
+  Sampler sampler_;
+  ThroughputWindow throughput_;
+  PendingWrites pending_{3600};
+  std::unordered_map<IpAddress, Device> devices_;
+  double avg_bytes_per_sample_ = 0;
+  uint64_t ticks_ = 0;
+  std::string db_error_;
+  std::string datapath_error_;
+  std::shared_ptr<const Snapshot> snapshot_;
+  mutable std::mutex reader_mutex_;
+  mutable std::unique_ptr<SqliteStore> reader_;
+};
+
+}  // namespace bwalloc
