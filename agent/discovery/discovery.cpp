@@ -19,20 +19,13 @@
 
 namespace bwalloc {
 
-Result<std::vector<Neighbour>> read_neighbours(const std::string& ifname) {
-  int ifindex = 0;
-  if (!ifname.empty()) {
-    ifindex = static_cast<int>(if_nametoindex(ifname.c_str()));
-    if (ifindex == 0) return Error{"interface " + ifname + " does not exist"};
-  }
-  auto rtnl = RtnlSocket::open();
-  if (!rtnl) return rtnl.error();
+Result<std::vector<Neighbour>> read_neighbours(RtnlSocket& rtnl, int ifindex) {
   NetlinkMessage request(RTM_GETNEIGH, 0);
   ndmsg nd{};
   nd.ndm_family = AF_UNSPEC;
   request.append_fixed(nd);
   std::vector<Neighbour> out;
-  auto dumped = rtnl->dump(request, [&](const nlmsghdr& h) {
+  auto dumped = rtnl.dump(request, [&](const nlmsghdr& h) {
     if (h.nlmsg_type != RTM_NEWNEIGH) return;
     auto* msg = static_cast<const ndmsg*>(NLMSG_DATA(&h));
     if (ifindex && msg->ndm_ifindex != ifindex) return;
@@ -166,21 +159,33 @@ void ReverseDns::worker() {
   }
 }
 
-Discovery::Discovery(std::string lan_interface, std::string oui_file, std::string dnsmasq_leases, bool reverse_dns)
-    : lan_interface_(std::move(lan_interface)), dnsmasq_leases_(std::move(dnsmasq_leases)) {
+Result<std::unique_ptr<Discovery>> Discovery::open(const std::string& lan_interface, const std::string& oui_file,
+                                                   std::string dnsmasq_leases, bool reverse_dns) {
+  std::unique_ptr<Discovery> d(new Discovery());
+  d->ifindex_ = static_cast<int>(if_nametoindex(lan_interface.c_str()));
+  if (d->ifindex_ == 0) return Error{"discovery: interface " + lan_interface + " does not exist"};
+  auto rtnl = RtnlSocket::open();
+  if (!rtnl) return rtnl.error();
+  d->rtnl_ = std::make_unique<RtnlSocket>(std::move(*rtnl));
+  d->dnsmasq_leases_ = std::move(dnsmasq_leases);
   std::ifstream in(oui_file);
   if (in) {
     std::stringstream text;
     text << in.rdbuf();
-    oui_ = parse_oui(text.str());
+    d->oui_ = parse_oui(text.str());
   } else {
     log_info("discovery", "no OUI list at " + oui_file + " (install ieee-data): vendors stay empty");
   }
-  if (reverse_dns) rdns_ = std::make_unique<ReverseDns>();
+  if (reverse_dns) d->rdns_ = std::make_unique<ReverseDns>();
+  return d;
 }
 
+Discovery::~Discovery() = default;
+
 Result<std::vector<DiscoveredDevice>> Discovery::scan() {
-  auto neighbours = read_neighbours(lan_interface_);
+  std::unique_lock lock(rtnl_mutex_);
+  auto neighbours = read_neighbours(*rtnl_, ifindex_);
+  lock.unlock();
   if (!neighbours) return neighbours.error();
   std::map<IpAddress, std::string> leases;
   if (!dnsmasq_leases_.empty()) {

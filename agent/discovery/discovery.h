@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -27,8 +28,10 @@ struct Neighbour {
   std::string mac;  // "aa:bb:cc:dd:ee:ff"
 };
 
-// Reachable/stale/permanent neighbours on `ifname` (all interfaces if empty).
-[[nodiscard]] Result<std::vector<Neighbour>> read_neighbours(const std::string& ifname);
+class RtnlSocket;
+
+// Reachable/stale/permanent neighbours on interface `ifindex` (all if 0).
+[[nodiscard]] Result<std::vector<Neighbour>> read_neighbours(RtnlSocket& rtnl, int ifindex);
 
 // "XX-XX-XX   (hex)\t\tVendor" lines of oui.txt -> prefix "xx:xx:xx" -> vendor.
 std::map<std::string, std::string> parse_oui(const std::string& text);
@@ -65,13 +68,21 @@ struct DiscoveredDevice {
   std::string vendor;
 };
 
+// Construct it inside the router's network namespace: its netlink socket
+// and interface index stay there, whichever thread calls scan() later.
 class Discovery {
  public:
-  Discovery(std::string lan_interface, std::string oui_file, std::string dnsmasq_leases, bool reverse_dns);
+  [[nodiscard]] static Result<std::unique_ptr<Discovery>> open(const std::string& lan_interface,
+                                                               const std::string& oui_file,
+                                                               std::string dnsmasq_leases, bool reverse_dns);
+  ~Discovery();
   [[nodiscard]] Result<std::vector<DiscoveredDevice>> scan();
 
  private:
-  std::string lan_interface_;
+  Discovery() = default;
+  std::unique_ptr<RtnlSocket> rtnl_;
+  std::mutex rtnl_mutex_;
+  int ifindex_ = 0;
   std::string dnsmasq_leases_;
   std::map<std::string, std::string> oui_;
   std::unique_ptr<ReverseDns> rdns_;

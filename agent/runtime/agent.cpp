@@ -254,7 +254,8 @@ Result<void> Agent::set_priority(const IpAddress& ip, std::optional<Priority> pr
 Result<void> Agent::block(const IpAddress& ip, const std::string& reason, const std::string& actor) {
   std::lock_guard lock(mutex_);
   Device& d = device_locked(ip);
-  d.alloc = AllocatorState{Priority::Blocked, false};
+  d.alloc = AllocatorState{};
+  d.alloc.priority = Priority::Blocked;
   d.record.priority = Priority::Blocked;
   d.record.manual = false;
   d.policy_applied = false;
@@ -273,7 +274,7 @@ Result<void> Agent::block(const IpAddress& ip, const std::string& reason, const 
 Result<void> Agent::unblock(const IpAddress& ip, const std::string& actor) {
   std::lock_guard lock(mutex_);
   Device& d = device_locked(ip);
-  d.alloc = AllocatorState{Priority::Normal, false};
+  d.alloc = AllocatorState{};
   d.record.priority = Priority::Normal;
   d.record.manual = false;
   d.policy_applied = false;

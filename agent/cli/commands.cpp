@@ -1,0 +1,177 @@
+// run / status / detach / demo; see commands.h.
+#include "agent/cli/commands.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <cstdio>
+#include <thread>
+
+#include "agent/common/clock.h"
+#include "agent/common/log.h"
+#include "agent/datapath/ebpf_datapath.h"
+#include "agent/discovery/discovery.h"
+#include "agent/http/http_server.h"
+#include "agent/metrics/gateway_prober.h"
+#include "agent/runtime/agent.h"
+#include "agent/runtime/instance_lock.h"
+#include "agent/runtime/netns.h"
+#include "agent/simulator/simulator_datapath.h"
+#include "agent/store/sqlite_store.h"
+
+namespace bwalloc {
+
+namespace {
+int fail(const std::string& message, int code = 1) {
+  std::fprintf(stderr, "bwalloc: %s\n", message.c_str());
+  return code;
+}
+
+void apply_log_level(const std::string& level) {
+  if (level == "debug") set_log_level(LogLevel::Debug);
+  else if (level == "warn") set_log_level(LogLevel::Warn);
+  else if (level == "error") set_log_level(LogLevel::Error);
+  else set_log_level(LogLevel::Info);
+}
+
+void print_status(const DatapathStatus& status) {
+  std::printf("backend: %s\n", status.backend.c_str());
+  std::printf("programs attached: %zu\n", status.programs.size());
+  for (const auto& p : status.programs) {
+    std::printf("  %-18s %-8s %-16s id %u\n", p.program.c_str(), p.interface.c_str(), p.hook.c_str(), p.program_id);
+  }
+  std::printf("maps:\n");
+  for (const auto& m : status.maps) {
+    std::printf("  %-14s %8u / %u entries\n", m.name.c_str(), m.used_entries, m.max_entries);
+  }
+  std::printf("pacing: %s\n  %s\n", status.pacing_active ? "active (fq honours EDT timestamps)" : "not active",
+              status.pacing_note.c_str());
+  std::printf("unparsed packets passed: %llu\n", static_cast<unsigned long long>(status.unparsed_packets));
+  std::printf("counter insert failures: %llu\n", static_cast<unsigned long long>(status.counter_insert_failures));
+}
+}  // namespace
+
+int run_status(const Config& config, const CliArgs& args) {
+  bool running = InstanceLock::held_by_other(config.datapath.state_dir);
+  std::printf("agent: %s\n", running ? "running" : "not running");
+  auto ns = NetnsSwitch::enter(args.netns);
+  if (!ns) return fail(ns.message());
+  auto status = read_pinned_status(config.datapath);
+  if (!status) {
+    std::printf("datapath: %s\n", status.message().c_str());
+    return 1;
+  }
+  print_status(*status);
+  return 0;
+}
+
+int run_detach(const Config& config, const CliArgs& args) {
+  if (InstanceLock::held_by_other(config.datapath.state_dir)) {
+    return fail("an agent is running with state directory " + config.datapath.state_dir +
+                "; stop it first (detach would pull the datapath out from under it)");
+  }
+  auto ns = NetnsSwitch::enter(args.netns);
+  if (!ns) return fail(ns.message());
+  auto detached = detach_datapath(config.datapath);
+  if (!detached) return fail(detached.message());
+  std::printf("bwalloc: detached from %s%s\n", config.datapath.lan_interface.c_str(),
+              config.datapath.wan_interface.empty() ? "" : (" and " + config.datapath.wan_interface).c_str());
+  return 0;
+}
+
+int run_agent(const Config& config, const CliArgs& args) {
+  apply_log_level(config.log_level);
+  // Signals go to sigwait on this thread only: block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto lock = InstanceLock::acquire(config.datapath.state_dir);
+  if (!lock) return fail(lock.message());
+
+  SystemClock clock;
+  std::unique_ptr<Datapath> datapath;
+  std::unique_ptr<Discovery> discovery;
+  std::unique_ptr<GatewayProber> prober;
+  std::unique_ptr<Agent> agent;
+  std::atomic<bool> stop{false};
+  std::thread ticker;
+  {
+    // The datapath, netlink sockets and the tick and probe threads live in
+    // the router's namespace; the HTTP server below is created outside it.
+    auto ns = NetnsSwitch::enter(args.netns);
+    if (!ns) return fail(ns.message());
+    if (config.backend == "simulator") {
+      datapath = std::make_unique<SimulatorDatapath>(clock, 12, 42);
+    } else {
+      auto ebpf = EbpfDatapath::open(config.datapath);
+      if (!ebpf) return fail("cannot attach the eBPF datapath: " + ebpf.message());
+      datapath = std::move(*ebpf);
+      auto found = Discovery::open(config.datapath.lan_interface, config.discovery.oui_file,
+                                   config.discovery.dnsmasq_leases, config.discovery.reverse_dns);
+      if (found) {
+        discovery = std::move(*found);
+      } else {
+        log_warn("agent", found.message() + "; Scan LAN is unavailable");
+      }
+      prober = std::make_unique<GatewayProber>(config.metrics.gateway, config.metrics.probe_interval);
+      prober->start();
+    }
+    auto store = SqliteStore::open(config.store.path);
+    if (!store) return fail(store.message());
+    AgentParts parts{config, datapath.get(), std::move(*store), &clock, discovery.get(), prober.get()};
+    agent = std::make_unique<Agent>(std::move(parts));
+    if (auto restored = agent->restore(); !restored) return fail(restored.message());
+    ticker = std::thread([&] { agent->run(stop); });
+  }
+
+  HttpServerConfig http{config.http.bind, config.http.port, config.http.token_file, config.http.web_root,
+                        config.http.allowed_hosts};
+  auto server = HttpServer::start(http, *agent);
+  if (!server) {
+    stop = true;
+    ticker.join();
+    return fail(server.message());
+  }
+  std::string url = "http://" + (config.http.bind.find(':') != std::string::npos ? "[" + config.http.bind + "]"
+                                                                                    : config.http.bind) +
+                    ":" + std::to_string((*server)->port()) + "/";
+  log_info("agent", "dashboard and API on " + url);
+  if (args.announce_dashboard) {
+    std::printf("\nDashboard: %s#token=%s\n(API token in %s)\n\n", url.c_str(), (*server)->token().c_str(),
+                config.http.token_file.c_str());
+    std::fflush(stdout);
+  }
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  log_info("agent", std::string("stopping on ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM") +
+                        "; the datapath stays attached (bwalloc detach removes it)");
+  (*server)->stop();
+  stop = true;
+  ticker.join();
+  return 0;
+}
+
+int run_demo(const char* self, const std::vector<std::string>& options) {
+  char resolved[PATH_MAX];
+  std::string binary = realpath("/proc/self/exe", resolved) ? resolved : self;
+  std::string script = std::string(BWALLOC_SOURCE_DIR) + "/scripts/demo-lan.sh";
+  if (const char* dir = getenv("BWALLOC_SCRIPTS")) script = std::string(dir) + "/demo-lan.sh";
+  if (access(script.c_str(), X_OK) != 0) return fail("demo script " + script + " is missing (set BWALLOC_SCRIPTS)");
+  std::vector<std::string> argv_strings = {script, binary};
+  argv_strings.insert(argv_strings.end(), options.begin(), options.end());
+  std::vector<char*> argv;
+  for (auto& s : argv_strings) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  execv(script.c_str(), argv.data());
+  return fail("cannot run " + script + ": " + std::string(strerror(errno)));
+}
+
+}  // namespace bwalloc

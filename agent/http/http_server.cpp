@@ -1,0 +1,289 @@
+// Beast sessions and listener; see http_server.h.
+#include "agent/http/http_server.h"
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "agent/common/log.h"
+#include "agent/http/api_token.h"
+#include "agent/http/json_views.h"
+#include "agent/http/routes.h"
+
+namespace bwalloc {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+constexpr size_t kHeaderLimit = 8 * 1024;
+constexpr size_t kBodyLimit = 64 * 1024;
+
+void add_security_headers(http::response<http::string_body>& res) {
+  res.set("Content-Security-Policy",
+          "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+          "frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("X-Frame-Options", "DENY");
+  res.set("Referrer-Policy", "no-referrer");
+  res.set(http::field::cache_control, "no-store");
+  res.set(http::field::server, "bwalloc");
+}
+}  // namespace
+
+struct HttpServer::Impl {
+  HttpServerConfig config;
+  AgentControl& agent;
+  RouteContext context;
+  asio::io_context io{2};
+  tcp::acceptor acceptor{io};
+  std::vector<std::thread> threads;
+  std::atomic<size_t> connections{0};
+  std::atomic<size_t> stream_clients{0};
+  std::atomic<bool> stopping{false};
+  std::mutex sessions_mutex;
+  std::set<std::shared_ptr<beast::tcp_stream>> streams;  // to close on stop
+
+  Impl(HttpServerConfig c, AgentControl& a) : config(std::move(c)), agent(a) {}
+  void accept();
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer::Impl& server)
+      : stream_(std::make_shared<beast::tcp_stream>(std::move(socket))), server_(server) {
+    ++server_.connections;
+  }
+  ~Session() {
+    --server_.connections;
+    if (streaming_) --server_.stream_clients;
+    std::lock_guard lock(server_.sessions_mutex);
+    server_.streams.erase(stream_);
+  }
+
+  void start() {
+    {
+      std::lock_guard lock(server_.sessions_mutex);
+      server_.streams.insert(stream_);
+    }
+    asio::dispatch(stream_->get_executor(), beast::bind_front_handler(&Session::read, shared_from_this()));
+  }
+
+  void reject_busy() {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        to_response(json_error(503, "too many connections; try again shortly"), 11));
+    res->keep_alive(false);
+    http::async_write(*stream_, *res, [self = shared_from_this(), res](beast::error_code, size_t) {
+      beast::error_code ec;
+      self->stream_->socket().shutdown(tcp::socket::shutdown_send, ec);
+    });
+  }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    parser_->body_limit(kBodyLimit);
+    stream_->expires_after(server_.config.read_timeout);  // slowloris: the whole request in time
+    http::async_read(*stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, size_t) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted) {
+      return close();
+    }
+    if (ec == http::error::header_limit) return reply_and_close(json_error(431, "request headers too large (limit 8 KiB)"));
+    if (ec == http::error::body_limit) return reply_and_close(json_error(413, "request body too large (limit 64 KiB)"));
+    if (ec) return reply_and_close(json_error(400, "malformed HTTP request: " + ec.message()));
+
+    auto& req = parser_->get();
+    HttpRequest request;
+    request.method = std::string(req.method_string());
+    request.target = std::string(req.target());
+    for (const auto& field : req) {
+      std::string name(field.name_string());
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      request.headers[name] = std::string(field.value());
+    }
+    request.body = req.body();
+    HttpResponse response;
+    try {
+      response = handle_request(request, server_.agent, server_.context);
+    } catch (const std::exception& e) {
+      // A handler bug must cost one request, never the agent.
+      log_error("http", std::string("handler failed: ") + e.what());
+      response = json_error(500, "internal error");
+    }
+    if (response.stream) return start_stream(req.version());
+    keep_alive_ = req.keep_alive();
+    auto res = std::make_shared<http::response<http::string_body>>(to_response(response, req.version()));
+    res->keep_alive(keep_alive_);
+    if (request.method == "HEAD") res->body().clear();
+    stream_->expires_after(server_.config.read_timeout);
+    http::async_write(*stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+      if (ec || !self->keep_alive_) return self->close();
+      self->read();
+    });
+  }
+
+  http::response<http::string_body> to_response(const HttpResponse& r, unsigned version) {
+    http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+    res.set(http::field::content_type, r.content_type);
+    for (const auto& [name, value] : r.headers) res.set(name, value);
+    add_security_headers(res);
+    res.body() = r.body;
+    res.prepare_payload();
+    return res;
+  }
+
+  void reply_and_close(const HttpResponse& r) {
+    auto res = std::make_shared<http::response<http::string_body>>(to_response(r, 11));
+    res->keep_alive(false);
+    stream_->expires_after(std::chrono::seconds(5));
+    http::async_write(*stream_, *res, [self = shared_from_this(), res](beast::error_code, size_t) { self->close(); });
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_->socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_->socket().close(ec);
+  }
+
+  // Server-Sent Events: headers once, then one event per new snapshot and
+  // a comment every 15 s so proxies keep the connection open.
+  void start_stream(unsigned version) {
+    if (++server_.stream_clients > server_.config.max_stream_clients) {
+      --server_.stream_clients;
+      return reply_and_close(json_error(503, "too many live dashboards connected"));
+    }
+    streaming_ = true;
+    (void)version;
+    auto head = std::make_shared<std::string>(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+        "X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\nretry: 2000\n\n");
+    stream_->expires_never();
+    timer_.emplace(stream_->get_executor());
+    asio::async_write(stream_->socket(), asio::buffer(*head),
+                      [self = shared_from_this(), head](beast::error_code ec, size_t) {
+                        if (ec) return self->close();
+                        self->push_snapshot();
+                      });
+  }
+
+  void push_snapshot() {
+    if (server_.stopping) return close();
+    auto snap = server_.agent.snapshot();
+    auto now = std::chrono::steady_clock::now();
+    std::shared_ptr<std::string> message;
+    if (snap && (!sent_any_ || snap->tick != last_tick_)) {
+      message = std::make_shared<std::string>("event: snapshot\ndata: " + snapshot_json(*snap) + "\n\n");
+      last_tick_ = snap->tick;
+      sent_any_ = true;
+      last_write_ = now;
+    } else if (now - last_write_ > std::chrono::seconds(15)) {
+      message = std::make_shared<std::string>(": keep-alive\n\n");
+      last_write_ = now;
+    }
+    if (!message) return wait_and_push();
+    asio::async_write(stream_->socket(), asio::buffer(*message), [self = shared_from_this(), message](beast::error_code ec, size_t) {
+      if (ec) return self->close();
+      self->wait_and_push();
+    });
+  }
+
+  void wait_and_push() {
+    timer_->expires_after(server_.config.stream_poll);
+    timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec) return self->close();
+      self->push_snapshot();
+    });
+  }
+
+  std::shared_ptr<beast::tcp_stream> stream_;
+  HttpServer::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  bool keep_alive_ = false;
+  bool streaming_ = false;
+  bool sent_any_ = false;
+  uint64_t last_tick_ = 0;
+  std::chrono::steady_clock::time_point last_write_ = std::chrono::steady_clock::now();
+  std::optional<asio::steady_timer> timer_;
+};
+
+}  // namespace
+
+void HttpServer::Impl::accept() {
+  acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+    if (stopping) return;
+    if (!ec) {
+      auto session = std::make_shared<Session>(std::move(socket), *this);
+      if (connections > config.max_connections) {
+        session->reject_busy();
+      } else {
+        session->start();
+      }
+    }
+    accept();
+  });
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerConfig& config, AgentControl& agent) {
+  auto impl = std::make_unique<Impl>(config, agent);
+  auto token = load_or_create_token(config.token_file);
+  if (!token) return token.error();
+  impl->context.token = *token;
+  impl->context.web_root = config.web_root;
+  impl->context.allowed_hosts = {"localhost", "127.0.0.1", "[::1]", config.bind,
+                                 config.bind.find(':') != std::string::npos ? "[" + config.bind + "]" : config.bind};
+  for (const auto& h : config.allowed_hosts) impl->context.allowed_hosts.push_back(h);
+
+  beast::error_code ec;
+  auto address = asio::ip::make_address(config.bind, ec);
+  if (ec) return Error{"http.bind '" + config.bind + "' is not an IP address"};
+  tcp::endpoint endpoint{address, config.port};
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(endpoint, ec);
+  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Error{"listen on " + config.bind + ":" + std::to_string(config.port) + ": " + ec.message() +
+                 " (is another bwalloc or web server using it? set http.port)"};
+  }
+  impl->accept();
+  for (int i = 0; i < 2; ++i) impl->threads.emplace_back([io = &impl->io] { io->run(); });
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+const std::string& HttpServer::token() const { return impl_->context.token; }
+
+void HttpServer::stop() {
+  if (!impl_ || impl_->stopping.exchange(true)) return;
+  asio::post(impl_->io, [impl = impl_.get()] {
+    beast::error_code ec;
+    impl->acceptor.close(ec);
+    std::lock_guard lock(impl->sessions_mutex);
+    for (const auto& s : impl->streams) s->socket().close(ec);
+  });
+  // Sessions end on their own once their sockets are closed; give in-flight
+  // writes a moment, then stop the loop.
+  for (int i = 0; i < 50 && impl_->connections > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  impl_->io.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+}
+
+}  // namespace bwalloc

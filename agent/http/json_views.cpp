@@ -1,0 +1,185 @@
+// JSON and Prometheus rendering; see json_views.h.
+#include "agent/http/json_views.h"
+
+#include <ctime>
+
+namespace bwalloc {
+
+namespace json = boost::json;
+
+std::string iso_time(int64_t ms) {
+  if (ms <= 0) return "";
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
+  return out;
+}
+
+json::object device_json(const DeviceView& d) {
+  json::object o;
+  o["ip"] = d.ip.to_string();
+  o["mac"] = d.mac;
+  o["hostname"] = d.hostname;
+  o["vendor"] = d.vendor;
+  o["priority"] = std::string(priority_name(d.priority));
+  o["priority_level"] = static_cast<int>(d.priority);
+  o["manual"] = d.manual;
+  if (d.pending_priority) {
+    o["pending"] = json::object{{"priority", std::string(priority_name(*d.pending_priority))},
+                                {"ticks", d.pending_ticks},
+                                {"needed", d.pending_ticks_needed}};
+  } else {
+    o["pending"] = nullptr;
+  }
+  o["last_seen"] = iso_time(d.last_seen_ms);
+  o["last_seen_ms"] = d.last_seen_ms;
+  o["first_seen"] = iso_time(d.first_seen_ms);
+  o["first_seen_ms"] = d.first_seen_ms;
+  o["up_bits_per_sec"] = d.up_bits_per_sec;
+  o["down_bits_per_sec"] = d.down_bits_per_sec;
+  o["up_limit_bits_per_sec"] = d.up_limit_bits_per_sec;
+  o["down_limit_bits_per_sec"] = d.down_limit_bits_per_sec;
+  o["up_bytes_total"] = d.up_bytes_total;
+  o["down_bytes_total"] = d.down_bytes_total;
+  o["blocked_drops"] = d.blocked_drops;
+  o["horizon_drops"] = d.horizon_drops;
+  o["active"] = d.active;
+  return o;
+}
+
+json::object metrics_json(const MetricsView& m) {
+  json::object o;
+  o["total_devices"] = m.total_devices;
+  o["active_devices"] = m.active_devices;
+  o["blocked_devices"] = m.blocked_devices;
+  o["avg_bytes_per_sample"] = m.avg_bytes_per_sample;
+  o["throughput_mbps"] = m.throughput_mbps;
+  if (m.delay_ms) o["delay_ms"] = *m.delay_ms; else o["delay_ms"] = nullptr;
+  if (m.packet_loss_percent) o["packet_loss_percent"] = *m.packet_loss_percent; else o["packet_loss_percent"] = nullptr;
+  o["congestion_percent"] = m.congestion_percent;
+  return o;
+}
+
+json::object health_json(const Snapshot& s) {
+  const auto& h = s.health;
+  json::array programs;
+  std::string xdp_mode = "none";
+  for (const auto& p : h.datapath.programs) {
+    programs.push_back(json::object{{"program", p.program}, {"interface", p.interface}, {"hook", p.hook}, {"id", p.program_id}});
+    if (p.hook.rfind("xdp", 0) == 0) xdp_mode = p.hook;
+  }
+  json::array maps;
+  for (const auto& m : h.datapath.maps) {
+    maps.push_back(json::object{{"name", m.name}, {"max_entries", m.max_entries}, {"used_entries", m.used_entries}});
+  }
+  json::object o;
+  o["ok"] = h.db_ok && (h.datapath.backend != "ebpf" || !h.datapath.programs.empty());
+  o["backend"] = h.datapath.backend;
+  o["programs"] = programs;
+  o["xdp_mode"] = xdp_mode;
+  o["maps"] = maps;
+  o["pacing_active"] = h.datapath.pacing_active;
+  o["pacing_note"] = h.datapath.pacing_note;
+  o["db_ok"] = h.db_ok;
+  o["db_error"] = h.db_error;
+  o["pending_db_ticks"] = h.pending_db_ticks;
+  o["ticks"] = h.ticks;
+  o["last_tick"] = iso_time(h.last_tick_ms);
+  o["unparsed_packets"] = h.datapath.unparsed_packets;
+  o["counter_insert_failures"] = h.datapath.counter_insert_failures;
+  return o;
+}
+
+json::object event_json(const Event& e) {
+  int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(e.ts.time_since_epoch()).count();
+  return json::object{{"ts", iso_time(ms)},
+                      {"ts_ms", ms},
+                      {"level", std::string(event_level_name(e.level))},
+                      {"message", e.message},
+                      {"actor", e.actor},
+                      {"ip", e.device ? e.device->to_string() : std::string()}};
+}
+
+std::string snapshot_json(const Snapshot& s) {
+  json::array devices;
+  for (const auto& d : s.devices) devices.push_back(device_json(d));
+  return json::serialize(json::object{{"tick", s.tick},
+                                      {"ts_ms", s.ts_ms},
+                                      {"auto", s.auto_mode},
+                                      {"devices", devices},
+                                      {"metrics", metrics_json(s.metrics)}});
+}
+
+namespace {
+// Label values escape backslash, quote and newline (exposition format 0.0.4).
+std::string label(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+void family(std::string& out, const char* name, const char* type, const char* help) {
+  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+}
+}  // namespace
+
+std::string prometheus_text(const Snapshot& s) {
+  std::string out;
+  auto per_device = [&](const char* name, const char* type, const char* help, auto value) {
+    family(out, name, type, help);
+    for (const auto& d : s.devices) {
+      out += std::string(name) + "{ip=\"" + label(d.ip.to_string()) + "\"} " + std::to_string(value(d)) + "\n";
+    }
+  };
+  per_device("bwalloc_device_rx_bytes_total", "counter", "Bytes routed to the device.",
+             [](const DeviceView& d) { return d.down_bytes_total; });
+  per_device("bwalloc_device_tx_bytes_total", "counter", "Bytes routed from the device.",
+             [](const DeviceView& d) { return d.up_bytes_total; });
+  per_device("bwalloc_device_blocked_drops_total", "counter", "Packets dropped because the device is Blocked.",
+             [](const DeviceView& d) { return d.blocked_drops; });
+  per_device("bwalloc_device_horizon_drops_total", "counter", "Packets dropped by the pacer's horizon.",
+             [](const DeviceView& d) { return d.horizon_drops; });
+  per_device("bwalloc_device_priority", "gauge", "Priority level (0 Blocked, 1 High, 2 Normal, 3 Low).",
+             [](const DeviceView& d) { return static_cast<int>(d.priority); });
+  per_device("bwalloc_device_limit_bits_per_second", "gauge", "Enforced rate per direction (0 = unlimited).",
+             [](const DeviceView& d) { return d.down_limit_bits_per_sec; });
+  const auto& m = s.metrics;
+  family(out, "bwalloc_devices", "gauge", "Devices known to the agent.");
+  out += "bwalloc_devices " + std::to_string(m.total_devices) + "\n";
+  family(out, "bwalloc_active_devices", "gauge", "Devices seen in the last 5 minutes.");
+  out += "bwalloc_active_devices " + std::to_string(m.active_devices) + "\n";
+  family(out, "bwalloc_throughput_mbps", "gauge", "Routed throughput over the last 5 s.");
+  out += "bwalloc_throughput_mbps " + std::to_string(m.throughput_mbps) + "\n";
+  family(out, "bwalloc_congestion_percent", "gauge", "Share of devices at Low.");
+  out += "bwalloc_congestion_percent " + std::to_string(m.congestion_percent) + "\n";
+  if (m.delay_ms) {
+    family(out, "bwalloc_gateway_delay_ms", "gauge", "Mean ICMP echo RTT to the default gateway.");
+    out += "bwalloc_gateway_delay_ms " + std::to_string(*m.delay_ms) + "\n";
+  }
+  if (m.packet_loss_percent) {
+    family(out, "bwalloc_gateway_loss_percent", "gauge", "ICMP echo loss to the default gateway.");
+    out += "bwalloc_gateway_loss_percent " + std::to_string(*m.packet_loss_percent) + "\n";
+  }
+  family(out, "bwalloc_datapath_programs_attached", "gauge", "BPF programs attached.");
+  out += "bwalloc_datapath_programs_attached " + std::to_string(s.health.datapath.programs.size()) + "\n";
+  family(out, "bwalloc_datapath_pacing_active", "gauge", "1 when fq honours EDT timestamps.");
+  out += "bwalloc_datapath_pacing_active " + std::string(s.health.datapath.pacing_active ? "1" : "0") + "\n";
+  family(out, "bwalloc_datapath_unparsed_packets_total", "counter", "Packets passed unparsed (fail open).");
+  out += "bwalloc_datapath_unparsed_packets_total " + std::to_string(s.health.datapath.unparsed_packets) + "\n";
+  family(out, "bwalloc_db_ok", "gauge", "1 when the last database write succeeded.");
+  out += "bwalloc_db_ok " + std::string(s.health.db_ok ? "1" : "0") + "\n";
+  family(out, "bwalloc_ticks_total", "counter", "Ticks run.");
+  out += "bwalloc_ticks_total " + std::to_string(s.health.ticks) + "\n";
+  return out;
+}
+
+}  // namespace bwalloc

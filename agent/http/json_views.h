@@ -1,0 +1,22 @@
+// JSON shapes of the API (Boost.JSON), kept identical to the original
+// system's where it had them: {devices:[{ip,mac,hostname,priority,last_seen}]} etc.
+#pragma once
+
+#include <boost/json.hpp>
+#include <string>
+
+#include "agent/api/agent_control.h"
+
+namespace bwalloc {
+
+std::string iso_time(int64_t ms);
+boost::json::object device_json(const DeviceView& d);
+boost::json::object metrics_json(const MetricsView& m);
+boost::json::object health_json(const Snapshot& s);
+boost::json::object event_json(const Event& e);
+// The SSE payload: {tick, ts_ms, auto, devices, metrics}.
+std::string snapshot_json(const Snapshot& s);
+// Prometheus text exposition format 0.0.4.
+std::string prometheus_text(const Snapshot& s);
+
+}  // namespace bwalloc

@@ -1,0 +1,409 @@
+// Route table and handlers; see routes.h.
+#include "agent/http/routes.h"
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "agent/http/api_token.h"
+#include "agent/http/json_views.h"
+
+namespace bwalloc {
+
+namespace json = boost::json;
+
+namespace {
+HttpResponse json_ok(json::object body, int status = 200) {
+  HttpResponse r;
+  r.status = status;
+  r.body = json::serialize(body);
+  return r;
+}
+
+std::string decode_component(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else if (s[i] == '+') {
+      out += ' ';
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+struct Target {
+  std::string path;
+  std::map<std::string, std::string> query;
+};
+
+Target split_target(const std::string& target) {
+  Target t;
+  auto q = target.find('?');
+  t.path = decode_component(target.substr(0, q));
+  if (q == std::string::npos) return t;
+  std::istringstream params(target.substr(q + 1));
+  std::string pair;
+  while (std::getline(params, pair, '&')) {
+    auto eq = pair.find('=');
+    t.query[decode_component(pair.substr(0, eq))] = eq == std::string::npos ? "" : decode_component(pair.substr(eq + 1));
+  }
+  return t;
+}
+
+// The host part of a Host header or an Origin URL, without the port.
+std::string host_only(std::string host) {
+  if (auto scheme = host.find("://"); scheme != std::string::npos) host = host.substr(scheme + 3);
+  if (!host.empty() && host[0] == '[') {
+    auto end = host.find(']');
+    return end == std::string::npos ? host : host.substr(0, end + 1);
+  }
+  auto colon = host.find(':');
+  return colon == std::string::npos ? host : host.substr(0, colon);
+}
+
+bool host_allowed(const std::string& host, const RouteContext& context) {
+  std::string h = host_only(host);
+  for (const auto& allowed : context.allowed_hosts) {
+    if (h == allowed) return true;
+  }
+  return false;
+}
+
+Result<json::object> body_object(const HttpRequest& request) {
+  boost::system::error_code ec;
+  json::value v = json::parse(request.body, ec);
+  if (ec) return Error{"the body is not JSON: " + ec.message()};
+  if (!v.is_object()) return Error{"the body must be a JSON object"};
+  return v.as_object();
+}
+
+Result<IpAddress> ip_field(const json::object& body) {
+  auto it = body.find("ip");
+  if (it == body.end() || !it->value().is_string()) return Error{"'ip' is required and must be a string"};
+  return IpAddress::parse(std::string(it->value().as_string()));
+}
+
+Result<std::optional<Priority>> priority_field(const json::value& v) {
+  if (v.is_int64()) {
+    auto p = parse_priority(std::to_string(v.as_int64()));
+    if (p) return std::optional<Priority>(*p);
+  } else if (v.is_string()) {
+    std::string s(v.as_string());
+    if (s == "auto" || s == "Auto") return std::optional<Priority>();
+    if (auto p = parse_priority(s)) return std::optional<Priority>(*p);
+  }
+  return Error{"unknown priority (accepted: \"High\", \"Normal\", \"Low\", \"Blocked\", 0-3, or \"auto\")"};
+}
+
+int64_t time_param(const std::map<std::string, std::string>& q, const char* name, int64_t fallback, bool& bad) {
+  auto it = q.find(name);
+  if (it == q.end() || it->second.empty()) return fallback;
+  try {
+    size_t used = 0;
+    long long v = std::stoll(it->second, &used);
+    if (used == it->second.size() && v >= 0) return v;
+  } catch (...) {
+  }
+  bad = true;
+  return fallback;
+}
+
+std::string content_type_for(const std::string& path) {
+  auto ext = std::filesystem::path(path).extension().string();
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
+  if (ext == ".css") return "text/css; charset=utf-8";
+  if (ext == ".png") return "image/png";
+  if (ext == ".svg") return "image/svg+xml";
+  if (ext == ".json") return "application/json";
+  if (ext == ".ico") return "image/x-icon";
+  return "application/octet-stream";
+}
+
+HttpResponse static_file(const std::string& path, const RouteContext& context) {
+  if (context.web_root.empty()) return json_error(404, "no web root configured");
+  if (path.find("..") != std::string::npos || path.find('\0') != std::string::npos || path.find('\\') != std::string::npos) {
+    return json_error(400, "bad path");
+  }
+  std::error_code ec;
+  auto root = std::filesystem::canonical(context.web_root, ec);
+  if (ec) return json_error(404, "dashboard files not found");
+  auto file = std::filesystem::weakly_canonical(root / (path == "/" ? "index.html" : path.substr(1)), ec);
+  // Symlinks pointing out of the web root are refused like '..'.
+  auto rel = file.lexically_relative(root).string();
+  if (ec || rel.empty() || rel.rfind("..", 0) == 0 || !std::filesystem::is_regular_file(file)) {
+    return json_error(404, "not found: " + path);
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream content;
+  content << in.rdbuf();
+  HttpResponse r;
+  r.content_type = content_type_for(file.string());
+  r.body = content.str();
+  return r;
+}
+
+using Handler = std::function<HttpResponse(const HttpRequest&, const Target&, AgentControl&)>;
+
+struct Route {
+  std::string method;
+  std::string path;  // exact, or a prefix ending in '/' when prefix is true
+  bool mutating;
+  Handler handler;
+  bool prefix = false;
+};
+
+HttpResponse devices_route(AgentControl& agent) {
+  json::array list;
+  for (const auto& d : agent.snapshot()->devices) list.push_back(device_json(d));
+  return json_ok({{"devices", list}});
+}
+
+HttpResponse command_result(const Result<void>& r, const std::string& message) {
+  if (!r) return json_error(400, r.message());
+  return json_ok({{"ok", true}, {"message", message}});
+}
+
+std::vector<Route> routes() {
+  std::vector<Route> r;
+  r.push_back({"GET", "/api/devices", false, [](auto&, auto&, AgentControl& a) { return devices_route(a); }});
+  r.push_back({"POST", "/api/discover", true, [](auto&, auto&, AgentControl& a) {
+                 auto found = a.discover("admin");
+                 if (!found) return json_error(503, found.message());
+                 json::array list;
+                 for (const auto& d : *found) list.push_back(device_json(d));
+                 return json_ok({{"ok", true}, {"devices", list}});
+               }});
+  r.push_back({"GET", "/api/usage", false, [](auto&, auto&, AgentControl& a) {
+                 auto rows = a.recent_usage(200);
+                 if (!rows) return json_error(503, rows.message());
+                 json::array list;
+                 for (const auto& u : *rows) {
+                   list.push_back(json::object{{"ip", u.ip.to_string()}, {"ts", iso_time(u.ts_ms)}, {"ts_ms", u.ts_ms},
+                                               {"bytes_rx", u.bytes_rx}, {"bytes_tx", u.bytes_tx}});
+                 }
+                 return json_ok({{"usage", list}});
+               }});
+  r.push_back({"POST", "/api/set_priority", true, [](const HttpRequest& req, auto&, AgentControl& a) {
+                 auto body = body_object(req);
+                 if (!body) return json_error(400, body.message());
+                 auto ip = ip_field(*body);
+                 if (!ip) return json_error(400, ip.message());
+                 auto it = body->find("priority");
+                 if (it == body->end()) return json_error(400, "'priority' is required");
+                 auto p = priority_field(it->value());
+                 if (!p) return json_error(400, p.message());
+                 std::string what = *p ? std::string(priority_name(**p)) : "auto";
+                 return command_result(a.set_priority(*ip, *p, "admin"), ip->to_string() + " set to " + what);
+               }});
+  r.push_back({"GET", "/api/events", false, [](auto&, auto&, AgentControl& a) {
+                 auto rows = a.recent_events(50);
+                 if (!rows) return json_error(503, rows.message());
+                 json::array list;
+                 for (const auto& e : *rows) list.push_back(event_json(e));
+                 return json_ok({{"events", list}});
+               }});
+  r.push_back({"GET", "/api/history", false, [](auto&, const Target& t, AgentControl& a) {
+                 auto ip_it = t.query.find("ip");
+                 if (ip_it == t.query.end() || ip_it->second.empty()) return json_error(400, "'ip' query parameter is required");
+                 auto ip = IpAddress::parse(ip_it->second);
+                 if (!ip) return json_error(400, ip.message());
+                 bool bad = false;
+                 int64_t now = a.snapshot()->ts_ms;
+                 int64_t to = time_param(t.query, "to", now + 1, bad);
+                 int64_t from = time_param(t.query, "from", now - 3'600'000, bad);
+                 if (bad || from > to) return json_error(400, "'from' and 'to' must be milliseconds since the epoch, from <= to");
+                 HistoryResolution res = HistoryResolution::Raw;
+                 if (auto it = t.query.find("resolution"); it != t.query.end()) {
+                   if (it->second == "minute") res = HistoryResolution::Minute;
+                   else if (it->second == "hour") res = HistoryResolution::Hour;
+                   else if (it->second == "day") res = HistoryResolution::Day;
+                   else if (it->second != "raw") return json_error(400, "resolution must be raw, minute, hour or day");
+                 }
+                 auto rows = a.history(*ip, from, to, res);
+                 if (!rows) return json_error(503, rows.message());
+                 json::array list;
+                 for (const auto& h : *rows) {
+                   list.push_back(json::object{{"ts", iso_time(h.ts_ms)}, {"ts_ms", h.ts_ms}, {"bytes_rx", h.bytes_rx},
+                                               {"bytes_tx", h.bytes_tx}});
+                 }
+                 return json_ok({{"ok", true}, {"history", list}});
+               }});
+  r.push_back({"GET", "/api/metrics", false, [](auto&, auto&, AgentControl& a) {
+                 return json_ok({{"metrics", metrics_json(a.snapshot()->metrics)}});
+               }});
+  r.push_back({"POST", "/api/block", true, [](const HttpRequest& req, auto&, AgentControl& a) {
+                 auto body = body_object(req);
+                 if (!body) return json_error(400, body.message());
+                 auto ip = ip_field(*body);
+                 if (!ip) return json_error(400, ip.message());
+                 std::string reason;
+                 if (auto it = body->find("reason"); it != body->end()) {
+                   if (!it->value().is_string()) return json_error(400, "'reason' must be a string");
+                   reason = std::string(it->value().as_string()).substr(0, 500);
+                 }
+                 return command_result(a.block(*ip, reason, "admin"), ip->to_string() + " blocked");
+               }});
+  r.push_back({"POST", "/api/unblock", true, [](const HttpRequest& req, auto&, AgentControl& a) {
+                 auto body = body_object(req);
+                 if (!body) return json_error(400, body.message());
+                 auto ip = ip_field(*body);
+                 if (!ip) return json_error(400, ip.message());
+                 return command_result(a.unblock(*ip, "admin"), ip->to_string() + " unblocked");
+               }});
+  r.push_back({"GET", "/api/blocked", false, [](auto&, auto&, AgentControl& a) {
+                 auto rows = a.blocked();
+                 if (!rows) return json_error(503, rows.message());
+                 json::array list;
+                 for (const auto& b : *rows) {
+                   list.push_back(json::object{{"ip", b.ip.to_string()}, {"reason", b.reason}, {"ts", iso_time(b.ts_ms)}, {"ts_ms", b.ts_ms}});
+                 }
+                 return json_ok({{"blocked", list}});
+               }});
+  r.push_back({"GET", "/api/auto_toggle", false, [](auto&, auto&, AgentControl& a) {
+                 return json_ok({{"ok", true}, {"auto", a.snapshot()->auto_mode}});
+               }});
+  r.push_back({"POST", "/api/auto_toggle", true, [](const HttpRequest& req, auto&, AgentControl& a) {
+                 auto body = body_object(req);
+                 if (!body) return json_error(400, body.message());
+                 auto it = body->find("auto");
+                 if (it == body->end() || !it->value().is_bool()) return json_error(400, "'auto' must be true or false");
+                 auto set = a.set_auto_mode(it->value().as_bool(), "admin");
+                 if (!set) return json_error(400, set.message());
+                 return json_ok({{"ok", true}, {"auto", it->value().as_bool()}});
+               }});
+  r.push_back({"GET", "/api/config", false, [](auto&, auto&, AgentControl& a) {
+                 json::array list;
+                 for (const auto& c : a.config()) list.push_back(json::object{{"key", c.key}, {"value", c.value}, {"runtime", c.runtime}});
+                 return json_ok({{"ok", true}, {"config", list}});
+               }});
+  r.push_back({"POST", "/api/config", true, [](const HttpRequest& req, auto&, AgentControl& a) {
+                 auto body = body_object(req);
+                 if (!body) return json_error(400, body.message());
+                 auto it = body->find("changes");
+                 if (it == body->end() || !it->value().is_object()) return json_error(400, "'changes' must be an object of \"section.key\": value");
+                 std::vector<std::pair<std::string, std::string>> changes;
+                 for (const auto& [key, value] : it->value().as_object()) {
+                   // Values arrive as JSON; TOML reads JSON scalars and arrays the same way.
+                   changes.emplace_back(std::string(key), json::serialize(value));
+                 }
+                 auto updated = a.update_config(changes, "admin");
+                 if (!updated) return json_error(400, updated.message());
+                 return json_ok({{"ok", true}});
+               }});
+  r.push_back({"GET", "/health", false, [](auto&, auto&, AgentControl& a) {
+                 auto snap = a.snapshot();
+                 json::object h = health_json(*snap);
+                 bool ok = h["ok"].as_bool();
+                 return json_ok(h, ok ? 200 : 503);
+               }});
+  r.push_back({"GET", "/metrics", false, [](auto&, auto&, AgentControl& a) {
+                 HttpResponse resp;
+                 resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
+                 resp.body = prometheus_text(*a.snapshot());
+                 return resp;
+               }});
+  r.push_back({"GET", "/api/stream", false, [](auto&, auto&, AgentControl&) {
+                 HttpResponse resp;
+                 resp.stream = true;
+                 resp.content_type = "text/event-stream";
+                 return resp;
+               }});
+  // /api/devices/{ip} and /api/devices/{ip}/priority
+  r.push_back({"GET", "/api/devices/", false, [](auto&, const Target& t, AgentControl& a) {
+                 std::string rest = t.path.substr(std::string("/api/devices/").size());
+                 auto ip = IpAddress::parse(rest);
+                 if (!ip) return json_error(400, ip.message());
+                 for (const auto& d : a.snapshot()->devices) {
+                   if (d.ip == *ip) return json_ok({{"ok", true}, {"device", device_json(d)}});
+                 }
+                 return json_error(404, "no device " + ip->to_string());
+               }, true});
+  auto device_priority = [](const HttpRequest& req, const Target& t, AgentControl& a) {
+    std::string rest = t.path.substr(std::string("/api/devices/").size());
+    auto slash = rest.find('/');
+    if (slash == std::string::npos || rest.substr(slash) != "/priority") return json_error(404, "no such route");
+    auto ip = IpAddress::parse(rest.substr(0, slash));
+    if (!ip) return json_error(400, ip.message());
+    std::optional<Priority> priority;
+    if (req.method == "POST") {
+      auto body = body_object(req);
+      if (!body) return json_error(400, body.message());
+      auto it = body->find("priority");
+      if (it == body->end()) return json_error(400, "'priority' is required");
+      auto p = priority_field(it->value());
+      if (!p) return json_error(400, p.message());
+      priority = *p;
+    }
+    return command_result(a.set_priority(*ip, priority, "admin"),
+                          ip->to_string() + (priority ? " set to " + std::string(priority_name(*priority)) : " released to auto"));
+  };
+  r.push_back({"POST", "/api/devices/", true, device_priority, true});
+  r.push_back({"DELETE", "/api/devices/", true, device_priority, true});
+  return r;
+}
+
+bool path_matches(const Route& route, const std::string& path) {
+  if (route.prefix) return path.size() > route.path.size() && path.rfind(route.path, 0) == 0;
+  return path == route.path;
+}
+}  // namespace
+
+HttpResponse json_error(int status, const std::string& message) {
+  HttpResponse r;
+  r.status = status;
+  r.body = json::serialize(json::object{{"ok", false}, {"error", message}});
+  return r;
+}
+
+HttpResponse handle_request(const HttpRequest& request, AgentControl& agent, const RouteContext& context) {
+  if (!host_allowed(request.header("host"), context)) {
+    return json_error(421, "Host '" + request.header("host").substr(0, 100) + "' is not one this agent serves");
+  }
+  static const std::vector<Route> table = routes();
+  Target target = split_target(request.target);
+  std::vector<const Route*> matching;
+  for (const auto& route : table) {
+    if (path_matches(route, target.path)) matching.push_back(&route);
+  }
+  if (matching.empty()) {
+    bool api = target.path.rfind("/api/", 0) == 0 || target.path == "/api";
+    if (!api && (request.method == "GET" || request.method == "HEAD")) return static_file(target.path, context);
+    return json_error(404, "no route " + target.path);
+  }
+  const Route* route = nullptr;
+  std::string allow;
+  for (const Route* m : matching) {
+    allow += (allow.empty() ? "" : ", ") + m->method;
+    if (m->method == request.method) route = m;
+  }
+  if (!route) {
+    HttpResponse r = json_error(405, request.method + " is not allowed on " + target.path + " (allowed: " + allow + ")");
+    r.headers.emplace_back("Allow", allow);
+    return r;
+  }
+  if (route->mutating) {
+    std::string origin = request.header("origin");
+    if (!origin.empty() && !host_allowed(origin, context)) return json_error(403, "cross-origin request refused");
+    std::string auth = request.header("authorization");
+    const std::string bearer = "Bearer ";
+    if (auth.rfind(bearer, 0) != 0 || !tokens_equal(auth.substr(bearer.size()), context.token)) {
+      HttpResponse r = json_error(401, "missing or wrong API token (Authorization: Bearer <token from the token file>)");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return r;
+    }
+    if (request.header("x-requested-with") != "bwalloc") {
+      return json_error(403, "state-changing requests need the header X-Requested-With: bwalloc");
+    }
+  }
+  return route->handler(request, target, agent);
+}
+
+}  // namespace bwalloc
