@@ -13,16 +13,22 @@ std::vector<DeviceSample> Sampler::update(const std::vector<DeviceCounters>& cou
   using namespace std::chrono;
   duration<double> elapsed = has_previous_ ? duration<double>(now - previous_) : duration<double>(nominal_tick_);
   elapsed = std::max(elapsed, duration<double>(nominal_tick_) / 2);
+  const bool had_previous = has_previous_;
   has_previous_ = true;
   previous_ = now;
 
   auto delta = [](uint64_t current, uint64_t last) { return current >= last ? current - last : current; };
   std::vector<DeviceSample> samples;
   samples.reserve(counters.size());
+  const bool first_read = !had_previous;
   for (const DeviceCounters& c : counters) {
-    auto [it, first_sight] = last_.try_emplace(c.address, Baseline{c.up_bytes, c.down_bytes, now});
+    // On the very first read every count may span hours (the maps outlive
+    // the agent), so it only sets the baseline. A device that appears later
+    // got its counter entry since the previous read: all of it is new.
+    Baseline start = first_read ? Baseline{c.up_bytes, c.down_bytes, now} : Baseline{0, 0, now};
+    auto [it, first_sight] = last_.try_emplace(c.address, start);
     Baseline& base = it->second;
-    if (first_sight) continue;
+    if (first_sight && first_read) continue;
     DeviceSample s;
     s.ip = c.address;
     s.tx_bytes = delta(c.up_bytes, base.up);

@@ -30,8 +30,9 @@ class Sampler {
 
   // One tick. `now` is monotonic; rates use the time since the previous
   // update, clamped to at least half a tick so a late or early read never
-  // turns into a huge rate. A device seen for the first time only sets its
-  // baseline (its cumulative count may cover hours, e.g. after a restart).
+  // turns into a huge rate. On the first read after start every device only
+  // sets its baseline (the maps outlive the agent, so counts may cover
+  // hours); a device appearing later counts all its bytes as new.
   // A counter that went down (entry evicted and re-created, or reset) counts
   // its new value as the delta: never negative.
   std::vector<DeviceSample> update(const std::vector<DeviceCounters>& counters,

@@ -69,14 +69,17 @@ CommandResult run_in(const std::string& ns, const std::vector<std::string>& argv
   return run_command(full);
 }
 
-BackgroundProcess::BackgroundProcess(const std::string& ns, const std::vector<std::string>& args) {
-  std::vector<std::string> full = {"ip", "netns", "exec", ns};
+BackgroundProcess::BackgroundProcess(const std::string& ns, const std::vector<std::string>& args,
+                                     const std::string& output_file) {
+  std::vector<std::string> full;
+  if (!ns.empty()) full = {"ip", "netns", "exec", ns};
   full.insert(full.end(), args.begin(), args.end());
   pid_ = fork();
   if (pid_ == 0) {
-    int devnull = open("/dev/null", O_RDWR);
-    dup2(devnull, 1);
-    dup2(devnull, 2);
+    int out = output_file.empty() ? open("/dev/null", O_RDWR)
+                                  : open(output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(out, 1);
+    dup2(out, 2);
     auto argv = to_argv(full);
     execvp(argv[0], argv.data());
     _exit(127);

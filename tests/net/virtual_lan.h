@@ -28,7 +28,9 @@ CommandResult run_in(const std::string& ns, const std::vector<std::string>& argv
 // A background process started by PID; killed and reaped in the destructor.
 class BackgroundProcess {
  public:
-  BackgroundProcess(const std::string& ns, const std::vector<std::string>& argv);
+  // An empty `ns` runs argv in the current namespace; output goes to
+  // `output_file` when given, else nowhere.
+  BackgroundProcess(const std::string& ns, const std::vector<std::string>& argv, const std::string& output_file = "");
   BackgroundProcess(const BackgroundProcess&) = delete;
   BackgroundProcess& operator=(const BackgroundProcess&) = delete;
   ~BackgroundProcess();

@@ -38,6 +38,15 @@ TEST_F(SamplerTest, FirstSightIsOnlyABaseline) {
   EXPECT_DOUBLE_EQ(sampler.windows().at(kDevice).back(), 3'000'000);
 }
 
+TEST_F(SamplerTest, DeviceAppearingAfterStartCountsAllItsBytes) {
+  sampler.update({}, now);
+  now += 1s;
+  auto s = sampler.update({counters(250'000, 0)}, now);
+  ASSERT_EQ(s.size(), 1u) << "its counter entry is new since the last read";
+  EXPECT_EQ(s[0].tx_bytes, 250'000u);
+  EXPECT_DOUBLE_EQ(s[0].tx_bits_per_sec, 2'000'000);
+}
+
 TEST_F(SamplerTest, CounterThatWentDownCountsItsNewValue) {
   sampler.update({counters(1'000'000, 1'000'000)}, now);
   now += 1s;
