@@ -14,8 +14,8 @@ build_packages=(
   libgtest-dev libgmock-dev
   ieee-data
 )
-run_packages=(iproute2 nftables iperf3 procps sqlite3 iputils-ping)
-test_packages=()
+run_packages=(iproute2 nftables iperf3 procps sqlite3 iputils-ping curl)
+test_packages=(chromium)
 
 case "$purpose" in
   build) wanted=("${build_packages[@]}") ;;
@@ -23,6 +23,12 @@ case "$purpose" in
   demo) wanted=("${build_packages[@]}" "${run_packages[@]}") ;;
   *) echo "usage: $0 [build|test|demo]" >&2; exit 2 ;;
 esac
+
+# Node.js and npm fetch the dashboard's Plotly and the browser test's
+# playwright-core from the npm registry; Debian's packages do when absent.
+if ! command -v npm >/dev/null 2>&1; then
+  wanted+=(nodejs npm)
+fi
 
 missing=()
 for pkg in "${wanted[@]}"; do
@@ -40,6 +46,10 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ $purpose != build ]]; then
+  "$(dirname "$0")/web-vendor.sh"
 fi
 
 # The BPF filesystem holds the pinned maps and links.

@@ -1,0 +1,107 @@
+// The dashboard in a real headless Chromium against a real agent (simulator
+// backend, real HTTP on 127.0.0.1, real SQLite): tiles and the device table
+// fill in from the live stream, Block on a device shows it Blocked in the
+// page and in the API, and a screenshot is saved for the README.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, copyFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, '..', '..');
+const binary = process.env.BWALLOC_BIN;
+const chromiumPath = '/usr/bin/chromium';
+let playwright = null;
+try { playwright = await import('playwright-core'); } catch { /* reported as a skip below */ }
+
+const skipReason = !binary ? 'BWALLOC_BIN is not set (run through ctest)'
+  : !existsSync(chromiumPath) ? 'chromium is not installed (scripts/install-deps.sh installs it)'
+  : !playwright ? 'playwright-core is not installed (scripts/web-vendor.sh installs it)'
+  : !existsSync(join(repo, 'web', 'vendor', 'plotly.min.js')) ? 'web/vendor/plotly.min.js is missing (scripts/web-vendor.sh)'
+  : null;
+
+let agent = null;
+let work = null;
+let base = null;
+
+async function waitFor(check, what, ms = 15000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+before(async () => {
+  if (skipReason) return;
+  work = mkdtempSync(join(tmpdir(), 'bwalloc-browser-'));
+  let log = '';
+  agent = spawn(binary, ['run',
+    '--set', 'agent.backend="simulator"',
+    '--set', 'http.port=0',
+    '--set', `store.path="${join(work, 'bwalloc.db')}"`,
+    '--set', `http.token_file="${join(work, 'token')}"`,
+    '--set', `http.web_root="${join(repo, 'web')}"`,
+    '--set', `datapath.state_dir="${join(work, 'state')}"`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  agent.stderr.on('data', (chunk) => { log += chunk; });
+  const port = await waitFor(() => log.match(/API on http:\/\/127\.0\.0\.1:(\d+)\//)?.[1], `the agent to start (log: ${log})`);
+  base = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${base}/health`)).ok, '/health');
+});
+
+after(() => {
+  if (agent) agent.kill('SIGTERM');
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+test('dashboard shows devices live and blocks one', { skip: skipReason ?? false, timeout: 60000 }, async () => {
+  const token = readFileSync(join(work, 'token'), 'utf8').trim();
+  const browser = await playwright.chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${base}/#token=${token}`);
+    assert.equal(new URL(page.url()).hash, '', 'the token is taken out of the address bar');
+
+    await page.waitForFunction(() => document.querySelectorAll('#devices tbody tr').length >= 10);
+    await page.waitForFunction(() => document.getElementById('t-total').textContent !== '–');
+    assert.equal(Number(await page.textContent('#t-total')), 12);
+    assert.match(await page.textContent('#t-throughput'), /Mbit\/s/);
+    assert.match(await page.textContent('#connection'), /live/);
+
+    const row = page.locator('#devices tbody tr').first();
+    const ip = await row.getAttribute('data-ip');
+    await row.locator('button[data-action="block"]').click();
+    await page.waitForFunction((target) => {
+      const tr = document.querySelector(`#devices tbody tr[data-ip="${target}"]`);
+      return tr && tr.querySelector('.badge').textContent === 'Blocked';
+    }, ip);
+    const devices = await (await fetch(`${base}/api/devices`)).json();
+    assert.equal(devices.devices.find((d) => d.ip === ip).priority, 'Blocked');
+    const blocked = await (await fetch(`${base}/api/blocked`)).json();
+    assert.ok(blocked.blocked.some((b) => b.ip === ip));
+
+    // The filter narrows the table to matching devices.
+    await page.fill('#filter', 'Blocked');
+    await page.waitForFunction(() => document.querySelectorAll('#devices tbody tr').length === 1);
+    await page.fill('#filter', '');
+    await page.waitForTimeout(2500);  // let the charts draw for the screenshot
+    mkdirSync(join(here, 'screenshots'), { recursive: true });
+    const shot = join(here, 'screenshots', 'dashboard.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    copyFileSync(shot, join(repo, 'docs', 'dashboard.png'));
+    assert.deepEqual(errors, [], 'no script errors in the page');
+  } finally {
+    await browser.close();
+  }
+});
