@@ -67,6 +67,8 @@ up() {
   in_ns "$rtr" ip addr add fd00:51::1/64 dev wan0 nodad
   in_ns "$rtr" ip link set lan0 up
   in_ns "$rtr" ip link set wan0 up
+  # The uplink's far end is the router's default gateway (the agent probes it).
+  in_ns "$rtr" ip route add default via 198.51.100.2
   quiet_sysctl "$rtr" net.ipv4.ip_forward=1
   quiet_sysctl "$rtr" net.ipv6.conf.all.forwarding=1
   in_ns "$rtr" nft -f - <<NFT

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace bwalloc {
@@ -51,6 +52,19 @@ bool IpAddress::is_unspecified() const {
     if (b != 0) return false;
   }
   return true;
+}
+
+bool IpAddress::is_device_address() const {
+  if (is_unspecified()) return false;
+  if (is_v4()) {
+    const uint8_t first = bytes_[12];
+    const bool broadcast = bytes_[12] == 255 && bytes_[13] == 255 && bytes_[14] == 255 && bytes_[15] == 255;
+    return first != 127 && (first & 0xf0) != 0xe0 && !broadcast && first != 0;
+  }
+  const bool loopback = std::all_of(bytes_.begin(), bytes_.end() - 1, [](uint8_t b) { return b == 0; }) && bytes_[15] == 1;
+  const bool multicast = bytes_[0] == 0xff;
+  const bool link_local = bytes_[0] == 0xfe && (bytes_[1] & 0xc0) == 0x80;
+  return !loopback && !multicast && !link_local;
 }
 
 std::string IpAddress::to_string() const {

@@ -129,6 +129,9 @@ void Agent::tick() {
     datapath_error_ = counters.message();
     log_error(kLog, "read counters: " + counters.message());
   } else {
+    // The kernel counts every address it sees; multicast, broadcast and
+    // link-local entries are not devices of their own.
+    std::erase_if(*counters, [](const DeviceCounters& c) { return !c.address.is_device_address(); });
     auto samples = sampler_.update(*counters, clock_.mono_now());
     for (const auto& c : *counters) {
       Device& d = device_locked(c.address);

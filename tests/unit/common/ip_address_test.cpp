@@ -37,5 +37,15 @@ TEST(IpAddress, RejectsEverythingElse) {
   }
 }
 
+TEST(IpAddress, DeviceAddressesExcludeMulticastBroadcastAndLinkLocal) {
+  for (const char* device : {"10.10.0.11", "192.168.1.20", "fd00:10::11", "2001:db8::5"}) {
+    EXPECT_TRUE(IpAddress::parse(device)->is_device_address()) << device;
+  }
+  for (const char* other : {"0.0.0.0", "127.0.0.1", "224.0.0.251", "239.255.255.250", "255.255.255.255", "::", "::1",
+                            "ff02::16", "fe80::1ce9:5eff:fe41:71d8"}) {
+    EXPECT_FALSE(IpAddress::parse(other)->is_device_address()) << other;
+  }
+}
+
 }  // namespace
 }  // namespace bwalloc
