@@ -389,57 +389,51 @@ Result<SqliteStore*> Agent::reader() const {
   return reader_.get();
 }
 
-Result<std::vector<UsageRow>> Agent::recent_usage(size_t limit) const {
+template <class Row, class Query, class Convert>
+Result<std::vector<Row>> Agent::read_rows(Query query, Convert convert) const {
   std::lock_guard lock(reader_mutex_);
   auto db = reader();
   if (!db) return db.error();
-  auto rows = (*db)->recent_usage(limit);
+  auto rows = query(**db);
   if (!rows) return rows.error();
-  std::vector<UsageRow> out;
+  std::vector<Row> out;
   for (const auto& r : *rows) {
-    auto ip = IpAddress::parse(r.ip);
-    if (ip) out.push_back(UsageRow{*ip, r.ts_ms, r.rx_bytes, r.tx_bytes});
+    if (std::optional<Row> row = convert(r)) out.push_back(std::move(*row));
   }
   return out;
 }
 
+Result<std::vector<UsageRow>> Agent::recent_usage(size_t limit) const {
+  return read_rows<UsageRow>([&](SqliteStore& db) { return db.recent_usage(limit); },
+                             [](const StoredUsage& r) -> std::optional<UsageRow> {
+                               auto ip = IpAddress::parse(r.ip);
+                               if (!ip) return std::nullopt;
+                               return UsageRow{*ip, r.ts_ms, r.rx_bytes, r.tx_bytes};
+                             });
+}
+
 Result<std::vector<Event>> Agent::recent_events(size_t limit) const {
-  std::lock_guard lock(reader_mutex_);
-  auto db = reader();
-  if (!db) return db.error();
-  auto rows = (*db)->recent_events(limit);
-  if (!rows) return rows.error();
-  std::vector<Event> out;
-  for (const auto& r : *rows) {
-    Event e{std::chrono::system_clock::time_point(std::chrono::milliseconds(r.ts_ms)), level_from(r.level), r.message,
-            r.actor, std::nullopt};
-    if (auto ip = IpAddress::parse(r.ip); ip) e.device = *ip;
-    out.push_back(std::move(e));
-  }
-  return out;
+  return read_rows<Event>([&](SqliteStore& db) { return db.recent_events(limit); },
+                          [](const StoredEvent& r) -> std::optional<Event> {
+                            Event e{std::chrono::system_clock::time_point(std::chrono::milliseconds(r.ts_ms)),
+                                    level_from(r.level), r.message, r.actor, std::nullopt};
+                            if (auto ip = IpAddress::parse(r.ip); ip) e.device = *ip;
+                            return e;
+                          });
 }
 
 Result<std::vector<HistoryPoint>> Agent::history(const IpAddress& ip, int64_t from_ms, int64_t to_ms,
                                                  HistoryResolution resolution) const {
-  std::lock_guard lock(reader_mutex_);
-  auto db = reader();
-  if (!db) return db.error();
-  auto rows = (*db)->history(ip.to_string(), from_ms, to_ms, store_resolution(resolution));
-  if (!rows) return rows.error();
-  std::vector<HistoryPoint> out;
-  for (const auto& r : *rows) out.push_back(HistoryPoint{r.ts_ms, r.rx_bytes, r.tx_bytes});
-  return out;
+  return read_rows<HistoryPoint>(
+      [&](SqliteStore& db) { return db.history(ip.to_string(), from_ms, to_ms, store_resolution(resolution)); },
+      [](const StoredUsage& r) -> std::optional<HistoryPoint> { return HistoryPoint{r.ts_ms, r.rx_bytes, r.tx_bytes}; });
 }
 
 Result<std::vector<BlockedEntry>> Agent::blocked() const {
-  std::lock_guard lock(reader_mutex_);
-  auto db = reader();
-  if (!db) return db.error();
-  auto rows = (*db)->blocked();
-  if (!rows) return rows.error();
-  std::vector<BlockedEntry> out;
-  for (const auto& b : *rows) out.push_back(BlockedEntry{b.ip, b.reason, b.ts_ms});
-  return out;
+  return read_rows<BlockedEntry>([](SqliteStore& db) { return db.blocked(); },
+                                 [](const BlockRecord& b) -> std::optional<BlockedEntry> {
+                                   return BlockedEntry{b.ip, b.reason, b.ts_ms};
+                                 });
 }
 
 std::vector<ConfigEntry> Agent::config() const {

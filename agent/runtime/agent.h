@@ -82,6 +82,9 @@ class Agent final : public AgentControl {
   void persist_locked(TickRecord record);
   void publish_locked();
   Result<SqliteStore*> reader() const;
+  // Runs a query on the reader connection and converts its rows.
+  template <class Row, class Query, class Convert>
+  Result<std::vector<Row>> read_rows(Query query, Convert convert) const;
 
   mutable std::mutex mutex_;
   Config config_;

@@ -27,6 +27,16 @@ class SqliteStatement {
   // SQLITE_ROW -> true, SQLITE_DONE -> false, anything else -> error.
   [[nodiscard]] Result<bool> step();
   [[nodiscard]] Result<void> run();  // step to completion, then reset for reuse
+  // Calls on_row for each result row (read it with int_at/text_at).
+  template <class OnRow>
+  [[nodiscard]] Result<void> for_each_row(OnRow on_row) {
+    for (;;) {
+      auto row = step();
+      if (!row) return row.error();
+      if (!*row) return {};
+      on_row();
+    }
+  }
   void reset() { sqlite3_reset(stmt_); sqlite3_clear_bindings(stmt_); }
 
   int64_t int_at(int col) const { return sqlite3_column_int64(stmt_, col); }

@@ -224,17 +224,15 @@ Result<std::vector<DeviceRecord>> SqliteStore::devices() {
   auto q = db_.prepare("SELECT ip, mac, hostname, vendor, priority, manual, first_seen, last_seen FROM devices ORDER BY ip");
   if (!q) return q.error();
   std::vector<DeviceRecord> out;
-  for (;;) {
-    auto row = q->step();
-    if (!row) return row.error();
-    if (!*row) break;
+  auto rows = q->for_each_row([&] {
     auto ip = IpAddress::parse(q->text_at(0));
-    if (!ip) continue;  // never written by us; skip rather than fail the whole list
+    if (!ip) return;  // never written by us; skip rather than fail the whole list
     int64_t p = q->int_at(4);
     out.push_back(DeviceRecord{*ip, q->text_at(1), q->text_at(2), q->text_at(3),
                                static_cast<Priority>(p >= 0 && p <= 3 ? p : 2), q->int_at(5) != 0, q->int_at(6),
                                q->int_at(7)});
-  }
+  });
+  if (!rows) return rows.error();
   return out;
 }
 
@@ -242,13 +240,11 @@ Result<std::vector<BlockRecord>> SqliteStore::blocked() {
   auto q = db_.prepare("SELECT ip, reason, ts FROM blocked ORDER BY ts");
   if (!q) return q.error();
   std::vector<BlockRecord> out;
-  for (;;) {
-    auto row = q->step();
-    if (!row) return row.error();
-    if (!*row) break;
+  auto rows = q->for_each_row([&] {
     auto ip = IpAddress::parse(q->text_at(0));
     if (ip) out.push_back(BlockRecord{*ip, q->text_at(1), q->int_at(2)});
-  }
+  });
+  if (!rows) return rows.error();
   return out;
 }
 
@@ -257,12 +253,10 @@ Result<std::vector<StoredUsage>> SqliteStore::recent_usage(size_t limit) {
   if (!q) return q.error();
   q->bind(1, static_cast<int64_t>(limit));
   std::vector<StoredUsage> out;
-  for (;;) {
-    auto row = q->step();
-    if (!row) return row.error();
-    if (!*row) break;
+  auto rows = q->for_each_row([&] {
     out.push_back({q->text_at(0), q->int_at(1), static_cast<uint64_t>(q->int_at(2)), static_cast<uint64_t>(q->int_at(3))});
-  }
+  });
+  if (!rows) return rows.error();
   return out;
 }
 
@@ -271,12 +265,10 @@ Result<std::vector<StoredEvent>> SqliteStore::recent_events(size_t limit) {
   if (!q) return q.error();
   q->bind(1, static_cast<int64_t>(limit));
   std::vector<StoredEvent> out;
-  for (;;) {
-    auto row = q->step();
-    if (!row) return row.error();
-    if (!*row) break;
+  auto rows = q->for_each_row([&] {
     out.push_back({q->int_at(0), q->text_at(1), q->text_at(2), q->text_at(3), q->text_at(4)});
-  }
+  });
+  if (!rows) return rows.error();
   return out;
 }
 
@@ -289,12 +281,10 @@ Result<std::vector<StoredUsage>> SqliteStore::history(const std::string& ip, int
   if (!q) return q.error();
   q->bind(1, ip).bind(2, from_ms).bind(3, to_ms);
   std::vector<StoredUsage> out;
-  for (;;) {
-    auto row = q->step();
-    if (!row) return row.error();
-    if (!*row) break;
+  auto rows = q->for_each_row([&] {
     out.push_back({q->text_at(0), q->int_at(1), static_cast<uint64_t>(q->int_at(2)), static_cast<uint64_t>(q->int_at(3))});
-  }
+  });
+  if (!rows) return rows.error();
   return out;
 }
 
@@ -302,12 +292,10 @@ Result<std::vector<std::pair<std::string, std::string>>> SqliteStore::config_val
   auto q = db_.prepare("SELECT key, value FROM config ORDER BY key");
   if (!q) return q.error();
   std::vector<std::pair<std::string, std::string>> out;
-  for (;;) {
-    auto row = q->step();
-    if (!row) return row.error();
-    if (!*row) break;
+  auto rows = q->for_each_row([&] {
     out.emplace_back(q->text_at(0), q->text_at(1));
-  }
+  });
+  if (!rows) return rows.error();
   return out;
 }
 
