@@ -108,7 +108,7 @@ int run_agent(const Config& config, const CliArgs& args) {
     auto ns = NetnsSwitch::enter(args.netns);
     if (!ns) return fail(ns.message());
     if (config.backend == "simulator") {
-      datapath = std::make_unique<SimulatorDatapath>(clock, 12, 42);
+      datapath = std::make_unique<SimulatorDatapath>(clock, config.simulated_devices, 42);
     } else {
       auto ebpf = EbpfDatapath::open(config.datapath);
       if (!ebpf) return fail("cannot attach the eBPF datapath: " + ebpf.message());

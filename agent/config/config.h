@@ -59,6 +59,7 @@ struct MetricsConfig {
 
 struct Config {
   std::string backend = "ebpf";  // "ebpf" or "simulator"
+  int simulated_devices = 12;    // with the simulator backend
   bool dry_run = false;          // compute and log decisions, never write policies
   std::string log_level = "info";
   DatapathConfig datapath;

@@ -153,6 +153,8 @@ std::vector<ConfigKey> build_keys() {
   std::vector<ConfigKey> k;
   k.push_back(one_of_key("agent.backend", "datapath backend: \"ebpf\" (the kernel) or \"simulator\" (synthetic devices, for demos without root)", false,
                          [](Config& c) -> std::string& { return c.backend; }, {"ebpf", "simulator"}));
+  k.push_back(int_key<int>("agent.simulated_devices", "devices the simulator backend makes up", false,
+                           [](Config& c) -> int& { return c.simulated_devices; }, 1, 65536));
   k.push_back(bool_key("agent.dry_run", "decide and log priorities but never write them to the datapath", true,
                        [](Config& c) -> bool& { return c.dry_run; }));
   k.push_back(one_of_key("agent.log_level", "\"debug\", \"info\", \"warn\" or \"error\"", true,

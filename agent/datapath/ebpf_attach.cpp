@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -119,6 +120,7 @@ Result<XdpAttachment> attach_xdp(int prog_fd, int ifindex, const std::string& if
       return make_error("pin XDP link at " + link_pin, errno_text(err));
     }
     close(link_fd);
+    chmod(link_pin.c_str(), 0600);
     XdpAttachment attached = query_xdp(ifindex);
     attached.mode = attempt.label;
     return attached;

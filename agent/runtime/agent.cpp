@@ -14,6 +14,7 @@ namespace bwalloc {
 namespace {
 constexpr const char* kLog = "agent";
 constexpr int kMaintainEveryTicks = 60;
+constexpr auto kDiscoveryInterval = std::chrono::seconds(30);
 
 int64_t to_ms(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -194,8 +195,14 @@ void Agent::tick() {
 
 void Agent::run(const std::atomic<bool>& stop) {
   auto next = std::chrono::steady_clock::now();
+  auto next_scan = next;
   while (!stop) {
     tick();
+    // Names, MACs and vendors fill in by themselves; Scan LAN only hurries it.
+    if (discovery_ && std::chrono::steady_clock::now() >= next_scan) {
+      if (auto scanned = discover("discovery"); !scanned) log_warn(kLog, "neighbour scan: " + scanned.message());
+      next_scan = std::chrono::steady_clock::now() + kDiscoveryInterval;
+    }
     next += config_.allocator.tick;
     auto now = std::chrono::steady_clock::now();
     if (next < now) next = now;  // a slow tick: do not try to catch up in a burst
@@ -312,8 +319,10 @@ Result<std::vector<DeviceView>> Agent::discover(const std::string& actor) {
       if (!f.vendor.empty()) d.record.vendor = f.vendor;
       record.devices.push_back(d.record);
     }
-    record.events.push_back(admin_event(nullptr, actor, "LAN scan by " + actor + ": " + std::to_string(found->size()) +
-                                                            " neighbours"));
+    if (actor != "discovery") {
+      record.events.push_back(admin_event(nullptr, actor, "LAN scan by " + actor + ": " + std::to_string(found->size()) +
+                                                              " neighbours"));
+    }
     apply_policies_locked(false);  // new devices start at Normal's rate
     persist_locked(std::move(record));
     publish_locked();

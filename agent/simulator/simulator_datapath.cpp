@@ -2,6 +2,7 @@
 #include "agent/simulator/simulator_datapath.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace bwalloc {
@@ -10,8 +11,17 @@ SimulatorDatapath::SimulatorDatapath(const Clock& clock, int devices, uint32_t s
     : clock_(clock), rng_(seed), last_(clock.mono_now()) {
   for (int i = 0; i < devices; ++i) {
     SimDevice d;
-    d.ip = i % 5 == 4 ? IpAddress::parse("fd00:77::" + std::to_string(10 + i)).value()
-                      : IpAddress::from_v4(0x0a4d0000u + 10 + static_cast<uint32_t>(i));  // 10.77.0.x
+    if (i % 5 == 4) {  // every fifth device is IPv6-only: fd00:77::<n>
+      std::array<uint8_t, 16> v6{0xfd, 0x00, 0x00, 0x77};
+      const uint32_t n = 10 + static_cast<uint32_t>(i);
+      v6[12] = static_cast<uint8_t>(n >> 24);
+      v6[13] = static_cast<uint8_t>(n >> 16);
+      v6[14] = static_cast<uint8_t>(n >> 8);
+      v6[15] = static_cast<uint8_t>(n);
+      d.ip = IpAddress(v6);
+    } else {
+      d.ip = IpAddress::from_v4(0x0a4d0000u + 10 + static_cast<uint32_t>(i));  // 10.77.x.y
+    }
     d.profile = i % 4 == 0 ? Profile::Heavy : i % 4 == 1 ? Profile::Light : i % 4 == 2 ? Profile::Spiky : Profile::Streaming;
     d.phase = static_cast<double>(i) * 7.0;
     d.counters.address = d.ip;
