@@ -37,21 +37,38 @@ async function waitFor(check, what, ms = 15000) {
   }
 }
 
+async function startAgent(devices) {
+  const dir = mkdtempSync(join(tmpdir(), 'bwalloc-browser-'));
+  let log = '';
+  const child = spawn(binary, ['run',
+    '--set', 'agent.backend="simulator"',
+    '--set', `agent.simulated_devices=${devices}`,
+    '--set', 'http.port=0',
+    '--set', `store.path="${join(dir, 'bwalloc.db')}"`,
+    '--set', `http.token_file="${join(dir, 'token')}"`,
+    '--set', `http.web_root="${join(repo, 'web')}"`,
+    '--set', `datapath.state_dir="${join(dir, 'state')}"`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr.on('data', (chunk) => { log += chunk; });
+  const port = await waitFor(() => log.match(/API on http:\/\/127\.0\.0\.1:(\d+)\//)?.[1], `the agent to start (log: ${log})`);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${url}/health`)).ok, '/health');
+  return { child, dir, url };
+}
+
+function launchBrowser() {
+  return playwright.chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
 before(async () => {
   if (skipReason) return;
-  work = mkdtempSync(join(tmpdir(), 'bwalloc-browser-'));
-  let log = '';
-  agent = spawn(binary, ['run',
-    '--set', 'agent.backend="simulator"',
-    '--set', 'http.port=0',
-    '--set', `store.path="${join(work, 'bwalloc.db')}"`,
-    '--set', `http.token_file="${join(work, 'token')}"`,
-    '--set', `http.web_root="${join(repo, 'web')}"`,
-    '--set', `datapath.state_dir="${join(work, 'state')}"`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  agent.stderr.on('data', (chunk) => { log += chunk; });
-  const port = await waitFor(() => log.match(/API on http:\/\/127\.0\.0\.1:(\d+)\//)?.[1], `the agent to start (log: ${log})`);
-  base = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await fetch(`${base}/health`)).ok, '/health');
+  const started = await startAgent(12);
+  agent = started.child;
+  work = started.dir;
+  base = started.url;
 });
 
 after(() => {
@@ -61,11 +78,7 @@ after(() => {
 
 test('dashboard shows devices live and blocks one', { skip: skipReason ?? false, timeout: 60000 }, async () => {
   const token = readFileSync(join(work, 'token'), 'utf8').trim();
-  const browser = await playwright.chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchBrowser();
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
     const errors = [];
@@ -103,5 +116,32 @@ test('dashboard shows devices live and blocks one', { skip: skipReason ?? false,
     assert.deepEqual(errors, [], 'no script errors in the page');
   } finally {
     await browser.close();
+  }
+});
+
+test('dashboard stays usable with 1,000 devices', { skip: skipReason ?? false, timeout: 90000 }, async () => {
+  const big = await startAgent(1000);
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(big.url);
+    await page.waitForFunction(() => /of [0-9]{3,4} devices/.test(document.getElementById('device-count').textContent),
+      null, { polling: 100 });
+    assert.equal(await page.locator('#devices tbody tr').count(), 100, 'one page of 100 rows, not 1,000');
+    assert.match(await page.textContent('#page'), /page 1 \/ 10/);
+    await page.click('#next');
+    await page.waitForFunction(() => document.getElementById('page').textContent.startsWith('page 2'), null, { polling: 100 });
+    await page.fill('#filter', '10.77.2.2');
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('#devices tbody tr')];
+      return rows.length > 0 && rows.length < 100 && rows.every((r) => r.dataset.ip.includes('10.77.2.2'));
+    }, null, { polling: 100 });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    big.child.kill('SIGTERM');
+    rmSync(big.dir, { recursive: true, force: true });
   }
 });
