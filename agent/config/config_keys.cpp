@@ -175,6 +175,8 @@ std::vector<ConfigKey> build_keys() {
                      [](Config& c) -> uint64_t& { return c.datapath.horizon_ns; }));
   k.push_back(ns_key("datapath.ce_target", "queueing delay above which ECN-capable packets get CE", true,
                      [](Config& c) -> uint64_t& { return c.datapath.ce_target_ns; }));
+  k.push_back(ns_key("datapath.policer_burst", "without fq (no pacing) the limiter polices with this burst instead of the horizon", true,
+                     [](Config& c) -> uint64_t& { return c.datapath.policer_burst_ns; }));
   k.push_back(bool_key("datapath.ecn", "mark ECN CE above ce_target", true, [](Config& c) -> bool& { return c.datapath.ecn; }));
   k.push_back(bool_key("datapath.install_fq", "install fq (mq+fq) on shaped interfaces so EDT paces instead of policing", false,
                        [](Config& c) -> bool& { return c.datapath.install_fq; }));

@@ -60,6 +60,9 @@ Result<void> validate(const Config& c) {
   if (c.datapath.horizon_ns < 1'000'000 || c.datapath.horizon_ns > 10'000'000'000ull) {
     return Error{"datapath.horizon must be between 1ms and 10s"};
   }
+  if (c.datapath.policer_burst_ns < 1'000'000 || c.datapath.policer_burst_ns > 10'000'000'000ull) {
+    return Error{"datapath.policer_burst must be between 1ms and 10s"};
+  }
   if (c.datapath.ce_target_ns >= c.datapath.horizon_ns) {
     return Error{"datapath.ce_target must be below datapath.horizon (mark before dropping)"};
   }

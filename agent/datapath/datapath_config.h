@@ -32,6 +32,9 @@ struct DatapathConfig {
   uint32_t max_devices = 65536;
   uint64_t horizon_ns = 20'000'000;   // 20 ms: bounded queueing delay on a router
   uint64_t ce_target_ns = 2'000'000;  // 2 ms: mark CE before dropping
+  // Without fq nothing waits for its departure time, so the horizon only
+  // sets the policer's burst; TCP needs a burst of the order of rate x RTT.
+  uint64_t policer_burst_ns = 300'000'000;
   bool ecn = true;
   std::vector<ExemptPort> exempt_ports = default_exempt_ports();
   bool install_fq = true;  // put fq (or mq+fq) on shaped interfaces when the kernel has it

@@ -137,7 +137,9 @@ struct EbpfDatapath::Impl {
 
   Result<void> write_settings() {
     bwa_settings settings{};
-    settings.horizon_ns = config.horizon_ns;
+    // With fq the horizon bounds queueing delay; without it packets leave at
+    // once whatever their timestamp, so the horizon is only a policer burst.
+    settings.horizon_ns = pacing_active ? config.horizon_ns : std::max(config.horizon_ns, config.policer_burst_ns);
     settings.ce_target_ns = config.ce_target_ns;
     settings.flags = (config.ecn ? BWA_SETTING_ECN : 0u) | (xdp.attached ? 0u : BWA_SETTING_TC_INGRESS_COUNTS);
     settings.layout_version = BWA_LAYOUT_VERSION;
@@ -182,7 +184,7 @@ struct EbpfDatapath::Impl {
     if (!pacing_active) {
       pacing_note = problems.front();
       for (size_t i = 1; i < problems.size(); ++i) pacing_note += "; " + problems[i];
-      pacing_note += ": limits act as policers (the horizon is the burst)";
+      pacing_note += ": limits act as policers (burst: datapath.policer_burst)";
     } else {
       pacing_note = "fq honours EDT timestamps on every shaped interface";
     }
@@ -300,6 +302,7 @@ Result<std::unique_ptr<EbpfDatapath>> EbpfDatapath::open(const DatapathConfig& c
   }
   if (auto qdiscs = impl->install_pacing_qdiscs(*state); !qdiscs) return qdiscs.error();
   if (!impl->pacing_active) log_warn(kLog, impl->pacing_note);
+  if (auto settings = impl->write_settings(); !settings) return settings.error();  // pacing now known
   if (auto saved = save_datapath_state(state_path(config), *state); !saved) return saved.error();
 
   log_info(kLog, "attached to " + config.lan_interface +
@@ -369,6 +372,7 @@ Result<void> EbpfDatapath::remove_policy(const IpAddress& address) {
 Result<void> EbpfDatapath::update_settings(const DatapathConfig& config) {
   impl_->config.horizon_ns = config.horizon_ns;
   impl_->config.ce_target_ns = config.ce_target_ns;
+  impl_->config.policer_burst_ns = config.policer_burst_ns;
   impl_->config.ecn = config.ecn;
   impl_->config.exempt_ports = config.exempt_ports;
   return impl_->write_settings();

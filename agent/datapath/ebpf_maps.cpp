@@ -231,7 +231,7 @@ std::pair<bool, std::string> describe_pacing(const DatapathConfig& config) {
   if (missing.empty()) return {true, "fq honours EDT timestamps on every shaped interface"};
   std::string note = missing.front();
   for (size_t i = 1; i < missing.size(); ++i) note += "; " + missing[i];
-  return {false, note + ": limits act as policers (the horizon is the burst)"};
+  return {false, note + ": limits act as policers (burst: datapath.policer_burst)"};
 }
 
 }  // namespace bwalloc
