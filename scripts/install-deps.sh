@@ -15,7 +15,8 @@ build_packages=(
   ieee-data
 )
 run_packages=(iproute2 nftables iperf3 procps sqlite3 iputils-ping curl)
-test_packages=(chromium)
+# The real-kernel tests boot Debian's kernel (which has sch_fq) in qemu.
+test_packages=(chromium qemu-system-x86 linux-image-amd64 busybox-static kmod cpio)
 
 case "$purpose" in
   build) wanted=("${build_packages[@]}") ;;
