@@ -29,7 +29,7 @@ mount -t proc proc /proc 2>/dev/null
 mount -t sysfs sys /sys 2>/dev/null
 mount -t devtmpfs dev /dev 2>/dev/null
 mount -t bpf bpf /sys/fs/bpf
-mount -t tmpfs tmpfs /tmp
+# /tmp stays the host's (through the overlay): the repository may live there.
 mount -t tmpfs tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns; }
 ip link set lo up
 cd "$repo"
