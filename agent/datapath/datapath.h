@@ -64,6 +64,8 @@ struct DatapathStatus {
   std::string pacing_note;     // why not, in words an operator can act on
   uint64_t unparsed_packets = 0;
   uint64_t counter_insert_failures = 0;
+  uint64_t new_devices = 0;       // counter entries the datapath created itself
+  uint64_t unshaped_no_slot = 0;  // limited traffic seen without an EDT slot
 };
 
 class Datapath {

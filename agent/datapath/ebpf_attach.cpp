@@ -65,6 +65,15 @@ std::string program_name(uint32_t program_id) {
 
 bool is_bwalloc_program(uint32_t program_id) { return program_name(program_id).rfind("bwa_", 0) == 0; }
 
+std::string full_program_name(const std::string& kernel_name) {
+  constexpr size_t kKernelNameMax = BPF_OBJ_NAME_LEN - 1;
+  if (kernel_name.size() < kKernelNameMax) return kernel_name;
+  for (const char* ours : {"bwa_xdp_ingress", "bwa_tc_ingress", "bwa_tc_egress", "bwa_tc_wan_egress"}) {
+    if (std::string(ours).rfind(kernel_name, 0) == 0) return ours;
+  }
+  return kernel_name;
+}
+
 XdpAttachment query_xdp(int ifindex) {
   XdpAttachment result;
   bpf_xdp_query_opts opts{};
@@ -111,7 +120,8 @@ Result<XdpAttachment> attach_xdp(int prog_fd, int ifindex, const std::string& if
     opts.flags = attempt.flags;
     int link_fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
     if (link_fd < 0) {
-      failures += std::string(failures.empty() ? "" : "; ") + attempt.label + ": " + errno_text(errno);
+      failures += std::string(failures.empty() ? "" : "; ") + "attach XDP (" + attempt.label + ") to " + ifname +
+                  ": " + errno_text(errno);
       continue;
     }
     if (bpf_obj_pin(link_fd, link_pin.c_str()) != 0) {
@@ -125,7 +135,7 @@ Result<XdpAttachment> attach_xdp(int prog_fd, int ifindex, const std::string& if
     attached.mode = attempt.label;
     return attached;
   }
-  return Error{"attach XDP to " + ifname + ": " + failures};
+  return Error{failures};
 }
 
 Result<void> attach_tc(int prog_fd, int ifindex, const std::string& ifname, TcDirection direction,

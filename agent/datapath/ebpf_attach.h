@@ -30,6 +30,9 @@ struct XdpAttachment {
 // names are cut at 15 characters; ours all start with "bwa_".
 std::string program_name(uint32_t program_id);
 bool is_bwalloc_program(uint32_t program_id);
+// The full name of one of our programs from the kernel's cut one
+// ("bwa_tc_wan_egre" -> "bwa_tc_wan_egress"); other names come back as given.
+std::string full_program_name(const std::string& kernel_name);
 
 // Attaches (or, when `link_pin` holds a live link on this interface,
 // atomically replaces) the XDP program. Fails without touching anything when

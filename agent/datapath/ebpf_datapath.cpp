@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <cstdarg>
 #include <cstdio>
 #include <cerrno>
@@ -20,6 +21,7 @@
 #include "agent/datapath/datapath_state.h"
 #include "agent/datapath/ebpf_attach.h"
 #include "agent/datapath/ebpf_maps.h"
+#include "agent/datapath/map_codec.h"
 #include "agent/datapath/pins.h"
 #include "agent/datapath/qdisc.h"
 #include "agent/datapath/slot_allocator.h"
@@ -71,16 +73,23 @@ Result<bool> adopt_pinned_map(bpf_map* map, const std::string& pin) {
   }
   MapLayout expected{bpf_map__type(map), bpf_map__key_size(map), bpf_map__value_size(map), bpf_map__max_entries(map)};
   auto found = pinned_map_layout(fd);
-  bool compatible = found.ok() && *found == expected;
-  if (compatible && std::string(bpf_map__name(map)) == "bwa_settings") {
-    bwa_settings settings{};
-    uint32_t zero = 0;
-    compatible = bpf_map_lookup_elem(fd, &zero, &settings) == 0 && settings.layout_version == BWA_LAYOUT_VERSION;
+  std::optional<std::string> mismatch;
+  if (!found) {
+    mismatch = found.message();
+  } else {
+    std::optional<uint32_t> version;
+    if (std::string(bpf_map__name(map)) == "bwa_settings") {
+      // A settings map we cannot read counts as layout version 0: never trusted.
+      bwa_settings settings{};
+      uint32_t zero = 0;
+      version = bpf_map_lookup_elem(fd, &zero, &settings) == 0 ? settings.layout_version : 0;
+    }
+    mismatch = layout_mismatch(expected, *found, version);
   }
-  if (!compatible) {
-    log_warn(kLog, "pinned map " + pin + " has layout " + (found.ok() ? describe(*found) : found.message()) +
-                       ", expected " + describe(expected) + " (layout version " +
-                       std::to_string(BWA_LAYOUT_VERSION) + "); replacing it, its contents are lost");
+  if (mismatch) {
+    log_warn(kLog, "pinned map " + pin + " does not match this build (" + *mismatch + "; expected " +
+                       describe(expected) + ", layout version " + std::to_string(BWA_LAYOUT_VERSION) +
+                       "); replacing it, its contents are lost");
     close(fd);
     unlink(pin.c_str());
     return false;
@@ -98,14 +107,18 @@ Result<int> interface_index(const std::string& name, const char* role) {
   return static_cast<int>(index);
 }
 
-DevicePolicy policy_from_kernel(const IpAddress& ip, const bwa_policy& p) {
-  DevicePolicy policy;
-  policy.address = ip;
-  policy.priority = static_cast<Priority>(p.priority <= 3 ? p.priority : BWA_PRIO_NORMAL);
-  policy.up_rate_bits_per_sec = p.rate_bytes_per_sec[BWA_DIR_UP] * 8;
-  policy.down_rate_bits_per_sec = p.rate_bytes_per_sec[BWA_DIR_DOWN] * 8;
-  policy.exempt_all = (p.flags & BWA_POLICY_EXEMPT_ALL) != 0;
-  return policy;
+// A foreign XDP program on the interface: we never replace it, whatever the
+// configured mode, and count on tc ingress instead.
+bool foreign_xdp_attached(int ifindex) {
+  XdpAttachment existing = query_xdp(ifindex);
+  return existing.attached && !is_bwalloc_program(existing.program_id);
+}
+
+// sch_fq missing shows as "unknown qdisc kind": EINVAL, or ENOENT when the
+// kernel tried and failed to load the module.
+bool is_missing_qdisc_kind(const std::string& message) {
+  return message.find(std::strerror(EINVAL)) != std::string::npos ||
+         message.find(std::strerror(ENOENT)) != std::string::npos;
 }
 }  // namespace
 
@@ -161,6 +174,8 @@ struct EbpfDatapath::Impl {
     std::vector<std::pair<std::string, int>> shaped = {{"lan", lan_ifindex}};
     if (wan_ifindex) shaped.emplace_back("wan", wan_ifindex);
     std::vector<std::string> problems;
+    std::vector<std::string> without_fq;  // interfaces where the kernel lacks sch_fq
+    std::string fq_error;
     for (const auto& [role, ifindex] : shaped) {
       const std::string& ifname = role == "lan" ? config.lan_interface : config.wan_interface;
       auto root = read_root_qdisc(*rtnl, ifindex);
@@ -174,17 +189,31 @@ struct EbpfDatapath::Impl {
       auto queues = tx_queue_count(*rtnl, ifindex);
       auto installed = install_fq(*rtnl, ifindex, queues ? *queues : 1);
       if (!installed) {
-        problems.push_back("sch_fq is not available in this kernel (" + ifname + ": " + installed.message() + ")");
+        if (is_missing_qdisc_kind(installed.message())) {
+          without_fq.push_back(ifname);
+          fq_error = installed.message();
+        } else {
+          problems.push_back(ifname + ": " + installed.message());
+        }
         continue;
       }
+      // What detach restores: it deletes our root and the kernel attaches the
+      // device's default again, which is what was there (we only replace
+      // default kinds, see is_default_root_qdisc). Recorded for the operator.
       state.values["qdisc_previous." + role] = kind.empty() ? "none" : kind;
+      if (root->has_value()) state.values["qdisc_previous_handle." + role] = format_qdisc_handle((*root)->handle);
       state.set_flag("qdisc_installed." + role, true);
+    }
+    if (!without_fq.empty()) {
+      std::string names = without_fq.front();
+      for (size_t i = 1; i < without_fq.size(); ++i) names += ", " + without_fq[i];
+      problems.insert(problems.begin(), "sch_fq is not available in this kernel (" + names + ": " + fq_error + ")");
     }
     pacing_active = problems.empty();
     if (!pacing_active) {
       pacing_note = problems.front();
       for (size_t i = 1; i < problems.size(); ++i) pacing_note += "; " + problems[i];
-      pacing_note += ": limits act as policers (burst: datapath.policer_burst)";
+      pacing_note += ": limits act as policers (the horizon is the burst, at least datapath.policer_burst)";
     } else {
       pacing_note = "fq honours EDT timestamps on every shaped interface";
     }
@@ -200,7 +229,7 @@ struct EbpfDatapath::Impl {
                            "; it gets a new one");
         continue;
       }
-      applied[ip] = policy_from_kernel(ip, p);
+      applied[ip] = decode_policy(ip, p);
     }
     return {};
   }
@@ -268,7 +297,7 @@ Result<std::unique_ptr<EbpfDatapath>> EbpfDatapath::open(const DatapathConfig& c
                           config.ingress_mode, xdp_pin);
     if (xdp) {
       impl->xdp = *xdp;
-    } else if (config.ingress_mode == IngressAttachMode::Auto) {
+    } else if (config.ingress_mode == IngressAttachMode::Auto || foreign_xdp_attached(impl->lan_ifindex)) {
       impl->xdp_note = xdp.message() + "; tc ingress counts instead";
       log_warn(kLog, impl->xdp_note);
     } else {
@@ -330,8 +359,7 @@ Result<void> EbpfDatapath::apply_policies(const std::vector<DevicePolicy>& polic
     if (!had_slot) {
       // Slot map and pacing clocks first, so WAN egress never pairs a
       // fresh policy with the previous owner's address or clock.
-      bwa_addr addr{};
-      std::memcpy(addr.bytes, wanted.address.bytes().data(), 16);
+      bwa_addr addr = to_bwa_addr(wanted.address);
       bwa_edt_state reset{};
       uint32_t up = *slot * 2 + BWA_DIR_UP, down = *slot * 2 + BWA_DIR_DOWN;
       if (bpf_map_update_elem(fds.slot_addr, &*slot, &addr, BPF_ANY) != 0 ||
@@ -340,15 +368,8 @@ Result<void> EbpfDatapath::apply_policies(const std::vector<DevicePolicy>& polic
         return make_error("write slot of " + wanted.address.to_string(), errno_text(errno));
       }
     }
-    bwa_policy value{};
-    value.rate_bytes_per_sec[BWA_DIR_UP] = wanted.up_rate_bits_per_sec / 8;
-    value.rate_bytes_per_sec[BWA_DIR_DOWN] = wanted.down_rate_bits_per_sec / 8;
-    value.slot = *slot;
-    value.priority = static_cast<uint8_t>(wanted.priority);
-    value.flags = (wanted.priority == Priority::Blocked ? BWA_POLICY_BLOCKED : 0) |
-                  (wanted.exempt_all ? BWA_POLICY_EXEMPT_ALL : 0);
-    bwa_addr key{};
-    std::memcpy(key.bytes, wanted.address.bytes().data(), 16);
+    bwa_policy value = encode_policy(wanted, *slot);
+    bwa_addr key = to_bwa_addr(wanted.address);
     if (bpf_map_update_elem(fds.policy, &key, &value, BPF_ANY) != 0) {
       return make_error("write policy of " + wanted.address.to_string(),
                         errno_text(errno) + (errno == E2BIG ? " (policy map full: raise datapath.max_devices)" : ""));
@@ -359,10 +380,17 @@ Result<void> EbpfDatapath::apply_policies(const std::vector<DevicePolicy>& polic
 }
 
 Result<void> EbpfDatapath::remove_policy(const IpAddress& address) {
-  bwa_addr key{};
-  std::memcpy(key.bytes, address.bytes().data(), 16);
+  bwa_addr key = to_bwa_addr(address);
   if (bpf_map_delete_elem(impl_->map_fds().policy, &key) != 0 && errno != ENOENT) {
     return make_error("remove policy of " + address.to_string(), errno_text(errno));
+  }
+  if (auto slot = impl_->slots.slot_of(address)) {
+    // A freed slot points nowhere until its next owner writes it, so WAN
+    // egress never shapes a stale mark as the old device.
+    bwa_addr nowhere{};
+    if (bpf_map_update_elem(impl_->map_fds().slot_addr, &*slot, &nowhere, BPF_ANY) != 0) {
+      return make_error("clear slot of " + address.to_string(), errno_text(errno));
+    }
   }
   impl_->slots.release(address);
   impl_->applied.erase(address);

@@ -11,18 +11,13 @@
 #include <unordered_set>
 
 #include "agent/datapath/ebpf_attach.h"
+#include "agent/datapath/map_codec.h"
 #include "agent/datapath/qdisc.h"
 
 namespace bwalloc {
 
 namespace {
 std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
-
-IpAddress to_ip(const bwa_addr& addr) {
-  std::array<uint8_t, 16> bytes{};
-  std::memcpy(bytes.data(), addr.bytes, 16);
-  return IpAddress(bytes);
-}
 
 uint32_t count_entries(int fd, size_t key_size) {
   if (fd < 0) return 0;
@@ -80,26 +75,13 @@ Result<std::vector<DeviceCounters>> read_all_counters(int counters_fd, uint64_t 
       continue;
     }
     if (rc && err != ENOENT) return make_error("batch-read device counters", errno_text(err));
+    std::vector<bwa_counters> per_cpu(cpus);
     for (uint32_t i = 0; i < count; ++i) {
-      DeviceCounters d;
-      d.address = to_ip(keys[i]);
-      uint64_t last_seen = 0;
       for (int cpu = 0; cpu < cpus; ++cpu) {
-        bwa_counters c;
-        std::memcpy(&c, values.data() + (static_cast<size_t>(i) * cpus + cpu) * stride, sizeof c);
-        d.up_bytes += c.bytes[BWA_DIR_UP];
-        d.down_bytes += c.bytes[BWA_DIR_DOWN];
-        d.up_packets += c.packets[BWA_DIR_UP];
-        d.down_packets += c.packets[BWA_DIR_DOWN];
-        d.up_exempt_bytes += c.exempt_bytes[BWA_DIR_UP];
-        d.down_exempt_bytes += c.exempt_bytes[BWA_DIR_DOWN];
-        d.blocked_drops += c.blocked_drops[0] + c.blocked_drops[1];
-        d.horizon_drops += c.horizon_drops[0] + c.horizon_drops[1];
-        d.ce_marks += c.ce_marks[0] + c.ce_marks[1];
-        last_seen = std::max<uint64_t>(last_seen, c.last_seen_ns);
+        const uint8_t* value = values.data() + (static_cast<size_t>(i) * cpus + cpu) * stride;
+        std::memcpy(&per_cpu[cpu], value, sizeof(bwa_counters));
       }
-      d.last_seen_age_ns = last_seen && now_mono_ns > last_seen ? now_mono_ns - last_seen : 0;
-      devices.push_back(d);
+      devices.push_back(sum_per_cpu_counters(from_bwa_addr(keys[i]), per_cpu, now_mono_ns));
     }
     if (rc) break;  // ENOENT: that was the last batch
     in_token = out_token;
@@ -114,7 +96,7 @@ Result<std::vector<std::pair<IpAddress, bwa_policy>>> read_all_policies(int poli
   void* prev = nullptr;
   while (bpf_map_get_next_key(policy_fd, prev, &next) == 0) {
     bwa_policy value{};
-    if (bpf_map_lookup_elem(policy_fd, &next, &value) == 0) policies.emplace_back(to_ip(next), value);
+    if (bpf_map_lookup_elem(policy_fd, &next, &value) == 0) policies.emplace_back(from_bwa_addr(next), value);
     key = next;
     prev = &key;
   }
@@ -173,7 +155,7 @@ DatapathStatus collect_status(const DatapathConfig& config, const MapFds& fds) {
   status.backend = "ebpf";
   auto add_program = [&](uint32_t id, const std::string& ifname, const std::string& hook) {
     if (id == 0) return;
-    status.programs.push_back({program_name(id), ifname, hook, id});
+    status.programs.push_back({full_program_name(program_name(id)), ifname, hook, id});
   };
   if (unsigned lan = if_nametoindex(config.lan_interface.c_str()); lan != 0) {
     XdpAttachment xdp = query_xdp(static_cast<int>(lan));
@@ -207,6 +189,8 @@ DatapathStatus collect_status(const DatapathConfig& config, const MapFds& fds) {
       for (const auto& g : per_cpu) {
         status.unparsed_packets += g.unparsed_packets;
         status.counter_insert_failures += g.counter_insert_failures;
+        status.new_devices += g.new_devices;
+        status.unshaped_no_slot += g.unshaped_no_slot;
       }
     }
   }
@@ -231,7 +215,7 @@ std::pair<bool, std::string> describe_pacing(const DatapathConfig& config) {
   if (missing.empty()) return {true, "fq honours EDT timestamps on every shaped interface"};
   std::string note = missing.front();
   for (size_t i = 1; i < missing.size(); ++i) note += "; " + missing[i];
-  return {false, note + ": limits act as policers (burst: datapath.policer_burst)"};
+  return {false, note + ": limits act as policers (the horizon is the burst, at least datapath.policer_burst)"};
 }
 
 }  // namespace bwalloc

@@ -57,11 +57,6 @@ Result<void> prepare_pin_dir(const std::string& dir) {
   return {};
 }
 
-std::string describe(const MapLayout& layout) {
-  return "type " + std::to_string(layout.type) + ", key " + std::to_string(layout.key_size) + " B, value " +
-         std::to_string(layout.value_size) + " B, " + std::to_string(layout.max_entries) + " entries";
-}
-
 Result<MapLayout> pinned_map_layout(int map_fd) {
   bpf_map_info info{};
   uint32_t len = sizeof info;

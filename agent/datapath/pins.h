@@ -7,6 +7,7 @@
 #include <string>
 
 #include "agent/common/result.h"
+#include "agent/datapath/map_layout.h"
 
 namespace bwalloc {
 
@@ -14,17 +15,6 @@ namespace bwalloc {
 // with mode 0700, and refuses a directory owned by another user (someone
 // else could have planted maps in it).
 [[nodiscard]] Result<void> prepare_pin_dir(const std::string& dir);
-
-struct MapLayout {
-  uint32_t type = 0;
-  uint32_t key_size = 0;
-  uint32_t value_size = 0;
-  uint32_t max_entries = 0;
-
-  bool operator==(const MapLayout&) const = default;
-};
-
-std::string describe(const MapLayout& layout);
 
 // Layout of a pinned map, or an error when it is not a map.
 [[nodiscard]] Result<MapLayout> pinned_map_layout(int map_fd);

@@ -5,6 +5,7 @@
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 
+#include <cstdio>
 #include <cstring>
 #include <linux/if_link.h>
 
@@ -46,6 +47,12 @@ Result<std::optional<RootQdisc>> read_root_qdisc(RtnlSocket& rtnl, int ifindex) 
   });
   if (!dumped) return make_error("list qdiscs", dumped.message());
   return root;
+}
+
+std::string format_qdisc_handle(uint32_t handle) {
+  char text[16];
+  std::snprintf(text, sizeof text, "%x:%x", handle >> 16, handle & 0xFFFFu);
+  return text;
 }
 
 bool is_default_root_qdisc(const std::string& kind) {

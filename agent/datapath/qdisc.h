@@ -23,6 +23,9 @@ constexpr uint32_t kBwallocQdiscHandle = 0xB0A0u << 16;
 
 [[nodiscard]] Result<std::optional<RootQdisc>> read_root_qdisc(RtnlSocket& rtnl, int ifindex);
 
+// "major:minor" in hex, as `tc` prints handles (e.g. "b0a0:0").
+std::string format_qdisc_handle(uint32_t handle);
+
 // Kinds the kernel or the distribution puts there by itself: replacing one
 // loses no operator configuration, and deleting ours brings it back.
 bool is_default_root_qdisc(const std::string& kind);
