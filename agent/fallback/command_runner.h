@@ -1,0 +1,49 @@
+// CommandRunner: runs the shaper's commands one at a time (a mutex), as
+// argv without a shell, and turns a failure into an error carrying the
+// program's stderr. In dry-run mode it logs each command instead of
+// running it. The platform part is execute(): fork/execvp on POSIX
+// (PosixCommandRunner), CreateProcess on Windows.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "agent/common/result.h"
+#include "agent/fallback/command_shaper.h"
+
+namespace bwalloc {
+
+class CommandRunner {
+ public:
+  explicit CommandRunner(bool dry_run) : dry_run_(dry_run) {}
+  virtual ~CommandRunner() = default;
+
+  // Runs one command; an error names it and carries its stderr.
+  [[nodiscard]] Result<void> run(const Command& command);
+  // Runs commands in order, stopping at the first failure (commands that
+  // may_fail are logged at debug level and passed over).
+  [[nodiscard]] Result<void> run_all(const std::vector<Command>& commands);
+
+  bool dry_run() const { return dry_run_; }
+
+ protected:
+  // Runs argv and waits for it; an error when it cannot start or exits
+  // non-zero, with the program's stderr (trimmed) in the message.
+  [[nodiscard]] virtual Result<void> execute(const std::vector<std::string>& argv) = 0;
+
+ private:
+  std::mutex mutex_;
+  bool dry_run_;
+};
+
+// fork + execvp, stderr captured through a pipe, stdout to /dev/null.
+class PosixCommandRunner final : public CommandRunner {
+ public:
+  using CommandRunner::CommandRunner;
+
+ protected:
+  Result<void> execute(const std::vector<std::string>& argv) override;
+};
+
+}  // namespace bwalloc
