@@ -52,4 +52,20 @@ std::vector<DeviceSample> Sampler::update(const std::vector<DeviceCounters>& cou
   return samples;
 }
 
+std::vector<CounterBaseline> Sampler::baselines() const {
+  std::vector<CounterBaseline> out;
+  out.reserve(last_.size());
+  for (const auto& [ip, base] : last_) out.push_back(CounterBaseline{ip, base.up, base.down});
+  return out;
+}
+
+bool Sampler::resume(const std::vector<CounterBaseline>& baselines, std::chrono::steady_clock::time_point read_at,
+                     std::chrono::steady_clock::time_point now) {
+  if (has_previous_ || read_at > now || now - read_at > forget_after_) return false;
+  has_previous_ = true;
+  previous_ = read_at;
+  for (const auto& b : baselines) last_[b.ip] = Baseline{b.up_bytes, b.down_bytes, read_at};
+  return true;
+}
+
 }  // namespace bwalloc

@@ -14,6 +14,14 @@
 
 namespace bwalloc {
 
+// A device's cumulative counts as of the last read: what the next read's
+// deltas start from. Kept across an agent restart (see resume()).
+struct CounterBaseline {
+  IpAddress ip;
+  uint64_t up_bytes = 0;
+  uint64_t down_bytes = 0;
+};
+
 struct DeviceSample {
   IpAddress ip;
   uint64_t rx_bytes = 0;  // router -> device this tick
@@ -37,6 +45,21 @@ class Sampler {
   // its new value as the delta: never negative.
   std::vector<DeviceSample> update(const std::vector<DeviceCounters>& counters,
                                    std::chrono::steady_clock::time_point now);
+
+  // Every device's counts as of the last update, and when that update read
+  // them; an agent saves these each tick so its successor can resume().
+  std::vector<CounterBaseline> baselines() const;
+  std::chrono::steady_clock::time_point last_read() const { return previous_; }
+  bool has_read() const { return has_previous_; }
+
+  // Continues where a previous agent's sampler stopped (the kernel maps
+  // outlive the agent): the first update then counts the bytes since that
+  // agent's last read instead of only setting a baseline, so a restart loses
+  // no history. `read_at` is a steady_clock (CLOCK_MONOTONIC, system-wide)
+  // time; a baseline from the future or older than forget_after is ignored.
+  // Returns whether it was used. Call before the first update.
+  bool resume(const std::vector<CounterBaseline>& baselines, std::chrono::steady_clock::time_point read_at,
+              std::chrono::steady_clock::time_point now);
 
   // Newest last: rx+tx bits/s per tick.
   const std::unordered_map<IpAddress, std::deque<double>>& windows() const { return windows_; }

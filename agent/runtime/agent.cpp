@@ -8,6 +8,7 @@
 #include "agent/config/config_keys.h"
 #include "agent/config/config_loader.h"
 #include "agent/core/policy_rates.h"
+#include "agent/runtime/counter_baseline_file.h"
 
 namespace bwalloc {
 
@@ -46,7 +47,8 @@ Agent::Agent(AgentParts parts)
       clock_(*parts.clock),
       discovery_(parts.discovery),
       prober_(parts.prober),
-      sampler_(static_cast<size_t>(config_.allocator.window_samples), config_.allocator.tick, std::chrono::minutes(10)) {
+      sampler_(static_cast<size_t>(config_.allocator.window_samples), config_.allocator.tick, std::chrono::minutes(10)),
+      counter_baseline_path_(std::move(parts.counter_baseline_path)) {
   std::lock_guard lock(mutex_);
   publish_locked();
 }
@@ -90,6 +92,19 @@ Result<void> Agent::restore() {
     Device& d = device_locked(b.ip);
     d.alloc.priority = Priority::Blocked;
     d.record.priority = Priority::Blocked;
+  }
+  if (!counter_baseline_path_.empty()) {
+    auto saved = load_baselines(counter_baseline_path_);
+    if (!saved) {
+      log_warn(kLog, saved.message());
+    } else if (saved->has_value()) {
+      // The first tick then records the bytes of the downtime instead of
+      // only setting a baseline: a restart leaves no hole in the history.
+      bool resumed = sampler_.resume((*saved)->devices, (*saved)->read_at, clock_.mono_now());
+      log_info(kLog, resumed ? "resuming the counters of " + std::to_string((*saved)->devices.size()) +
+                                   " devices from the previous agent's last tick"
+                             : "the previous agent's counter baselines are too old; starting afresh");
+    }
   }
   apply_policies_locked(true);
   log_info(kLog, "restored " + std::to_string(devices_.size()) + " devices (" + std::to_string(blocks->size()) +
@@ -185,6 +200,7 @@ void Agent::tick() {
     d.dirty = false;
   }
   persist_locked(std::move(record));
+  if (counters) save_baselines_locked();
   if (ticks_ % kMaintainEveryTicks == 0) {
     Retention retention{config_.store.raw_retention.count() * 1000, config_.store.minute_retention.count() * 1000,
                         config_.store.hour_retention.count() * 1000, config_.store.day_retention.count() * 1000};
@@ -222,6 +238,19 @@ void Agent::persist_locked(TickRecord record) {
   } else if (!db_error_.empty()) {
     log_info(kLog, "database writes work again");
     db_error_.clear();
+  }
+}
+
+void Agent::save_baselines_locked() {
+  if (counter_baseline_path_.empty()) return;
+  // After the tick's rows are handed to the store: a kill between the two
+  // can at worst count that one tick twice, never lose bytes.
+  auto saved = save_baselines(counter_baseline_path_, SavedBaselines{sampler_.baselines(), sampler_.last_read()});
+  if (!saved) {
+    if (baseline_error_ != saved.message()) log_warn(kLog, saved.message() + " (a restart would lose one tick)");
+    baseline_error_ = saved.message();
+  } else {
+    baseline_error_.clear();
   }
 }
 

@@ -31,6 +31,9 @@ struct AgentParts {
   const Clock* clock = nullptr;          // not owned
   Discovery* discovery = nullptr;        // optional, not owned
   GatewayProber* prober = nullptr;       // optional, not owned
+  // Where each tick saves the counter baselines so a restarted agent resumes
+  // them (only for a datapath whose counters outlive the agent); "" = none.
+  std::string counter_baseline_path = {};
 };
 
 class Agent final : public AgentControl {
@@ -81,6 +84,7 @@ class Agent final : public AgentControl {
   // Queues `record` behind pending ticks and writes what it can now.
   void persist_locked(TickRecord record);
   void publish_locked();
+  void save_baselines_locked();
   Result<SqliteStore*> reader() const;
   // Runs a query on the reader connection and converts its rows.
   template <class Row, class Query, class Convert>
@@ -101,6 +105,8 @@ class Agent final : public AgentControl {
   uint64_t ticks_ = 0;
   std::string db_error_;
   std::string datapath_error_;
+  std::string counter_baseline_path_;
+  std::string baseline_error_;
   std::shared_ptr<const Snapshot> snapshot_;
   mutable std::mutex reader_mutex_;
   mutable std::unique_ptr<SqliteStore> reader_;
