@@ -126,6 +126,8 @@ int run_agent(const Config& config, const CliArgs& args) {
     auto store = SqliteStore::open(config.store.path);
     if (!store) return fail(store.message());
     AgentParts parts{config, datapath.get(), std::move(*store), &clock, discovery.get(), prober.get()};
+    // Only the kernel's counters outlive the agent; a restart resumes them.
+    if (datapath->status().backend == "ebpf") parts.counter_baseline_path = config.datapath.state_dir + "/counters.baseline";
     agent = std::make_unique<Agent>(std::move(parts));
     if (auto restored = agent->restore(); !restored) return fail(restored.message());
     ticker = std::thread([&] { agent->run(stop); });
