@@ -12,6 +12,7 @@ build_packages=(
   libboost1.81-dev libboost-json1.81-dev
   libsqlite3-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev
+  libpcap-dev
   ieee-data
 )
 run_packages=(iproute2 nftables iperf3 procps sqlite3 iputils-ping curl)

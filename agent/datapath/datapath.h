@@ -66,6 +66,7 @@ struct DatapathStatus {
   uint64_t counter_insert_failures = 0;
   uint64_t new_devices = 0;       // counter entries the datapath created itself
   uint64_t unshaped_no_slot = 0;  // limited traffic seen without an EDT slot
+  uint64_t capture_drops = 0;     // pcap: packets the capture buffer had no room for
 };
 
 class Datapath {

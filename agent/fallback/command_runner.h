@@ -37,13 +37,20 @@ class CommandRunner {
   bool dry_run_;
 };
 
-// fork + execvp, stderr captured through a pipe, stdout to /dev/null.
+// fork + execvp, stderr captured through a pipe, stdout to /dev/null. The
+// child runs in the network namespace the runner was created in.
 class PosixCommandRunner final : public CommandRunner {
  public:
-  using CommandRunner::CommandRunner;
+  explicit PosixCommandRunner(bool dry_run);
+  ~PosixCommandRunner() override;
+  PosixCommandRunner(const PosixCommandRunner&) = delete;
+  PosixCommandRunner& operator=(const PosixCommandRunner&) = delete;
 
  protected:
   Result<void> execute(const std::vector<std::string>& argv) override;
+
+ private:
+  int netns_fd_ = -1;
 };
 
 }  // namespace bwalloc

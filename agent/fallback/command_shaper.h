@@ -10,6 +10,7 @@
 
 #include "agent/common/result.h"
 #include "agent/datapath/datapath.h"
+#include "agent/datapath/datapath_config.h"
 
 namespace bwalloc {
 
@@ -57,6 +58,10 @@ class CommandShaper {
   // Removes everything this shaper installs, also what a crashed earlier
   // run left behind (every command may_fail). Forgets what was committed.
   virtual std::vector<Command> teardown() = 0;
+
+  // The exempt ports changed at run time. A shaper that exempts ports
+  // rebuilds on its next plan; one that cannot exempt ignores them.
+  [[nodiscard]] virtual Result<void> update_exempt_ports(const std::vector<ExemptPort>&) { return {}; }
 };
 
 }  // namespace bwalloc

@@ -1,0 +1,93 @@
+// See linux_fallback.h.
+#include "agent/fallback/linux_fallback.h"
+
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cerrno>
+#include <cstring>
+
+#include "agent/fallback/command_runner.h"
+#include "agent/fallback/pcap_api.h"
+#include "agent/fallback/pcap_datapath.h"
+#include "agent/fallback/tc_shaper.h"
+
+namespace bwalloc {
+
+namespace {
+int prefix_length(const sockaddr* netmask) {
+  if (!netmask) return -1;
+  int bits = 0;
+  if (netmask->sa_family == AF_INET) {
+    const auto* m = reinterpret_cast<const sockaddr_in*>(netmask);
+    const auto* b = reinterpret_cast<const uint8_t*>(&m->sin_addr);
+    for (int i = 0; i < 4; ++i) bits += std::popcount(b[i]);
+  } else if (netmask->sa_family == AF_INET6) {
+    const auto* m = reinterpret_cast<const sockaddr_in6*>(netmask);
+    for (int i = 0; i < 16; ++i) bits += std::popcount(m->sin6_addr.s6_addr[i]);
+  }
+  return bits;
+}
+
+TcShaperConfig tc_config(const DatapathConfig& config) {
+  TcShaperConfig tc;
+  tc.lan_interface = config.lan_interface;
+  tc.ifb_interface = kTcIfbInterface;
+  tc.exempt_ports = config.exempt_ports;
+  tc.max_devices = std::min(config.max_devices, kTcMaxDevices);
+  return tc;
+}
+}  // namespace
+
+Result<LanAddresses> read_lan_addresses(const std::string& interface) {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return Error{std::string("getifaddrs: ") + strerror(errno)};
+  LanAddresses lan;
+  for (const ifaddrs* a = list; a; a = a->ifa_next) {
+    if (!a->ifa_addr || !a->ifa_name || interface != a->ifa_name) continue;
+    std::array<uint8_t, 16> bytes{};
+    if (a->ifa_addr->sa_family == AF_INET) {
+      bytes[10] = bytes[11] = 0xff;
+      std::memcpy(bytes.data() + 12, &reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr, 4);
+    } else if (a->ifa_addr->sa_family == AF_INET6) {
+      std::memcpy(bytes.data(), &reinterpret_cast<const sockaddr_in6*>(a->ifa_addr)->sin6_addr, 16);
+    } else {
+      continue;
+    }
+    IpAddress address(bytes);
+    lan.own.push_back(address);
+    const int length = prefix_length(a->ifa_netmask);
+    if (length > 0) lan.prefixes.push_back(make_lan_prefix(address, length));
+  }
+  freeifaddrs(list);
+  return lan;
+}
+
+Result<std::unique_ptr<Datapath>> open_pcap_datapath(const DatapathConfig& config, bool shaper_dry_run) {
+  auto api = load_pcap_api();
+  if (!api) return api.error();
+  auto shaper = TcShaper::create(tc_config(config));
+  if (!shaper) return make_error("tc shaper", shaper.message());
+  PcapDatapathOptions options;
+  options.interface = config.lan_interface;
+  options.max_devices = config.max_devices;
+  options.exempt_ports = config.exempt_ports;
+  const std::string lan = config.lan_interface;
+  auto opened = PcapDatapath::open(*api, options, [lan] { return read_lan_addresses(lan); }, std::move(*shaper),
+                                   std::make_unique<PosixCommandRunner>(shaper_dry_run));
+  if (!opened) return opened.error();
+  return std::unique_ptr<Datapath>(std::move(*opened));
+}
+
+Result<bool> detach_tc_shaper(const DatapathConfig& config) {
+  if (if_nametoindex(kTcIfbInterface) == 0) return false;
+  PosixCommandRunner runner(false);
+  if (auto ran = runner.run_all(tc_teardown_commands(tc_config(config))); !ran) return ran.error();
+  return true;
+}
+
+}  // namespace bwalloc

@@ -1,0 +1,31 @@
+// The Linux fallback backend put together: libpcap capture on the LAN
+// interface, tc HTB shaping (an ifb device for upload) run by fork/exec,
+// the LAN's prefixes from getifaddrs. Used when eBPF cannot be loaded or
+// when agent.backend = "pcap".
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "agent/common/result.h"
+#include "agent/datapath/datapath.h"
+#include "agent/datapath/datapath_config.h"
+#include "agent/fallback/capture_counters.h"
+
+namespace bwalloc {
+
+// The ifb device the tc shaper redirects LAN ingress to (upload shaping).
+inline constexpr const char* kTcIfbInterface = "bwalloc-ifb0";
+
+// `shaper_dry_run`: log the tc commands instead of running them.
+[[nodiscard]] Result<std::unique_ptr<Datapath>> open_pcap_datapath(const DatapathConfig& config, bool shaper_dry_run);
+
+// The IPv4/IPv6 addresses of `interface` and their prefixes (getifaddrs).
+[[nodiscard]] Result<LanAddresses> read_lan_addresses(const std::string& interface);
+
+// Removes the tc tree and ifb device a pcap backend left (an agent that was
+// killed); true when there was one. Nothing is touched when the ifb device
+// is absent, so an eBPF setup's qdiscs are never removed by mistake.
+[[nodiscard]] Result<bool> detach_tc_shaper(const DatapathConfig& config);
+
+}  // namespace bwalloc
