@@ -2,7 +2,11 @@
 // strict and already handle every IPv6 shorthand.
 #include "agent/common/ip_address.h"
 
+#ifdef _WIN32
+#include <ws2tcpip.h>  // inet_pton / inet_ntop
+#else
 #include <arpa/inet.h>
+#endif
 
 #include <algorithm>
 #include <cstring>

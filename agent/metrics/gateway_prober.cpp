@@ -1,6 +1,7 @@
 // ICMP echo prober; see gateway_prober.h.
 #include "agent/metrics/gateway_prober.h"
 
+#ifndef _WIN32  // Windows: agent/platform/windows/gateway_probe_windows.cpp
 #include <arpa/inet.h>
 #include <linux/rtnetlink.h>
 #include <netinet/ip.h>
@@ -13,9 +14,11 @@
 
 #include "agent/common/log.h"
 #include "agent/datapath/rtnetlink.h"
+#endif
 
 namespace bwalloc {
 
+#ifndef _WIN32
 namespace {
 uint16_t icmp_checksum(const uint8_t* data, size_t len) {
   uint32_t sum = 0;
@@ -49,6 +52,8 @@ Result<std::optional<IpAddress>> default_gateway_v4() {
   if (!dumped) return make_error("read the routing table", dumped.message());
   return gateway;
 }
+
+#endif  // !_WIN32
 
 GatewayHealth summarize_probes(const std::deque<std::optional<double>>& outcomes) {
   GatewayHealth health;
@@ -111,6 +116,7 @@ void GatewayProber::loop() {
   }
 }
 
+#ifndef _WIN32
 std::optional<double> GatewayProber::probe_once(const IpAddress& target, uint16_t sequence) {
   // An unprivileged ping socket when the system allows it; otherwise a raw
   // socket (root's CAP_NET_RAW). Either way the kernel routes the echo.
@@ -164,5 +170,7 @@ std::optional<double> GatewayProber::probe_once(const IpAddress& target, uint16_
   close(fd);
   return rtt;
 }
+
+#endif  // !_WIN32
 
 }  // namespace bwalloc

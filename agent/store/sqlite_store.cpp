@@ -54,7 +54,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) return Error{"create database directory " + dir.string() + ": " + ec.message()};
-    chmod(dir.c_str(), 0700);
+    chmod(dir.string().c_str(), 0700);
   }
   auto db = SqliteDb::open(path, false);
   if (!db) return db.error();

@@ -1,0 +1,157 @@
+// run / status / detach / demo on Windows (agent/cli/commands.h). The same
+// agent, store and HTTP server as on Linux; what differs is the datapath
+// (pcap capture through Npcap + NetQos shaping, or the simulator), the stop
+// signal (Ctrl+C / Ctrl+Break / console close through SetConsoleCtrlHandler
+// instead of sigwait) and the absence of network namespaces and of the
+// Linux-only demo LAN.
+#include <windows.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include "agent/cli/commands.h"
+#include "agent/common/clock.h"
+#include "agent/common/log.h"
+#include "agent/fallback/pcap_api.h"
+#include "agent/http/http_server.h"
+#include "agent/metrics/gateway_prober.h"
+#include "agent/platform/windows/windows_datapath.h"
+#include "agent/runtime/agent.h"
+#include "agent/runtime/instance_lock.h"
+#include "agent/simulator/simulator_datapath.h"
+#include "agent/store/sqlite_store.h"
+
+namespace bwalloc {
+
+namespace {
+int fail(const std::string& message, int code = 1) {
+  std::fprintf(stderr, "bwalloc: %s\n", message.c_str());
+  return code;
+}
+
+void apply_log_level(const std::string& level) {
+  if (level == "debug") set_log_level(LogLevel::Debug);
+  else if (level == "warn") set_log_level(LogLevel::Warn);
+  else if (level == "error") set_log_level(LogLevel::Error);
+  else set_log_level(LogLevel::Info);
+}
+
+// The console's stop events, turned into one wait the main thread can do.
+std::mutex g_stop_mutex;
+std::condition_variable g_stop_cv;
+DWORD g_stop_event = 0;
+bool g_stopping = false;
+
+BOOL WINAPI on_console_event(DWORD event) {
+  {
+    std::lock_guard lock(g_stop_mutex);
+    g_stopping = true;
+    g_stop_event = event;
+  }
+  g_stop_cv.notify_all();
+  // For a console close Windows ends the process when this returns: give
+  // the main thread a moment to stop the server and flush the store.
+  if (event == CTRL_CLOSE_EVENT) Sleep(3000);
+  return TRUE;
+}
+
+const char* stop_event_name(DWORD event) {
+  switch (event) {
+    case CTRL_C_EVENT: return "Ctrl+C";
+    case CTRL_BREAK_EVENT: return "Ctrl+Break";
+    case CTRL_CLOSE_EVENT: return "console close";
+    default: return "shutdown";
+  }
+}
+}  // namespace
+
+int run_status(const Config& config, const CliArgs& args) {
+  if (!args.netns.empty()) return fail("--netns is Linux-only");
+  bool running = InstanceLock::held_by_other(config.datapath.state_dir);
+  std::printf("agent: %s\n", running ? "running" : "not running");
+  auto pcap = load_pcap_api();
+  std::printf("capture: %s\n", pcap ? ("Npcap found (" + std::string((*pcap).lib_version()) + ")").c_str()
+                                    : pcap.message().c_str());
+  std::printf("shaping: NetQos policies named bwalloc-<address>-up/-down (Get-NetQosPolicy -PolicyStore ActiveStore)\n");
+  return 0;
+}
+
+int run_detach(const Config& config, const CliArgs&) {
+  if (InstanceLock::held_by_other(config.datapath.state_dir)) {
+    return fail("an agent is running with state directory " + config.datapath.state_dir + "; stop it first");
+  }
+  auto removed = remove_windows_shaping(config);
+  if (!removed) return fail(removed.message());
+  std::printf("bwalloc: removed every bwalloc NetQos policy\n");
+  return 0;
+}
+
+int run_demo(const char*, const std::vector<std::string>&) {
+  return fail("the demo LAN needs Linux network namespaces; on Windows run `bwalloc run --set agent.backend=simulator`");
+}
+
+int run_agent(const Config& config, const CliArgs& args) {
+  apply_log_level(config.log_level);
+  if (!args.netns.empty()) return fail("--netns is Linux-only");
+  SetConsoleCtrlHandler(on_console_event, TRUE);
+
+  auto lock = InstanceLock::acquire(config.datapath.state_dir);
+  if (!lock) return fail(lock.message());
+
+  SystemClock clock;
+  std::unique_ptr<Datapath> datapath;
+  std::unique_ptr<GatewayProber> prober;
+  if (config.backend == "simulator") {
+    datapath = std::make_unique<SimulatorDatapath>(clock, config.simulated_devices, 42);
+  } else {
+    auto opened = open_windows_datapath(config);
+    if (!opened) return fail(opened.message());
+    datapath = std::move(*opened);
+    prober = std::make_unique<GatewayProber>(config.metrics.gateway, config.metrics.probe_interval);
+    prober->start();
+  }
+  auto store = SqliteStore::open(config.store.path);
+  if (!store) return fail(store.message());
+  // No neighbour table to scan on Windows: devices come from the capture.
+  AgentParts parts{config, datapath.get(), std::move(*store), &clock, nullptr, prober.get()};
+  auto agent = std::make_unique<Agent>(std::move(parts));
+  if (auto restored = agent->restore(); !restored) return fail(restored.message());
+  std::atomic<bool> stop{false};
+  std::thread ticker([&] { agent->run(stop); });
+
+  HttpServerConfig http{config.http.bind, config.http.port, config.http.token_file, config.http.web_root,
+                        config.http.allowed_hosts};
+  auto server = HttpServer::start(http, *agent);
+  if (!server) {
+    stop = true;
+    ticker.join();
+    return fail(server.message());
+  }
+  std::string url = "http://" + (config.http.bind.find(':') != std::string::npos ? "[" + config.http.bind + "]"
+                                                                                    : config.http.bind) +
+                    ":" + std::to_string((*server)->port()) + "/";
+  log_info("agent", "dashboard and API on " + url);
+  if (args.announce_dashboard) {
+    std::printf("\nDashboard: %s#token=%s\n(API token in %s)\n\n", url.c_str(), (*server)->token().c_str(),
+                config.http.token_file.c_str());
+    std::fflush(stdout);
+  }
+
+  DWORD event = 0;
+  {
+    std::unique_lock wait(g_stop_mutex);
+    g_stop_cv.wait(wait, [] { return g_stopping; });
+    event = g_stop_event;
+  }
+  log_info("agent", std::string("stopping on ") + stop_event_name(event) +
+                        "; NetQos policies stay (bwalloc detach removes them)");
+  (*server)->stop();
+  stop = true;
+  ticker.join();
+  return 0;
+}
+
+}  // namespace bwalloc
