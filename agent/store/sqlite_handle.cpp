@@ -32,7 +32,7 @@ Result<SqliteDb> SqliteDb::open(const std::string& path, bool read_only) {
     sqlite3_close_v2(db);
     return Error{"open database " + path + ": " + message};
   }
-  sqlite3_busy_timeout(db, 5000);
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
   return SqliteDb(db);
 }
 

@@ -12,6 +12,11 @@
 
 namespace bwalloc {
 
+// How long a statement waits for a lock held by another connection.
+inline constexpr int kBusyTimeoutMs = 5000;
+// The WAL is truncated to this after a checkpoint (PRAGMA journal_size_limit).
+inline constexpr int64_t kJournalSizeLimit = 16 << 20;
+
 class SqliteStatement {
  public:
   SqliteStatement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}

@@ -61,8 +61,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
   std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(*db)));
   // WAL: readers never block the writer. NORMAL sync is safe in WAL mode (a
   // power cut may lose the last tick, never corrupt the file).
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
-                             "PRAGMA journal_size_limit=16777216", "PRAGMA foreign_keys=ON"}) {
+  const std::string size_limit = "PRAGMA journal_size_limit=" + std::to_string(kJournalSizeLimit);
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", size_limit.c_str(),
+                             "PRAGMA foreign_keys=ON"}) {
     if (auto r = store->db_.exec(pragma); !r) return Error{"configure database " + path + ": " + r.message()};
   }
   if (auto r = store->migrate(); !r) return Error{"migrate database " + path + ": " + r.message()};
@@ -215,9 +216,33 @@ Result<void> SqliteStore::maintain(int64_t now_ms, const Retention& retention) {
     if (auto r = tx.commit(); !r) return fail("commit maintenance", r);
   }
   // Outside the transaction: keeps the WAL file from growing between ticks.
-  // A reader holding an old snapshot makes this partial, never an error.
-  (void)db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  return {};
+  return checkpoint();
+}
+
+Result<void> SqliteStore::checkpoint() {
+  // TRUNCATE waits for readers through the busy handler: a reader holding
+  // an old snapshot would stall the tick thread for the whole busy timeout
+  // every time. Without waiting, SQLite copies what it can and says "busy".
+  sqlite3_busy_timeout(db_.raw(), 0);
+  auto q = db_.prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+  bool busy = !q.ok();
+  if (q) {
+    auto row = q->step();
+    busy = !row || (*row && q->int_at(0) != 0);
+  }
+  sqlite3_busy_timeout(db_.raw(), kBusyTimeoutMs);
+  if (!busy) return {};
+  // A short query that happened to run now is normal; a WAL past the size
+  // limit means one reader has held a transaction for a long time, and the
+  // WAL grows with every tick until it ends.
+  const char* file = sqlite3_db_filename(db_.raw(), "main");
+  std::error_code ec;
+  const auto wal = std::filesystem::file_size(std::string(file ? file : "") + "-wal", ec);
+  if (ec || wal <= static_cast<uintmax_t>(kJournalSizeLimit)) return {};
+  return Error{"the write-ahead log is " + std::to_string(wal >> 20) +
+               " MiB and cannot be checkpointed: another reader has held a read transaction on " +
+               (file ? file : "the database") +
+               " for a long time (an sqlite3 shell or a backup?); history is safe and the log shrinks once it ends"};
 }
 
 Result<std::vector<DeviceRecord>> SqliteStore::devices() {

@@ -33,6 +33,8 @@ class SqliteStore {
   // All of it or nothing: on error the caller keeps the record and retries.
   [[nodiscard]] Result<void> write_tick(const TickRecord& record);
   // Rolls completed buckets up, prunes past retention, checkpoints the WAL.
+  // An error after the rollups were committed says why the WAL could not be
+  // truncated (a reader holding a long transaction).
   [[nodiscard]] Result<void> maintain(int64_t now_ms, const Retention& retention);
 
   [[nodiscard]] Result<std::vector<DeviceRecord>> devices();
@@ -50,6 +52,9 @@ class SqliteStore {
  private:
   explicit SqliteStore(SqliteDb db) : db_(std::move(db)) {}
   [[nodiscard]] Result<void> migrate();
+  // Checkpoints and truncates the WAL without waiting for readers; an error
+  // names a reader that pins a WAL grown past kJournalSizeLimit.
+  [[nodiscard]] Result<void> checkpoint();
   [[nodiscard]] Result<void> roll_up(const char* from_table, const char* from_ts, const char* to_table,
                                      const char* name, int64_t bucket_ms, int64_t now_ms);
   SqliteDb db_;
