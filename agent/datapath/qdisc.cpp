@@ -61,11 +61,13 @@ bool is_default_root_qdisc(const std::string& kind) {
 }
 
 Result<void> install_fq(RtnlSocket& rtnl, int ifindex, unsigned tx_queues) {
-  if (tx_queues <= 1) {
-    auto added = add_qdisc(rtnl, ifindex, TC_H_ROOT, 0, "fq", NLM_F_REPLACE);
-    if (!added) return make_error("install fq", added.message());
-    return {};
-  }
+  // A root fq first, also on multi-queue devices: a kernel without sch_fq
+  // refuses the unknown kind before it touches the root, so nothing changes.
+  // Starting with mq would swap the root qdisc twice (mq in, then out when
+  // fq fails) on every agent start, and each swap drops packets in flight.
+  auto added = add_qdisc(rtnl, ifindex, TC_H_ROOT, 0, "fq", NLM_F_REPLACE);
+  if (!added) return make_error("install fq", added.message());
+  if (tx_queues <= 1) return {};
   auto mq = add_qdisc(rtnl, ifindex, TC_H_ROOT, kBwallocQdiscHandle, "mq", NLM_F_REPLACE);
   if (!mq) return make_error("install mq", mq.message());
   for (unsigned queue = 1; queue <= tx_queues; ++queue) {

@@ -93,6 +93,17 @@ Result<void> Agent::restore() {
     d.alloc.priority = Priority::Blocked;
     d.record.priority = Priority::Blocked;
   }
+  // Totals come from the kernel's counters, which outlive the agent: take
+  // them now so the API never shows a device's total fall back to 0 while
+  // a restarted agent waits for its first tick.
+  if (auto counters = datapath_.read_counters()) {
+    for (const auto& c : *counters) {
+      if (!c.address.is_device_address()) continue;
+      Device& d = device_locked(c.address);
+      d.up_total = c.up_bytes;
+      d.down_total = c.down_bytes;
+    }
+  }
   if (!counter_baseline_path_.empty()) {
     auto saved = load_baselines(counter_baseline_path_);
     if (!saved) {
