@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what bwalloc needs from Debian 12's packages (and npm for the
 # browser test), only what is missing; quiet when everything is there.
-# Usage: scripts/install-deps.sh [build|test|demo]   (default: test)
+# Usage: scripts/install-deps.sh [build|test|demo|bench]   (default: test)
 set -euo pipefail
 
 purpose=${1:-test}
@@ -16,14 +16,19 @@ build_packages=(
   ieee-data
 )
 run_packages=(iproute2 nftables iperf3 procps sqlite3 iputils-ping curl)
-# The real-kernel tests boot Debian's kernel (which has sch_fq) in qemu.
-test_packages=(chromium qemu-system-x86 linux-image-amd64 busybox-static kmod cpio)
+# The real-kernel tests boot Debian's kernel (which has sch_fq) in qemu; the
+# Windows build test cross-compiles with mingw-w64 (posix threads).
+test_packages=(chromium qemu-system-x86 linux-image-amd64 busybox-static kmod cpio g++-mingw-w64-x86-64-posix)
+
+# The bench harness: load for the HTTP API, PNG plots of the tables.
+bench_packages=(wrk gnuplot-nox)
 
 case "$purpose" in
   build) wanted=("${build_packages[@]}") ;;
   test) wanted=("${build_packages[@]}" "${run_packages[@]}" "${test_packages[@]}") ;;
   demo) wanted=("${build_packages[@]}" "${run_packages[@]}") ;;
-  *) echo "usage: $0 [build|test|demo]" >&2; exit 2 ;;
+  bench) wanted=("${build_packages[@]}" "${run_packages[@]}" "${test_packages[@]}" "${bench_packages[@]}") ;;
+  *) echo "usage: $0 [build|test|demo|bench]" >&2; exit 2 ;;
 esac
 
 # Node.js and npm fetch the dashboard's Plotly and the browser test's
@@ -46,8 +51,9 @@ if ((${#missing[@]})); then
   fi
   echo "install-deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Wait for another apt run (unattended upgrades) instead of failing.
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 if [[ $purpose != build ]]; then
