@@ -5,8 +5,11 @@
 // (PosixCommandRunner), CreateProcess on Windows.
 #pragma once
 
+#include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "agent/common/result.h"
@@ -38,7 +41,10 @@ class CommandRunner {
 };
 
 // fork + execvp, stderr captured through a pipe, stdout to /dev/null. The
-// child runs in the network namespace the runner was created in.
+// children are forked by a worker thread made in the constructor, so they
+// run in the network namespace the runner was created in even when a
+// policy change arrives on a thread outside it (an HTTP admin command with
+// --netns), and no CAP_SYS_ADMIN is needed to get there.
 class PosixCommandRunner final : public CommandRunner {
  public:
   explicit PosixCommandRunner(bool dry_run);
@@ -50,7 +56,13 @@ class PosixCommandRunner final : public CommandRunner {
   Result<void> execute(const std::vector<std::string>& argv) override;
 
  private:
-  int netns_fd_ = -1;
+  void work();
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::function<void()> job_;  // the one pending command (run() is serialised)
+  bool stopping_ = false;
+  std::thread worker_;
 };
 
 }  // namespace bwalloc

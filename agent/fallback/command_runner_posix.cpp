@@ -1,15 +1,13 @@
-// PosixCommandRunner::execute: fork + execvp, no shell. The child joins the
-// network namespace the runner was made in (an admin command may arrive on
-// an HTTP thread that lives outside the router's namespace), keeps stderr
-// for the error message and sends stdout to /dev/null.
+// PosixCommandRunner: fork + execvp on a worker thread, no shell; see
+// command_runner.h. The child keeps stderr for the error message and sends
+// stdout to /dev/null.
 #include <fcntl.h>
-#include <sched.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <future>
 
 #include "agent/fallback/command_runner.h"
 
@@ -25,56 +23,35 @@ std::string trim(std::string s) {
   }
   return s;
 }
-}  // namespace
 
-PosixCommandRunner::PosixCommandRunner(bool dry_run) : CommandRunner(dry_run) {
-  netns_fd_ = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-}
-
-PosixCommandRunner::~PosixCommandRunner() {
-  if (netns_fd_ >= 0) close(netns_fd_);
-}
-
-Result<void> PosixCommandRunner::execute(const std::vector<std::string>& argv) {
+Result<void> spawn(const std::vector<std::string>& argv) {
   // Everything the child needs is prepared before fork: after it, only
   // async-signal-safe calls.
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  bool switch_netns = false;
-  if (netns_fd_ >= 0) {
-    struct stat ours {}, wanted {};
-    switch_netns = stat("/proc/thread-self/ns/net", &ours) == 0 && fstat(netns_fd_, &wanted) == 0 &&
-                   (ours.st_ino != wanted.st_ino || ours.st_dev != wanted.st_dev);
-  }
   int err_pipe[2];
   if (pipe2(err_pipe, O_CLOEXEC) != 0) return Error{std::string("pipe: ") + strerror(errno)};
-  const int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  const int devnull_out = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  const int devnull_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
   const pid_t pid = fork();
-  if (pid < 0) {
-    const int saved = errno;
-    close(err_pipe[0]);
-    close(err_pipe[1]);
-    if (devnull >= 0) close(devnull);
-    return Error{std::string("fork: ") + strerror(saved)};
-  }
   if (pid == 0) {
     dup2(err_pipe[1], STDERR_FILENO);
-    if (devnull >= 0) dup2(devnull, STDOUT_FILENO);
-    const int nullin = open("/dev/null", O_RDONLY);
-    if (nullin >= 0) dup2(nullin, STDIN_FILENO);
-    if (switch_netns && setns(netns_fd_, CLONE_NEWNET) != 0) {
-      static const char msg[] = "cannot enter the datapath's network namespace\n";
-      (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
-      _exit(126);
-    }
+    if (devnull_out >= 0) dup2(devnull_out, STDOUT_FILENO);
+    if (devnull_in >= 0) dup2(devnull_in, STDIN_FILENO);
     execvp(args[0], args.data());
     static const char msg[] = "cannot execute the program (not installed?)\n";
     (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
     _exit(127);
   }
+  const int fork_errno = errno;
   close(err_pipe[1]);
-  if (devnull >= 0) close(devnull);
+  if (devnull_out >= 0) close(devnull_out);
+  if (devnull_in >= 0) close(devnull_in);
+  if (pid < 0) {
+    close(err_pipe[0]);
+    return Error{std::string("fork: ") + strerror(fork_errno)};
+  }
   std::string errors;
   char buf[512];
   for (;;) {
@@ -96,6 +73,45 @@ Result<void> PosixCommandRunner::execute(const std::vector<std::string>& argv) {
                                       : "killed by signal " + std::to_string(WTERMSIG(status));
   errors = trim(errors.substr(0, kMaxStderr));
   return Error{how + (errors.empty() ? "" : ": " + errors)};
+}
+}  // namespace
+
+PosixCommandRunner::PosixCommandRunner(bool dry_run) : CommandRunner(dry_run), worker_([this] { work(); }) {}
+
+PosixCommandRunner::~PosixCommandRunner() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  worker_.join();
+}
+
+void PosixCommandRunner::work() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [this] { return stopping_ || job_; });
+    if (job_) {
+      auto job = std::move(job_);
+      job_ = nullptr;
+      lock.unlock();
+      job();
+      lock.lock();
+      continue;
+    }
+    if (stopping_) return;
+  }
+}
+
+Result<void> PosixCommandRunner::execute(const std::vector<std::string>& argv) {
+  std::promise<Result<void>> done;
+  auto result = done.get_future();
+  {
+    std::lock_guard lock(mutex_);
+    job_ = [&] { done.set_value(spawn(argv)); };
+  }
+  wake_.notify_all();
+  return result.get();
 }
 
 }  // namespace bwalloc
