@@ -83,7 +83,7 @@ int run_detach(const Config& config, const CliArgs&) {
   if (InstanceLock::held_by_other(config.datapath.state_dir)) {
     return fail("an agent is running with state directory " + config.datapath.state_dir + "; stop it first");
   }
-  auto removed = remove_windows_shaping(config);
+  auto removed = remove_windows_shaping();
   if (!removed) return fail(removed.message());
   std::printf("bwalloc: removed every bwalloc NetQos policy\n");
   return 0;
@@ -107,6 +107,10 @@ int run_agent(const Config& config, const CliArgs& args) {
   if (config.backend == "simulator") {
     datapath = std::make_unique<SimulatorDatapath>(clock, config.simulated_devices, 42);
   } else {
+    // eBPF is Linux-only: every other backend means Npcap + NetQos here.
+    if (config.backend != "pcap") {
+      log_info("agent", "backend \"" + config.backend + "\" is Linux-only; using pcap (Npcap capture, NetQos shaping)");
+    }
     auto opened = open_windows_datapath(config);
     if (!opened) return fail(opened.message());
     datapath = std::move(*opened);

@@ -7,32 +7,19 @@
 #include "agent/common/log.h"
 #include "agent/fallback/netqos_shaper.h"
 #include "agent/fallback/pcap_api.h"
-#include "agent/platform/windows/windows_process.h"
+#include "agent/fallback/pcap_datapath.h"
+#include "agent/platform/windows/windows_adapters.h"
+#include "agent/platform/windows/windows_command_runner.h"
 
 namespace bwalloc {
 
 namespace {
 constexpr const char* kLog = "datapath";
 
-// Runs a shaper's commands in order; clean-up commands may fail (their
-// target may already be gone) and are passed over.
-Result<void> run_commands(const std::vector<Command>& commands) {
-  for (const auto& command : commands) {
-    log_debug(kLog, "run: " + command.to_string());
-    auto ran = run_windows_process(command.argv);
-    if (ran) continue;
-    if (command.may_fail) {
-      log_debug(kLog, "ignored: " + ran.message());
-      continue;
-    }
-    return ran;
-  }
-  return {};
-}
-
-class NetQosDatapath final : public Datapath {
+// Capture off (no Npcap): no counters, but policies still reach NetQos.
+class ShapingOnlyDatapath final : public Datapath {
  public:
-  explicit NetQosDatapath(std::string capture_note) : capture_note_(std::move(capture_note)) {}
+  ShapingOnlyDatapath(std::string why, bool dry_run) : why_(std::move(why)), runner_(dry_run) {}
 
   Result<std::vector<DeviceCounters>> read_counters() override { return std::vector<DeviceCounters>{}; }
 
@@ -53,8 +40,7 @@ class NetQosDatapath final : public Datapath {
   DatapathStatus status() const override {
     DatapathStatus s;
     s.backend = "pcap";
-    s.pacing_active = false;
-    s.pacing_note = capture_note_ + "; shaping through NetQos policies (throttles only: Blocked is the minimum rate)";
+    s.pacing_note = why_ + "; shaping through NetQos policies (a throttle only: Blocked gets the minimum rate)";
     return s;
   }
 
@@ -64,7 +50,7 @@ class NetQosDatapath final : public Datapath {
     for (const auto& [address, policy] : wanted) list.push_back(policy);
     auto commands = shaper_.plan(list);
     if (!commands) return commands.error();
-    if (auto ran = run_commands(*commands); !ran) {
+    if (auto ran = runner_.run_all(*commands); !ran) {
       shaper_.invalidate();
       return make_error("NetQos", ran.message());
     }
@@ -73,28 +59,48 @@ class NetQosDatapath final : public Datapath {
     return {};
   }
 
-  std::string capture_note_;
-  std::mutex mutex_;  // one command sequence at a time
+  std::string why_;
+  std::mutex mutex_;  // one plan-run-commit at a time
   NetQosShaper shaper_;
+  WindowsCommandRunner runner_;
   std::map<IpAddress, DevicePolicy> wanted_;
 };
 }  // namespace
 
-Result<std::unique_ptr<Datapath>> open_windows_datapath(const Config&) {
-  std::string note;
-  if (auto pcap = load_pcap_api(); !pcap) {
-    note = pcap.message();
-  } else {
-    note = std::string("Npcap found (") + pcap->lib_version() +
-           "), but this build does not capture yet: capture is off";
+Result<std::unique_ptr<Datapath>> open_windows_datapath(const Config& config) {
+  auto api = load_pcap_api();
+  if (!api) {
+    log_warn(kLog, api.message());
+    return std::unique_ptr<Datapath>(std::make_unique<ShapingOnlyDatapath>(api.message(), config.dry_run));
   }
-  log_warn(kLog, note);
-  return std::unique_ptr<Datapath>(std::make_unique<NetQosDatapath>(note));
+  auto adapter = find_windows_adapter(config.datapath.lan_interface);
+  if (!adapter) return make_error("capture", adapter.message());
+  PcapDatapathOptions options;
+  options.interface = adapter->npcap_device;
+  options.max_devices = config.datapath.max_devices;
+  options.exempt_ports = config.datapath.exempt_ports;
+  const std::string name = config.datapath.lan_interface;
+  auto lan = [name]() -> Result<LanAddresses> {
+    auto found = find_windows_adapter(name);
+    if (!found) return found.error();
+    return found->addresses;
+  };
+  log_info(kLog, "capturing on \"" + adapter->friendly_name + "\" (" + adapter->npcap_device + ") with " +
+                     (*api).lib_version() + "; shaping with NetQos");
+  auto opened = PcapDatapath::open(*api, options, lan, std::make_unique<NetQosShaper>(),
+                                   std::make_unique<WindowsCommandRunner>(config.dry_run));
+  if (!opened) return opened.error();
+  return std::unique_ptr<Datapath>(std::move(*opened));
 }
 
-Result<void> remove_windows_shaping(const Config&) {
+Result<void> remove_windows_shaping() {
   NetQosShaper shaper;
-  return run_commands(shaper.teardown());
+  WindowsCommandRunner runner(false);
+  // Each teardown command may fail (nothing to remove); say so only if it could not even start.
+  for (const auto& command : shaper.teardown()) {
+    if (auto ran = runner.run(command); !ran) return ran.error();
+  }
+  return {};
 }
 
 }  // namespace bwalloc

@@ -1,10 +1,8 @@
-// The Windows datapath: Npcap capture for counting and NetQos policies for
-// shaping. What is in this build: the NetQos shaping (NetQosShaper run
-// through CreateProcessW, serialised) and the run-time Npcap check; the
-// capture loop itself is the pcap datapath of agent/fallback/ once it is
-// built for Windows. Until then, and whenever Npcap is absent, the agent
-// runs with capture off: it counts nothing but still enforces the
-// priorities an operator sets (blocks, manual priorities) through NetQos.
+// The Windows datapath: the fallback backend's PcapDatapath with Npcap's
+// wpcap.dll (loaded at run time) for counting and NetQos policies for
+// shaping. Without Npcap the agent still starts: it says how to install
+// Npcap, counts nothing, and still enforces through NetQos the priorities
+// an operator sets (blocks, manual priorities) over the API.
 #pragma once
 
 #include <memory>
@@ -18,6 +16,6 @@ namespace bwalloc {
 [[nodiscard]] Result<std::unique_ptr<Datapath>> open_windows_datapath(const Config& config);
 
 // `bwalloc detach`: removes every NetQos policy bwalloc made.
-[[nodiscard]] Result<void> remove_windows_shaping(const Config& config);
+[[nodiscard]] Result<void> remove_windows_shaping();
 
 }  // namespace bwalloc
