@@ -86,7 +86,10 @@ cleanup() {
 "$bwalloc" detach "${settings[@]}" --netns "${prefix}rtr" >/dev/null 2>&1 || true
 "$repo/scripts/vlan.sh" down --prefix "$prefix" >/dev/null 2>&1 || true
 rm -rf "$run_dir"
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+# A signal ends the run (the EXIT trap then cleans up); without the exit the
+# loop below would carry on after the handler.
+trap 'exit 130' INT TERM
 
 "$repo/scripts/vlan.sh" up --prefix "$prefix" --devices "$devices"
 mkdir -p "$run_dir" "$out"
@@ -146,26 +149,27 @@ for _ in $(seq 100); do
 done
 token=$(head -n1 "$token_file")
 
+# Succeeds when the agent took the change (HTTP 2xx); a device that has just
+# left may be unknown, which counts as a refused change, not an error.
 set_priority() {
   local ip=$1 priority=$2
-  if [[ $priority == auto ]]; then
-    curl -s -o /dev/null --max-time 2 -X DELETE -H "Authorization: Bearer $token" "$api/api/devices/$ip/priority" || true
-  else
-    curl -s -o /dev/null --max-time 2 -X POST -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-      --data "{\"priority\":\"$priority\"}" "$api/api/devices/$ip/priority" || true
-  fi
+  local args=(-X POST -H 'Content-Type: application/json' --data "{\"priority\":\"$priority\"}")
+  [[ $priority == auto ]] && args=(-X DELETE)
+  curl -sf -o /dev/null --max-time 2 "${args[@]}" -H "Authorization: Bearer $token" \
+    -H 'X-Requested-With: bwalloc' "$api/api/devices/$ip/priority"
 }
 
 size_of() { stat -c %s "$1" 2>/dev/null || echo 0; }
 rows() { sqlite3 -readonly "$db" "SELECT (SELECT count(*) FROM usage_raw), (SELECT count(*) FROM usage_minute), (SELECT count(*) FROM events), (SELECT count(*) FROM devices);" 2>/dev/null | tr '|' ',' || echo ",,,"; }
 
-echo "elapsed_s,rss_kb,db_bytes,wal_bytes,ticks,devices_known,usage_raw_rows,usage_minute_rows,event_rows,device_rows,api_changes,churn_steps" >"$csv"
+echo "elapsed_s,rss_kb,db_bytes,wal_bytes,ticks,devices_known,usage_raw_rows,usage_minute_rows,event_rows,device_rows,api_changes,api_accepted,churn_steps" >"$csv"
 echo "soak: $minutes minutes, $devices resident devices + $guests_present of $guest_pool guests; agent pid $agent on $api; sampling to $csv"
 
 start=$(date +%s)
 end=$((start + minutes * 60))
 priorities=(High Normal Low auto)
 changes=0
+accepted=0
 steps=0
 link_down=0
 last_sample=-10
@@ -178,7 +182,9 @@ while (( $(date +%s) < end )); do
     last_change=$now
     n=$(( changes % (devices + guests_present) ))
     if ((n < devices)); then ip=10.10.0.$((11 + n)); else ip=10.10.0.$((100 + (oldest_guest + n - devices) % guest_pool)); fi
-    set_priority "$ip" "${priorities[$(( (changes / (devices + guests_present)) % 4 ))]}"
+    if set_priority "$ip" "${priorities[$(( (changes / (devices + guests_present)) % 4 ))]}"; then
+      accepted=$((accepted + 1))
+    fi
     changes=$((changes + 1))
   fi
   if ((now - last_churn >= 30)); then
@@ -203,7 +209,7 @@ while (( $(date +%s) < end )); do
     health=$(curl -s --max-time 2 "$api/health" || echo '{}')
     ticks=$(jq -r '.ticks // ""' <<<"$health" 2>/dev/null || echo "")
     known=$(curl -s --max-time 2 "$api/api/devices" | jq -r '.devices | length' 2>/dev/null || echo "")
-    echo "$now,$rss,$(size_of "$db"),$(size_of "$db-wal"),$ticks,$known,$(rows),$changes,$steps" >>"$csv"
+    echo "$now,$rss,$(size_of "$db"),$(size_of "$db-wal"),$ticks,$known,$(rows),$changes,$accepted,$steps" >>"$csv"
   fi
   sleep 1
 done

@@ -105,7 +105,8 @@ def main() -> int:
                      f" {known[-1]} / {max(known)} |")
     for col, label in (("usage_minute_rows", "usage_minute rows last"), ("event_rows", "event rows last"),
                        ("devices_known", "devices known to the agent last"),
-                       ("api_changes", "priority changes through the API"), ("churn_steps", "churn steps")):
+                       ("api_changes", "priority changes sent through the API"),
+                       ("api_accepted", "priority changes the API accepted"), ("churn_steps", "churn steps")):
         lines.append(f"| {label} | {rows[-1][col]} |")
     lines += ["", "RSS (kB) and DB + WAL (kB) every minute:", "", "| t (min) | RSS kB | DB+WAL kB | raw rows |", "|---|---|---|---|"]
     for r in rows:

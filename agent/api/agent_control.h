@@ -55,8 +55,20 @@ struct MetricsView {
   double congestion_percent = 0;
 };
 
+// The process's capabilities after the start-up drop (agent/runtime/
+// privileges.h): restricted stays false until the drop has been done.
+struct PrivilegeView {
+  bool restricted = false;
+  std::vector<std::string> effective;  // kernel names, "cap_bpf" ...
+  std::vector<std::string> permitted;
+  std::vector<std::string> bounding;
+  bool no_new_privs = false;
+  std::string note;  // what could not be dropped or was never held
+};
+
 struct HealthView {
   DatapathStatus datapath;
+  PrivilegeView privileges;
   bool db_ok = true;
   std::string db_error;
   int64_t last_tick_ms = 0;

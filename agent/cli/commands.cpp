@@ -20,6 +20,7 @@
 #include "agent/runtime/agent.h"
 #include "agent/runtime/instance_lock.h"
 #include "agent/runtime/netns.h"
+#include "agent/runtime/privileges.h"
 #include "agent/simulator/simulator_datapath.h"
 #include "agent/store/sqlite_store.h"
 
@@ -141,6 +142,21 @@ int run_agent(const Config& config, const CliArgs& args) {
     ticker.join();
     return fail(server.message());
   }
+  // Start-up is done: programs attached, pins made, the socket bound, the
+  // database open. From here on keep only what running needs.
+  auto privileges = restrict_process_capabilities(runtime_capabilities(config.backend));
+  if (!privileges) {
+    (*server)->stop();
+    stop = true;
+    ticker.join();
+    return fail("cannot drop the capabilities start-up needed: " + privileges.message() +
+                " (the agent does not run with more than it needs)");
+  }
+  log_info("agent", "kept capabilities: " + capability_names(privileges->sets.effective) + " (bounding set " +
+                        capability_names(privileges->sets.bounding) + ", no_new_privs, " +
+                        std::to_string(privileges->threads) + " threads)");
+  if (!privileges->note.empty()) log_warn("agent", "privileges: " + privileges->note);
+  agent->set_privileges(privilege_view(*privileges));
   std::string url = "http://" + (config.http.bind.find(':') != std::string::npos ? "[" + config.http.bind + "]"
                                                                                     : config.http.bind) +
                     ":" + std::to_string((*server)->port()) + "/";

@@ -9,6 +9,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
 
 #include "agent/common/log.h"
 
@@ -51,8 +53,30 @@ bool replace_pinned_xdp_link(int prog_fd, int ifindex, const std::string& link_p
 }
 }  // namespace
 
+// Names of the programs seen so far, by id. Opening a program by id needs
+// CAP_SYS_ADMIN, which the agent gives up after start-up
+// (agent/runtime/privileges.h); ours are remembered from their own fds when
+// attached, so the status and the foreign-XDP check keep naming them. Ids
+// are not reused while the kernel runs, so a remembered name stays right.
+namespace {
+std::mutex program_names_mutex;
+std::unordered_map<uint32_t, std::string> program_names;
+
+void remember_program(int prog_fd) {
+  bpf_prog_info info{};
+  uint32_t len = sizeof info;
+  if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) != 0 || info.id == 0) return;
+  std::lock_guard lock(program_names_mutex);
+  program_names[info.id] = info.name;
+}
+}  // namespace
+
 std::string program_name(uint32_t program_id) {
   if (program_id == 0) return "";
+  {
+    std::lock_guard lock(program_names_mutex);
+    if (auto known = program_names.find(program_id); known != program_names.end()) return known->second;
+  }
   int fd = bpf_prog_get_fd_by_id(program_id);
   if (fd < 0) return "";
   bpf_prog_info info{};
@@ -60,6 +84,10 @@ std::string program_name(uint32_t program_id) {
   std::string name;
   if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) name = info.name;
   close(fd);
+  if (!name.empty()) {
+    std::lock_guard lock(program_names_mutex);
+    program_names[program_id] = name;
+  }
   return name;
 }
 
@@ -93,6 +121,7 @@ XdpAttachment query_xdp(int ifindex) {
 
 Result<XdpAttachment> attach_xdp(int prog_fd, int ifindex, const std::string& ifname, IngressAttachMode mode,
                                  const std::string& link_pin) {
+  remember_program(prog_fd);
   if (replace_pinned_xdp_link(prog_fd, ifindex, link_pin)) return query_xdp(ifindex);
 
   XdpAttachment existing = query_xdp(ifindex);
@@ -140,6 +169,7 @@ Result<XdpAttachment> attach_xdp(int prog_fd, int ifindex, const std::string& if
 
 Result<void> attach_tc(int prog_fd, int ifindex, const std::string& ifname, TcDirection direction,
                        bool& created_clsact) {
+  remember_program(prog_fd);
   bpf_tc_hook hook = make_hook(ifindex, direction);
   int created = bpf_tc_hook_create(&hook);
   if (created != 0 && created != -EEXIST) {

@@ -91,6 +91,17 @@ json::object health_json(const Snapshot& s) {
   o["last_tick"] = iso_time(h.last_tick_ms);
   o["unparsed_packets"] = h.datapath.unparsed_packets;
   o["counter_insert_failures"] = h.datapath.counter_insert_failures;
+  // What the process may still do after its start-up drop; operators and the
+  // privileges test read it here rather than in /proc.
+  auto names = [](const std::vector<std::string>& caps) {
+    json::array list;
+    for (const auto& c : caps) list.push_back(json::string(c));
+    return list;
+  };
+  const auto& p = h.privileges;
+  o["capabilities"] = json::object{{"restricted", p.restricted},       {"effective", names(p.effective)},
+                                   {"permitted", names(p.permitted)},  {"bounding", names(p.bounding)},
+                                   {"no_new_privs", p.no_new_privs},   {"note", p.note}};
   return o;
 }
 

@@ -418,6 +418,7 @@ void Agent::publish_locked() {
     m.packet_loss_percent = h.loss_percent;
   }
   snap->health.datapath = datapath_.status();
+  snap->health.privileges = privileges_;
   snap->health.db_ok = db_error_.empty();
   snap->health.db_error = db_error_;
   snap->health.last_tick_ms = snap->ts_ms;
@@ -428,6 +429,12 @@ void Agent::publish_locked() {
 }
 
 std::shared_ptr<const Snapshot> Agent::snapshot() const { return std::atomic_load(&snapshot_); }
+
+void Agent::set_privileges(PrivilegeView privileges) {
+  std::lock_guard lock(mutex_);
+  privileges_ = std::move(privileges);
+  publish_locked();
+}
 
 Result<SqliteStore*> Agent::reader() const {
   if (!reader_) {

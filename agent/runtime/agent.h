@@ -47,6 +47,9 @@ class Agent final : public AgentControl {
   void tick();
   // Ticks until `stop` becomes true.
   void run(const std::atomic<bool>& stop);
+  // The capabilities the process kept after start-up, for /health; published
+  // at once (agent/runtime/privileges.h makes them).
+  void set_privileges(PrivilegeView privileges);
 
   std::shared_ptr<const Snapshot> snapshot() const override;
   Result<void> set_priority(const IpAddress& ip, std::optional<Priority> priority, const std::string& actor) override;
@@ -107,6 +110,7 @@ class Agent final : public AgentControl {
   std::string datapath_error_;
   std::string counter_baseline_path_;
   std::string baseline_error_;
+  PrivilegeView privileges_;
   std::shared_ptr<const Snapshot> snapshot_;
   mutable std::mutex reader_mutex_;
   mutable std::unique_ptr<SqliteStore> reader_;
