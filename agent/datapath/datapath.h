@@ -56,6 +56,21 @@ struct MapInfo {
   uint32_t used_entries = 0;
 };
 
+// One configured interface as the datapath sees it now.
+struct InterfaceStatus {
+  std::string role;  // "lan" or "wan"
+  std::string name;
+  int ifindex = 0;   // 0: no interface has that name now
+  bool attached = false;  // every program bwalloc wants there is on it
+};
+
+// Something the datapath did or found on its own (an interface came back and
+// got its programs again, or went away), for the log and the event list.
+struct DatapathNotice {
+  bool problem = false;
+  std::string message;
+};
+
 struct DatapathStatus {
   std::string backend;  // "ebpf", "pcap", "simulator"
   std::vector<AttachedProgram> programs;
@@ -67,6 +82,11 @@ struct DatapathStatus {
   uint64_t new_devices = 0;       // counter entries the datapath created itself
   uint64_t unshaped_no_slot = 0;  // limited traffic seen without an EDT slot
   uint64_t capture_drops = 0;     // pcap: packets the capture buffer had no room for
+  std::vector<InterfaceStatus> interfaces;
+  uint64_t interface_reattachments = 0;  // times an interface got our programs back
+  // Devices the agent wants a policy for that the full policy map cannot
+  // hold: they are counted and forwarded but neither limited nor blocked.
+  uint64_t devices_over_capacity = 0;
 };
 
 class Datapath {
@@ -84,6 +104,11 @@ class Datapath {
   [[nodiscard]] virtual Result<void> remove_policy(const IpAddress& address) = 0;
 
   virtual DatapathStatus status() const = 0;
+
+  // Follows the configured interfaces: re-attaches when one is recreated,
+  // renamed back or lost programs, lets go of one renamed away. Cheap when
+  // nothing changed; the agent calls it several times a second.
+  virtual std::vector<DatapathNotice> maintain_interfaces() { return {}; }
 
   // Runtime settings (horizon, CE target, ECN, exempt ports). Backends
   // without such settings accept and ignore them.

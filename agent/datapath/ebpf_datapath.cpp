@@ -15,12 +15,15 @@
 #include <cstdio>
 #include <cerrno>
 #include <cstring>
+#include <chrono>
 #include <unordered_map>
 
 #include "agent/common/log.h"
 #include "agent/datapath/datapath_state.h"
 #include "agent/datapath/ebpf_attach.h"
 #include "agent/datapath/ebpf_maps.h"
+#include "agent/datapath/link_plan.h"
+#include "agent/datapath/link_watcher.h"
 #include "agent/datapath/map_codec.h"
 #include "agent/datapath/pins.h"
 #include "agent/datapath/qdisc.h"
@@ -133,6 +136,14 @@ struct EbpfDatapath::Impl {
   std::string pacing_note;
   SlotAllocator slots{BWA_MAX_SLOTS};
   std::unordered_map<IpAddress, DevicePolicy> applied;
+  // Policies the full policy map could not take, retried with every
+  // apply_policies call (a device may have left meanwhile).
+  std::unordered_map<IpAddress, DevicePolicy> over_capacity;
+  // Interface following (maintain_interfaces): link notifications, plus a
+  // check each second for programs another tool removed without a link event.
+  std::optional<LinkWatcher> link_watcher;
+  std::chrono::steady_clock::time_point next_link_check{};
+  uint64_t reattachments = 0;
 
   ~Impl() {
     // Destroying the skeleton closes our fds only: the pins keep maps and
@@ -218,6 +229,126 @@ struct EbpfDatapath::Impl {
       pacing_note = "fq honours EDT timestamps on every shaped interface";
     }
     return {};
+  }
+
+  // Our hooks absent from `ifindex` for a role ("xdp", "tc ingress", ...).
+  std::vector<std::string> missing_hooks(const std::string& role, int ifindex) const {
+    std::vector<std::string> missing;
+    if (role == "lan") {
+      if (xdp.attached) {
+        XdpAttachment now = query_xdp(ifindex);
+        if (!now.attached || !is_bwalloc_program(now.program_id)) missing.push_back("xdp");
+      }
+      if (query_tc(ifindex, TcDirection::Ingress) == 0) missing.push_back("tc ingress");
+    }
+    if (query_tc(ifindex, TcDirection::Egress) == 0) missing.push_back("tc egress");
+    return missing;
+  }
+
+  // Takes our programs off an interface that is no longer ours (renamed
+  // away) and drops an XDP link pin left pointing at it or at nothing.
+  void release_interface(const std::string& role, int old_ifindex, DatapathState& state) {
+    const std::string pin = config.pin_dir + "/link_xdp_lan";
+    if (role == "lan") {
+      int link_fd = bpf_obj_get(pin.c_str());
+      if (link_fd >= 0) {
+        bpf_link_info info{};
+        uint32_t len = sizeof info;
+        bool stale = bpf_obj_get_info_by_fd(link_fd, &info, &len) != 0 || info.xdp.ifindex == 0 ||
+                     static_cast<int>(info.xdp.ifindex) == old_ifindex;
+        close(link_fd);
+        if (stale) unlink(pin.c_str());  // the last reference: the kernel detaches and frees the link
+      }
+    }
+    char name[IF_NAMESIZE] = {};
+    if (if_indextoname(static_cast<unsigned>(old_ifindex), name) == nullptr) return;  // gone, filters with it
+    if (role == "lan") (void)detach_tc(old_ifindex, name, TcDirection::Ingress);
+    (void)detach_tc(old_ifindex, name, TcDirection::Egress);
+    if (state.flag("clsact_created." + role)) {
+      auto rtnl = RtnlSocket::open();
+      if (rtnl) {
+        auto ingress = count_tc_filters(*rtnl, old_ifindex, 0xFFFFFFF2u);
+        auto egress = count_tc_filters(*rtnl, old_ifindex, 0xFFFFFFF3u);
+        if (ingress && egress && *ingress + *egress == 0) (void)destroy_clsact(old_ifindex, name);
+      }
+      state.set_flag("clsact_created." + role, false);
+    }
+  }
+
+  // Attaches a role's programs on `ifindex` the way open() decided: XDP only
+  // if it was in use (falling back to tc counting if it no longer attaches).
+  Result<void> attach_interface(const std::string& role, int ifindex, DatapathState& state) {
+    const std::string& ifname = role == "lan" ? config.lan_interface : config.wan_interface;
+    std::vector<std::pair<bpf_program*, TcDirection>> tc;
+    if (role == "lan") {
+      if (xdp.attached) {
+        auto attached = attach_xdp(bpf_program__fd(skel->progs.bwa_xdp_ingress), ifindex, ifname,
+                                   config.ingress_mode, config.pin_dir + "/link_xdp_lan");
+        if (attached) {
+          xdp = *attached;
+        } else {
+          xdp = XdpAttachment{};
+          xdp_note = attached.message() + "; tc ingress counts instead";
+          log_warn(kLog, xdp_note);
+          if (auto settings = write_settings(); !settings) return settings.error();
+        }
+      }
+      tc = {{skel->progs.bwa_tc_ingress, TcDirection::Ingress}, {skel->progs.bwa_tc_egress, TcDirection::Egress}};
+    } else {
+      tc = {{skel->progs.bwa_tc_wan_egress, TcDirection::Egress}};
+    }
+    for (const auto& [program, direction] : tc) {
+      bool created_clsact = false;
+      auto attached = attach_tc(bpf_program__fd(program), ifindex, ifname, direction, created_clsact);
+      if (created_clsact) state.set_flag("clsact_created." + role, true);
+      if (!attached) return attached.error();
+    }
+    (role == "lan" ? lan_ifindex : wan_ifindex) = ifindex;
+    return install_pacing_qdiscs(state);
+  }
+
+  std::vector<DatapathNotice> follow_interfaces() {
+    std::vector<DatapathNotice> notices;
+    std::optional<DatapathState> state;
+    for (const std::string role : {"lan", "wan"}) {
+      const std::string& name = role == "lan" ? config.lan_interface : config.wan_interface;
+      if (name.empty()) continue;
+      int& attached = role == "lan" ? lan_ifindex : wan_ifindex;
+      LinkObservation seen;
+      seen.name = name;
+      seen.current_ifindex = static_cast<int>(if_nametoindex(name.c_str()));
+      seen.attached_ifindex = attached;
+      char now_named[IF_NAMESIZE] = {};
+      if (attached != 0 && if_indextoname(static_cast<unsigned>(attached), now_named)) seen.attached_now_name = now_named;
+      if (seen.current_ifindex != 0 && seen.current_ifindex == attached) {
+        seen.missing_hooks = missing_hooks(role, attached);
+      }
+      LinkPlan plan = plan_link(seen);
+      if (!plan.release_old && !plan.attach) continue;
+      if (!state) {
+        auto loaded = load_datapath_state(state_path(config));
+        state = loaded ? *loaded : DatapathState{};
+      }
+      if (plan.release_old) {
+        release_interface(role, attached, *state);
+        attached = 0;
+      }
+      DatapathNotice notice{plan.problem, plan.message};
+      if (plan.attach) {
+        auto done = attach_interface(role, seen.current_ifindex, *state);
+        if (done) {
+          ++reattachments;
+        } else {
+          notice = {true, name + ": re-attaching failed: " + done.message() + " (retried each second)"};
+        }
+      }
+      (notice.problem ? log_warn : log_info)(kLog, notice.message);
+      notices.push_back(std::move(notice));
+    }
+    if (state) {
+      if (auto saved = save_datapath_state(state_path(config), *state); !saved) log_warn(kLog, saved.message());
+    }
+    return notices;
   }
 
   Result<void> restore_slots() {
@@ -337,15 +468,36 @@ Result<std::unique_ptr<EbpfDatapath>> EbpfDatapath::open(const DatapathConfig& c
   log_info(kLog, "attached to " + config.lan_interface +
                      (impl->xdp.attached ? " (XDP " + impl->xdp.mode + ")" : " (tc ingress)") +
                      (impl->wan_ifindex ? " and " + config.wan_interface : std::string()));
+  if (auto watcher = LinkWatcher::open(); watcher) {
+    impl->link_watcher.emplace(std::move(*watcher));
+  } else {
+    log_warn(kLog, watcher.message() + "; interfaces are re-checked once a second instead");
+  }
   return std::unique_ptr<EbpfDatapath>(new EbpfDatapath(std::move(impl)));
+}
+
+std::vector<DatapathNotice> EbpfDatapath::maintain_interfaces() {
+  auto now = std::chrono::steady_clock::now();
+  bool notified = impl_->link_watcher && impl_->link_watcher->changed();
+  if (!notified && now < impl_->next_link_check) return {};
+  impl_->next_link_check = now + std::chrono::seconds(1);
+  return impl_->follow_interfaces();
 }
 
 Result<std::vector<DeviceCounters>> EbpfDatapath::read_counters() {
   return read_all_counters(impl_->map_fds().counters, monotonic_now_ns());
 }
 
-Result<void> EbpfDatapath::apply_policies(const std::vector<DevicePolicy>& policies) {
+Result<void> EbpfDatapath::apply_policies(const std::vector<DevicePolicy>& requested) {
   MapFds fds = impl_->map_fds();
+  std::vector<DevicePolicy> policies;
+  for (const auto& [address, waiting] : impl_->over_capacity) {
+    bool superseded = std::any_of(requested.begin(), requested.end(),
+                                  // clang 14 cannot capture a structured binding; an init-capture can.
+                                  [&address = address](const DevicePolicy& p) { return p.address == address; });
+    if (!superseded) policies.push_back(waiting);
+  }
+  policies.insert(policies.end(), requested.begin(), requested.end());
   for (const DevicePolicy& wanted : policies) {
     auto known = impl_->applied.find(wanted.address);
     if (known != impl_->applied.end() && known->second == wanted) continue;
@@ -370,10 +522,41 @@ Result<void> EbpfDatapath::apply_policies(const std::vector<DevicePolicy>& polic
     }
     bwa_policy value = encode_policy(wanted, *slot);
     bwa_addr key = to_bwa_addr(wanted.address);
-    if (bpf_map_update_elem(fds.policy, &key, &value, BPF_ANY) != 0) {
-      return make_error("write policy of " + wanted.address.to_string(),
-                        errno_text(errno) + (errno == E2BIG ? " (policy map full: raise datapath.max_devices)" : ""));
+    int written = bpf_map_update_elem(fds.policy, &key, &value, BPF_ANY) == 0 ? 0 : errno;
+    if (written == E2BIG && wanted.priority == Priority::Blocked) {
+      // A block must hold: it takes the place of a device that is only
+      // limited, which then goes unshaped (and is reported) instead.
+      auto victim = std::find_if(impl_->applied.begin(), impl_->applied.end(),
+                                 [](const auto& entry) { return entry.second.priority != Priority::Blocked; });
+      if (victim != impl_->applied.end()) {
+        DevicePolicy displaced = victim->second;
+        if (auto removed = remove_policy(displaced.address); removed) {
+          impl_->over_capacity[displaced.address] = displaced;
+          log_warn(kLog, "policy map full (datapath.max_devices = " + std::to_string(impl_->config.max_devices) +
+                             "): " + displaced.address.to_string() + " loses its limit so the block of " +
+                             wanted.address.to_string() + " holds");
+          slot = impl_->slots.assign(wanted.address);
+          if (!slot) return Error{"no free shaping slot for " + wanted.address.to_string()};
+          value = encode_policy(wanted, *slot);
+          written = bpf_map_update_elem(fds.policy, &key, &value, BPF_ANY) == 0 ? 0 : errno;
+        }
+      }
     }
+    if (written == E2BIG) {
+      // Full: the device is still counted and forwarded, just not limited.
+      // Reported in the status (devices_over_capacity), retried each call.
+      if (!impl_->over_capacity.contains(wanted.address)) {
+        log_warn(kLog, "policy map full (datapath.max_devices = " + std::to_string(impl_->config.max_devices) +
+                           "): " + wanted.address.to_string() + " is counted but not " +
+                           (wanted.priority == Priority::Blocked ? "blocked" : "limited") +
+                           "; raise datapath.max_devices");
+      }
+      impl_->over_capacity[wanted.address] = wanted;
+      if (!had_slot) impl_->slots.release(wanted.address);
+      continue;
+    }
+    if (written != 0) return make_error("write policy of " + wanted.address.to_string(), errno_text(written));
+    impl_->over_capacity.erase(wanted.address);
     impl_->applied[wanted.address] = wanted;
   }
   return {};
@@ -394,6 +577,7 @@ Result<void> EbpfDatapath::remove_policy(const IpAddress& address) {
   }
   impl_->slots.release(address);
   impl_->applied.erase(address);
+  impl_->over_capacity.erase(address);
   return {};
 }
 
@@ -411,6 +595,16 @@ DatapathStatus EbpfDatapath::status() const {
   status.pacing_active = impl_->pacing_active;
   status.pacing_note = impl_->pacing_note;
   if (!impl_->xdp_note.empty()) status.pacing_note += "; " + impl_->xdp_note;
+  for (const std::string role : {"lan", "wan"}) {
+    const std::string& name = role == "lan" ? impl_->config.lan_interface : impl_->config.wan_interface;
+    if (name.empty()) continue;
+    int ifindex = static_cast<int>(if_nametoindex(name.c_str()));
+    int attached = role == "lan" ? impl_->lan_ifindex : impl_->wan_ifindex;
+    bool complete = ifindex != 0 && ifindex == attached && impl_->missing_hooks(role, ifindex).empty();
+    status.interfaces.push_back(InterfaceStatus{role, name, ifindex, complete});
+  }
+  status.interface_reattachments = impl_->reattachments;
+  status.devices_over_capacity = impl_->over_capacity.size();
   return status;
 }
 

@@ -22,6 +22,7 @@ class EbpfDatapath final : public Datapath {
   Result<void> apply_policies(const std::vector<DevicePolicy>& policies) override;
   Result<void> remove_policy(const IpAddress& address) override;
   DatapathStatus status() const override;
+  std::vector<DatapathNotice> maintain_interfaces() override;
 
   // Runtime settings (horizon, CE target, ECN, exempt ports) without reload.
   Result<void> update_settings(const DatapathConfig& config) override;

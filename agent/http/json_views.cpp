@@ -77,10 +77,19 @@ json::object health_json(const Snapshot& s) {
     maps.push_back(json::object{{"name", m.name}, {"max_entries", m.max_entries}, {"used_entries", m.used_entries}});
   }
   json::object o;
-  o["ok"] = h.db_ok && (h.datapath.backend != "ebpf" || !h.datapath.programs.empty());
+  json::array interfaces;
+  bool interfaces_ok = true;
+  for (const auto& i : h.datapath.interfaces) {
+    interfaces.push_back(json::object{{"role", i.role}, {"name", i.name}, {"ifindex", i.ifindex}, {"attached", i.attached}});
+    interfaces_ok = interfaces_ok && i.attached;
+  }
+  o["ok"] = h.db_ok && interfaces_ok && (h.datapath.backend != "ebpf" || !h.datapath.programs.empty());
   o["backend"] = h.datapath.backend;
   o["programs"] = programs;
   o["xdp_mode"] = xdp_mode;
+  o["interfaces"] = interfaces;
+  o["interface_reattachments"] = h.datapath.interface_reattachments;
+  o["devices_over_capacity"] = h.datapath.devices_over_capacity;
   o["maps"] = maps;
   o["pacing_active"] = h.datapath.pacing_active;
   o["pacing_note"] = h.datapath.pacing_note;
@@ -186,6 +195,13 @@ std::string prometheus_text(const Snapshot& s) {
   out += "bwalloc_datapath_pacing_active " + std::string(s.health.datapath.pacing_active ? "1" : "0") + "\n";
   family(out, "bwalloc_datapath_unparsed_packets_total", "counter", "Packets passed unparsed (fail open).");
   out += "bwalloc_datapath_unparsed_packets_total " + std::to_string(s.health.datapath.unparsed_packets) + "\n";
+  family(out, "bwalloc_datapath_devices_over_capacity", "gauge",
+         "Devices counted but neither limited nor blocked: the policy map is full (raise datapath.max_devices).");
+  out += "bwalloc_datapath_devices_over_capacity " + std::to_string(s.health.datapath.devices_over_capacity) + "\n";
+  family(out, "bwalloc_datapath_interface_reattachments_total", "counter",
+         "Times a configured interface got the programs back (recreated, renamed back, programs removed).");
+  out += "bwalloc_datapath_interface_reattachments_total " +
+         std::to_string(s.health.datapath.interface_reattachments) + "\n";
   family(out, "bwalloc_db_ok", "gauge", "1 when the last database write succeeded.");
   out += "bwalloc_db_ok " + std::string(s.health.db_ok ? "1" : "0") + "\n";
   family(out, "bwalloc_ticks_total", "counter", "Ticks run.");

@@ -236,8 +236,25 @@ void Agent::run(const std::atomic<bool>& stop) {
     while (!stop && std::chrono::steady_clock::now() < next) {
       std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(next - std::chrono::steady_clock::now(),
                                                                                std::chrono::milliseconds(100)));
+      // Between ticks too: an interface that comes back gets its programs
+      // within a fraction of a second, whatever the tick.
+      maintain_interfaces();
     }
   }
+}
+
+void Agent::maintain_interfaces() {
+  std::lock_guard lock(mutex_);
+  auto notices = datapath_.maintain_interfaces();
+  if (notices.empty()) return;
+  TickRecord record;
+  record.ts_ms = now_ms();
+  for (auto& n : notices) {
+    record.events.push_back(Event{clock_.wall_now(), n.problem ? EventLevel::Error : EventLevel::Info,
+                                  std::move(n.message), "datapath", std::nullopt});
+  }
+  persist_locked(std::move(record));
+  publish_locked();
 }
 
 void Agent::persist_locked(TickRecord record) {

@@ -47,6 +47,9 @@ class Agent final : public AgentControl {
   void tick();
   // Ticks until `stop` becomes true.
   void run(const std::atomic<bool>& stop);
+  // Lets the datapath follow its interfaces and logs what it did as events;
+  // the run loop calls it several times a second.
+  void maintain_interfaces();
   // The capabilities the process kept after start-up, for /health; published
   // at once (agent/runtime/privileges.h makes them).
   void set_privileges(PrivilegeView privileges);
