@@ -4,6 +4,7 @@
 // signal (Ctrl+C / Ctrl+Break / console close through SetConsoleCtrlHandler
 // instead of sigwait) and the absence of network namespaces and of the
 // Linux-only demo LAN.
+#include <winsock2.h>
 #include <windows.h>
 
 #include <atomic>
@@ -38,6 +39,15 @@ void apply_log_level(const std::string& level) {
   else if (level == "error") set_log_level(LogLevel::Error);
   else set_log_level(LogLevel::Info);
 }
+
+// Winsock before anything else (IpAddress parsing while the config loads,
+// Asio, the ICMP helper); the process ends without WSACleanup, as Windows allows.
+struct WinsockStartup {
+  WinsockStartup() {
+    WSADATA data;
+    WSAStartup(MAKEWORD(2, 2), &data);
+  }
+} g_winsock_startup;
 
 // The console's stop events, turned into one wait the main thread can do.
 std::mutex g_stop_mutex;
