@@ -139,7 +139,9 @@ Result<XdpAttachment> attach_xdp(int prog_fd, int ifindex, const std::string& if
   if (mode == IngressAttachMode::Auto || mode == IngressAttachMode::XdpNative) {
     attempts.push_back({XDP_FLAGS_DRV_MODE, "native"});
   }
-  if (mode == IngressAttachMode::Auto || mode == IngressAttachMode::XdpGeneric) {
+  // Generic XDP runs on the skb like tc does but linearises it first, so
+  // "auto" never picks it: tc ingress counts the same for less.
+  if (mode == IngressAttachMode::XdpGeneric) {
     attempts.push_back({XDP_FLAGS_SKB_MODE, "generic"});
   }
   std::string failures;

@@ -276,6 +276,8 @@ class EbpfDatapathNs : public ::testing::Test {
 
 TEST_F(EbpfDatapathNs, AttachesCountsBlocksAndDetachesCleanly) {
   ASSERT_TRUE(ping_inet(1)) << "the topology does not route without the datapath";
+  // "auto" leaves XDP off veth links (see AutoModeCountsWithTcOnVeth).
+  config_.ingress_mode = IngressAttachMode::XdpNative;
   open_datapath();
 
   DatapathStatus status = datapath_->status();
@@ -359,6 +361,24 @@ TEST_F(EbpfDatapathNs, AttachesCountsBlocksAndDetachesCleanly) {
   auto again = detach_datapath(config_);
   EXPECT_TRUE(again.ok()) << again.message();
   EXPECT_TRUE(ping_inet(1));
+}
+
+TEST_F(EbpfDatapathNs, AutoModeCountsWithTcOnVeth) {
+  // The test's LAN is a veth, whose XDP path costs more than tc: "auto"
+  // leaves XDP off, says why, and tc ingress counts every packet instead.
+  config_.ingress_mode = IngressAttachMode::Auto;
+  open_datapath();
+  DatapathStatus status = datapath_->status();
+  EXPECT_FALSE(has_program(status, "bwa_xdp_ingress", "lan0", "xdp")) << describe(status);
+  EXPECT_TRUE(has_program(status, "bwa_tc_ingress", "lan0", "tc ingress")) << describe(status);
+  EXPECT_NE(status.pacing_note.find("veth"), std::string::npos) << status.pacing_note;
+  EXPECT_FALSE(query_xdp(lan_).attached);
+
+  ASSERT_TRUE(ping_inet(3));
+  auto seen = counters_of(*datapath_, device_ip());
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_GE(seen->up_packets, 3u);
+  EXPECT_GE(seen->down_packets, 3u);
 }
 
 TEST_F(EbpfDatapathNs, ForeignXdpAndTcFiltersSurviveAndTcIngressCounts) {
