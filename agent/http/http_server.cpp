@@ -10,6 +10,7 @@
 
 #include "agent/common/log.h"
 #include "agent/http/api_token.h"
+#include "agent/http/beast_request.h"
 #include "agent/http/json_views.h"
 #include "agent/http/routes.h"
 
@@ -21,8 +22,8 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
-constexpr size_t kHeaderLimit = 8 * 1024;
-constexpr size_t kBodyLimit = 64 * 1024;
+constexpr size_t kHeaderLimit = kHttpHeaderLimit;
+constexpr size_t kBodyLimit = kHttpBodyLimit;
 
 void add_security_headers(http::response<http::string_body>& res) {
   // Scripts only from our own files. Plotly injects its chart styles at run
@@ -107,15 +108,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return reply_and_close(json_error(400, "malformed HTTP request: " + ec.message()));
 
     auto& req = parser_->get();
-    HttpRequest request;
-    request.method = std::string(req.method_string());
-    request.target = std::string(req.target());
-    for (const auto& field : req) {
-      std::string name(field.name_string());
-      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-      request.headers[name] = std::string(field.value());
-    }
-    request.body = req.body();
+    HttpRequest request = to_http_request(req);
     HttpResponse response;
     try {
       response = handle_request(request, server_.agent, server_.context);

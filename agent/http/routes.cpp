@@ -356,10 +356,42 @@ bool path_matches(const Route& route, const std::string& path) {
 }
 }  // namespace
 
+// Error messages quote what the client sent (a Host, a path, an address),
+// and Boost.JSON writes string bytes as they are: anything that is not
+// valid UTF-8 becomes U+FFFD, or the body would not be JSON at all.
+static std::string valid_utf8(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    bool ok = len > 0 && i + len <= s.size();
+    uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+    for (size_t k = 1; ok && k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      ok = (cc & 0xc0) == 0x80;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    // No overlong forms, no surrogates, nothing past U+10FFFF.
+    if (ok && ((len == 2 && cp < 0x80) || (len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+               (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))) {
+      ok = false;
+    }
+    if (ok) {
+      out.append(s, i, len);
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
 HttpResponse json_error(int status, const std::string& message) {
   HttpResponse r;
   r.status = status;
-  r.body = json::serialize(json::object{{"ok", false}, {"error", message}});
+  r.body = json::serialize(json::object{{"ok", false}, {"error", valid_utf8(message)}});
   return r;
 }
 

@@ -1,0 +1,20 @@
+// The one conversion from Beast's parsed request to the route handlers'
+// HttpRequest, and the parser limits, shared by the server and the HTTP
+// fuzz harness so the fuzzer exercises exactly what a socket would.
+#pragma once
+
+#include <boost/beast/http.hpp>
+#include <cstddef>
+
+#include "agent/http/routes.h"
+
+namespace bwalloc {
+
+inline constexpr size_t kHttpHeaderLimit = 8 * 1024;
+inline constexpr size_t kHttpBodyLimit = 64 * 1024;
+
+// Header names lower-cased (HTTP names are case-insensitive); the last of a
+// repeated header wins.
+HttpRequest to_http_request(const boost::beast::http::request<boost::beast::http::string_body>& req);
+
+}  // namespace bwalloc
