@@ -450,7 +450,14 @@ std::shared_ptr<const Snapshot> Agent::snapshot() const { return std::atomic_loa
 void Agent::set_privileges(PrivilegeView privileges) {
   std::lock_guard lock(mutex_);
   privileges_ = std::move(privileges);
-  publish_locked();
+  // Patch the current snapshot rather than publish a new one: publishing
+  // reads the datapath, which must happen in the router's namespace (the
+  // tick thread), and the caller may be elsewhere.
+  if (auto current = std::atomic_load(&snapshot_)) {
+    auto patched = std::make_shared<Snapshot>(*current);
+    patched->health.privileges = privileges_;
+    std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(std::move(patched)));
+  }
 }
 
 Result<SqliteStore*> Agent::reader() const {

@@ -50,8 +50,8 @@ class Agent final : public AgentControl {
   // Lets the datapath follow its interfaces and logs what it did as events;
   // the run loop calls it several times a second.
   void maintain_interfaces();
-  // The capabilities the process kept after start-up, for /health; published
-  // at once (agent/runtime/privileges.h makes them).
+  // The capabilities the process kept after start-up, for /health; shown at
+  // once (agent/runtime/privileges.h makes them). Any thread may call it.
   void set_privileges(PrivilegeView privileges);
 
   std::shared_ptr<const Snapshot> snapshot() const override;

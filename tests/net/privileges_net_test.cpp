@@ -130,17 +130,25 @@ class PrivilegesNetTest : public ::testing::Test {
   std::unique_ptr<BackgroundProcess> agent_;
 };
 
-TEST_F(PrivilegesNetTest, AgentKeepsOnlyBpfNetAdminNetRawAndStillWorks) {
+// `bwalloc run` (behind `wrapper`, if any) on the LAN; the API port once it
+// has started and dropped its privileges (it logs the port after the drop).
+std::optional<int> start_agent(std::unique_ptr<BackgroundProcess>& agent, std::vector<std::string> wrapper = {}) {
   std::vector<std::string> run = {BWALLOC_BINARY, "run"};
   auto settings = agent_settings();
   run.insert(run.end(), settings.begin(), settings.end());
-  const std::string log = kWork + "/agent.log";
-  agent_ = std::make_unique<BackgroundProcess>("", run, log);
+  wrapper.insert(wrapper.end(), run.begin(), run.end());
+  agent = std::make_unique<BackgroundProcess>("", wrapper, kWork + "/agent.log");
   std::optional<int> port;
   for (int i = 0; i < 200 && !port; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    port = dashboard_port(log);
+    port = dashboard_port(kWork + "/agent.log");
   }
+  return port;
+}
+
+TEST_F(PrivilegesNetTest, AgentKeepsOnlyBpfNetAdminNetRawAndStillWorks) {
+  const std::string log = kWork + "/agent.log";
+  auto port = start_agent(agent_);
   ASSERT_TRUE(port) << "the agent did not start:\n" << read_file(log);
   EXPECT_NE(read_file(log).find("kept capabilities: cap_net_admin,cap_net_raw,cap_bpf"), std::string::npos)
       << read_file(log);
@@ -227,6 +235,30 @@ TEST_F(PrivilegesNetTest, AgentKeepsOnlyBpfNetAdminNetRawAndStillWorks) {
   auto later = parse_status_capabilities(read_file(proc + "/status"));
   ASSERT_TRUE(later);
   EXPECT_EQ(later->effective | later->permitted | later->bounding, kKept);
+}
+
+// Start-up needs no more than deploy/systemd/bwalloc.service's bounding set
+// (CAP_SYS_ADMIN there also covers --netns's setns): capsh drops the rest
+// from the bounding set before exec, as systemd would.
+TEST_F(PrivilegesNetTest, StartsWithinTheSystemdUnitsBoundingSet) {
+  if (run_command({"sh", "-c", "command -v capsh"}).exit_code != 0) GTEST_SKIP() << "capsh is not installed (libcap2-bin)";
+  const CapabilityMask unit = kKept | (1ull << CAP_SYS_ADMIN) | (1ull << CAP_SETPCAP);
+  std::ifstream last_cap_file("/proc/sys/kernel/cap_last_cap");
+  int last_cap = CAP_LAST_CAP;
+  last_cap_file >> last_cap;
+  std::string drop;
+  for (const auto& name : capability_list(~unit & ((2ull << last_cap) - 1))) drop += (drop.empty() ? "" : ",") + name;
+  auto port = start_agent(agent_, {"capsh", "--drop=" + drop, "--", "-c", "exec \"$0\" \"$@\""});
+  ASSERT_TRUE(port) << "the agent did not start within the unit's capabilities:\n" << read_file(kWork + "/agent.log");
+  auto health = http_json(*port, "/health");
+  ASSERT_TRUE(health.contains("capabilities")) << boost::json::serialize(health);
+  auto& caps = health["capabilities"].as_object();
+  EXPECT_TRUE(caps["restricted"].as_bool());
+  EXPECT_EQ(strings(caps["effective"]), (std::vector<std::string>{"cap_net_admin", "cap_net_raw", "cap_bpf"}));
+  EXPECT_EQ(strings(caps["bounding"]), (std::vector<std::string>{"cap_net_admin", "cap_net_raw", "cap_bpf"}));
+  EXPECT_EQ(caps["note"].as_string(), "");
+  EXPECT_TRUE(health["ok"].as_bool()) << boost::json::serialize(health);
+  ASSERT_TRUE(pings(*lan_, 1));
 }
 
 }  // namespace
