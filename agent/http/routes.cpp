@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "agent/http/api_token.h"
+#include "agent/http/device_list_cache.h"
 #include "agent/http/json_views.h"
 
 namespace bwalloc {
@@ -161,9 +162,10 @@ struct Route {
 };
 
 HttpResponse devices_route(AgentControl& agent) {
-  json::array list;
-  for (const auto& d : agent.snapshot()->devices) list.push_back(device_json(d));
-  return json_ok({{"devices", list}});
+  static DeviceListCache cache;
+  HttpResponse r;
+  r.body = *cache.body_for(agent.snapshot());
+  return r;
 }
 
 HttpResponse command_result(const Result<void>& r, const std::string& message) {
