@@ -19,7 +19,9 @@
 #include "agent/fallback/pcap_api.h"
 #include "agent/http/http_server.h"
 #include "agent/metrics/gateway_prober.h"
+#include "agent/platform/windows/wide_string.h"
 #include "agent/platform/windows/windows_datapath.h"
+#include "agent/platform/windows/windows_paths.h"
 #include "agent/runtime/agent.h"
 #include "agent/runtime/instance_lock.h"
 #include "agent/simulator/simulator_datapath.h"
@@ -68,6 +70,19 @@ BOOL WINAPI on_console_event(DWORD event) {
   return TRUE;
 }
 
+// The configuration with Windows paths for what was left at a Linux default.
+Config with_windows_paths(const Config& given) {
+  Config config = given;
+  wchar_t buffer[MAX_PATH];
+  DWORD n = GetEnvironmentVariableW(L"ProgramData", buffer, MAX_PATH);
+  const std::string program_data = n > 0 && n < MAX_PATH ? to_utf8(std::wstring_view(buffer, n)) : "C:\\ProgramData";
+  n = GetModuleFileNameW(nullptr, buffer, MAX_PATH);
+  const std::string exe = n > 0 && n < MAX_PATH ? to_utf8(std::wstring_view(buffer, n)) : "";
+  const size_t slash = exe.find_last_of("\\/");
+  apply_windows_default_paths(config, program_data, slash == std::string::npos ? "." : exe.substr(0, slash));
+  return config;
+}
+
 const char* stop_event_name(DWORD event) {
   switch (event) {
     case CTRL_C_EVENT: return "Ctrl+C";
@@ -78,7 +93,8 @@ const char* stop_event_name(DWORD event) {
 }
 }  // namespace
 
-int run_status(const Config& config, const CliArgs& args) {
+int run_status(const Config& given, const CliArgs& args) {
+  const Config config = with_windows_paths(given);
   if (!args.netns.empty()) return fail("--netns is Linux-only");
   bool running = InstanceLock::held_by_other(config.datapath.state_dir);
   std::printf("agent: %s\n", running ? "running" : "not running");
@@ -89,7 +105,8 @@ int run_status(const Config& config, const CliArgs& args) {
   return 0;
 }
 
-int run_detach(const Config& config, const CliArgs&) {
+int run_detach(const Config& given, const CliArgs&) {
+  const Config config = with_windows_paths(given);
   if (InstanceLock::held_by_other(config.datapath.state_dir)) {
     return fail("an agent is running with state directory " + config.datapath.state_dir + "; stop it first");
   }
@@ -103,7 +120,8 @@ int run_demo(const char*, const std::vector<std::string>&) {
   return fail("the demo LAN needs Linux network namespaces; on Windows run `bwalloc run --set agent.backend=simulator`");
 }
 
-int run_agent(const Config& config, const CliArgs& args) {
+int run_agent(const Config& given, const CliArgs& args) {
+  const Config config = with_windows_paths(given);
   apply_log_level(config.log_level);
   if (!args.netns.empty()) return fail("--netns is Linux-only");
   SetConsoleCtrlHandler(on_console_event, TRUE);
