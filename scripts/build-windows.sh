@@ -4,7 +4,8 @@
 # (sqlite3.c), which is taken from the npm package better-sqlite3 (it ships
 # SQLite's own amalgamation unchanged in deps/sqlite3/) into a cache dir.
 # Usage: scripts/build-windows.sh [build-dir]   (default: build-win)
-# Prints the path of bwalloc.exe on success.
+# Leaves bwalloc.exe and the dashboard in <build-dir>/dist/ and prints the
+# path of bwalloc.exe on success.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${1:-${BWALLOC_WIN_BUILD_DIR:-build-win}}
@@ -36,5 +37,11 @@ cmake -S . -B "$build_dir" -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/mingw-w64.cmake" \
   -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" -DCMAKE_C_FLAGS_RELEASE="-O1 -DNDEBUG" \
   -DBWALLOC_SQLITE_SOURCE_DIR="$sqlite_dir" >/dev/null
 cmake --build "$build_dir" --target bwalloc -j"$(nproc)"
-x86_64-w64-mingw32-strip "$build_dir/agent/cli/bwalloc.exe"
-echo "$build_dir/agent/cli/bwalloc.exe"
+# dist/: what to copy to the Windows machine. bwalloc.exe finds the
+# dashboard in web\ beside it (web/vendor/ is filled by scripts/web-vendor.sh).
+dist=$build_dir/dist
+mkdir -p "$dist"
+x86_64-w64-mingw32-strip -o "$dist/bwalloc.exe" "$build_dir/agent/cli/bwalloc.exe"
+rm -rf "$dist/web"
+cp -r web "$dist/web"
+echo "$dist/bwalloc.exe"
