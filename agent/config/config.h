@@ -58,7 +58,9 @@ struct MetricsConfig {
 };
 
 struct Config {
-  std::string backend = "ebpf";  // "ebpf" or "simulator"
+  // "auto" (eBPF, or the pcap fallback when eBPF cannot be loaded), "ebpf",
+  // "pcap" or "simulator".
+  std::string backend = "auto";
   int simulated_devices = 12;    // with the simulator backend
   bool dry_run = false;          // compute and log decisions, never write policies
   std::string log_level = "info";

@@ -151,8 +151,8 @@ ConfigKey ingress_mode_key() {
 
 std::vector<ConfigKey> build_keys() {
   std::vector<ConfigKey> k;
-  k.push_back(one_of_key("agent.backend", "datapath backend: \"ebpf\" (the kernel) or \"simulator\" (synthetic devices, for demos without root)", false,
-                         [](Config& c) -> std::string& { return c.backend; }, {"ebpf", "simulator"}));
+  k.push_back(one_of_key("agent.backend", "datapath backend: \"auto\" (eBPF, falling back to pcap when eBPF cannot be loaded), \"ebpf\", \"pcap\" (libpcap counting, tc HTB shaping) or \"simulator\" (synthetic devices, for demos without root)", false,
+                         [](Config& c) -> std::string& { return c.backend; }, {"auto", "ebpf", "pcap", "simulator"}));
   k.push_back(int_key<int>("agent.simulated_devices", "devices the simulator backend makes up", false,
                            [](Config& c) -> int& { return c.simulated_devices; }, 1, 65536));
   k.push_back(bool_key("agent.dry_run", "decide and log priorities but never write them to the datapath", true,
@@ -182,6 +182,8 @@ std::vector<ConfigKey> build_keys() {
                        [](Config& c) -> bool& { return c.datapath.install_fq; }));
   k.push_back(exempt_key("datapath.exempt_tcp_ports", "TCP ports never rate-limited (counted, never delayed)", 6));
   k.push_back(exempt_key("datapath.exempt_udp_ports", "UDP ports never rate-limited (counted, never delayed)", 17));
+  k.push_back(bool_key("datapath.shaper_dry_run", "pcap backend: log the tc commands instead of running them (counting still runs)", false,
+                       [](Config& c) -> bool& { return c.datapath.shaper_dry_run; }));
 
   k.push_back(ms_key("allocator.tick", "how often counters are read and priorities decided", false,
                      [](Config& c) -> std::chrono::milliseconds& { return c.allocator.tick; }));

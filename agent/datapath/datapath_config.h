@@ -41,6 +41,8 @@ struct DatapathConfig {
   // Where the datapath remembers what it changed (previous root qdiscs, the
   // clsact it created) so detach restores exactly that; tmpfs like the pins.
   std::string state_dir = "/run/bwalloc";
+  // The pcap fallback's shaper logs its tc commands instead of running them.
+  bool shaper_dry_run = false;
 };
 
 }  // namespace bwalloc

@@ -67,7 +67,7 @@ Result<LanAddresses> read_lan_addresses(const std::string& interface) {
   return lan;
 }
 
-Result<std::unique_ptr<Datapath>> open_pcap_datapath(const DatapathConfig& config, bool shaper_dry_run) {
+Result<std::unique_ptr<Datapath>> open_pcap_datapath(const DatapathConfig& config) {
   auto api = load_pcap_api();
   if (!api) return api.error();
   auto shaper = TcShaper::create(tc_config(config));
@@ -78,13 +78,15 @@ Result<std::unique_ptr<Datapath>> open_pcap_datapath(const DatapathConfig& confi
   options.exempt_ports = config.exempt_ports;
   const std::string lan = config.lan_interface;
   auto opened = PcapDatapath::open(*api, options, [lan] { return read_lan_addresses(lan); }, std::move(*shaper),
-                                   std::make_unique<PosixCommandRunner>(shaper_dry_run));
+                                   std::make_unique<PosixCommandRunner>(config.shaper_dry_run));
   if (!opened) return opened.error();
   return std::unique_ptr<Datapath>(std::move(*opened));
 }
 
+bool tc_shaper_present() { return if_nametoindex(kTcIfbInterface) != 0; }
+
 Result<bool> detach_tc_shaper(const DatapathConfig& config) {
-  if (if_nametoindex(kTcIfbInterface) == 0) return false;
+  if (!tc_shaper_present()) return false;
   PosixCommandRunner runner(false);
   if (auto ran = runner.run_all(tc_teardown_commands(tc_config(config))); !ran) return ran.error();
   return true;

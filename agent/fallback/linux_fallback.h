@@ -17,8 +17,8 @@ namespace bwalloc {
 // The ifb device the tc shaper redirects LAN ingress to (upload shaping).
 inline constexpr const char* kTcIfbInterface = "bwalloc-ifb0";
 
-// `shaper_dry_run`: log the tc commands instead of running them.
-[[nodiscard]] Result<std::unique_ptr<Datapath>> open_pcap_datapath(const DatapathConfig& config, bool shaper_dry_run);
+// With config.shaper_dry_run the tc commands are logged, not run.
+[[nodiscard]] Result<std::unique_ptr<Datapath>> open_pcap_datapath(const DatapathConfig& config);
 
 // The IPv4/IPv6 addresses of `interface` and their prefixes (getifaddrs).
 [[nodiscard]] Result<LanAddresses> read_lan_addresses(const std::string& interface);
@@ -27,5 +27,8 @@ inline constexpr const char* kTcIfbInterface = "bwalloc-ifb0";
 // killed); true when there was one. Nothing is touched when the ifb device
 // is absent, so an eBPF setup's qdiscs are never removed by mistake.
 [[nodiscard]] Result<bool> detach_tc_shaper(const DatapathConfig& config);
+
+// Whether the tc shaper's ifb device exists in this network namespace.
+bool tc_shaper_present();
 
 }  // namespace bwalloc

@@ -68,7 +68,7 @@ class FallbackNetTest : public ::testing::Test {
   }
 
   void open_datapath() {
-    auto opened = open_pcap_datapath(config(), false);
+    auto opened = open_pcap_datapath(config());
     if (!opened.ok() && opened.message().find("Operation not supported") != std::string::npos) {
       GTEST_SKIP() << "the kernel lacks a tc feature the fallback needs: " << opened.message();
     }

@@ -2,6 +2,7 @@
 #include "agent/platform/windows/windows_process.h"
 
 #include <thread>
+#include <vector>
 
 #include "agent/platform/windows/command_line_quote.h"
 #include "agent/platform/windows/wide_string.h"
@@ -14,11 +15,30 @@ std::string trimmed(std::string text) {
   if (text.size() > 2000) text = text.substr(0, 2000) + "...";
   return text;
 }
+// The program's full path. A bare name is looked up only in Windows' own
+// directories, never in the current directory or PATH: the agent runs as
+// an administrator, and a planted powershell.exe must not run in its place.
+Result<std::wstring> resolve_program(const std::string& name) {
+  if (name.find_first_of("\\/") != std::string::npos) return to_wide(name);
+  wchar_t system_dir[MAX_PATH];
+  UINT n = GetSystemDirectoryW(system_dir, MAX_PATH);
+  if (n == 0 || n >= MAX_PATH) return make_error("find the system directory", win32_error_text(GetLastError()));
+  const std::wstring system(system_dir, n);
+  const std::wstring search = system + L";" + system + L"\\WindowsPowerShell\\v1.0";
+  wchar_t found[MAX_PATH];
+  DWORD length = SearchPathW(search.c_str(), to_wide(name).c_str(), nullptr, MAX_PATH, found, nullptr);
+  if (length == 0 || length >= MAX_PATH) {
+    return Error{name + " is not in " + to_utf8(system) + " or its WindowsPowerShell\\v1.0 directory"};
+  }
+  return std::wstring(found, length);
+}
 }  // namespace
 
 Result<void> run_windows_process(const std::vector<std::string>& argv, unsigned timeout_ms) {
   if (argv.empty()) return Error{"run a command: empty argv"};
   const std::string what = argv[0];
+  auto program = resolve_program(what);
+  if (!program) return make_error("run " + what, program.message());
   SECURITY_ATTRIBUTES inherit{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
   HANDLE err_read = nullptr, err_write = nullptr;
   if (!CreatePipe(&err_read, &err_write, &inherit, 0)) {
@@ -27,20 +47,39 @@ Result<void> run_windows_process(const std::vector<std::string>& argv, unsigned 
   SetHandleInformation(err_read, HANDLE_FLAG_INHERIT, 0);  // only the write end goes to the child
   HANDLE null_out = CreateFileW(L"NUL", GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, &inherit, OPEN_EXISTING,
                                 FILE_ATTRIBUTE_NORMAL, nullptr);
-  STARTUPINFOW startup{};
-  startup.cb = sizeof startup;
-  startup.dwFlags = STARTF_USESTDHANDLES;
-  startup.hStdInput = nullptr;
-  startup.hStdOutput = null_out;
-  startup.hStdError = err_write;
+  if (null_out == INVALID_HANDLE_VALUE) {
+    DWORD code = GetLastError();
+    CloseHandle(err_read);
+    CloseHandle(err_write);
+    return make_error("run " + what + ": open NUL", win32_error_text(code));
+  }
+  // The child inherits these two handles and nothing else: not the agent's
+  // sockets (a PowerShell still running must never hold the API port).
+  HANDLE inherited[2] = {null_out, err_write};
+  SIZE_T attr_size = 0;
+  InitializeProcThreadAttributeList(nullptr, 1, 0, &attr_size);
+  std::vector<unsigned char> attr_buffer(attr_size);
+  auto* attributes = reinterpret_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(attr_buffer.data());
+  bool restricted = InitializeProcThreadAttributeList(attributes, 1, 0, &attr_size) &&
+                    UpdateProcThreadAttribute(attributes, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, inherited,
+                                              sizeof inherited, nullptr, nullptr);
+  STARTUPINFOEXW startup{};
+  startup.StartupInfo.cb = sizeof startup;
+  startup.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
+  startup.StartupInfo.hStdInput = nullptr;
+  startup.StartupInfo.hStdOutput = null_out;
+  startup.StartupInfo.hStdError = err_write;
+  startup.lpAttributeList = restricted ? attributes : nullptr;
   // CreateProcessW may write into the command line: give it its own buffer.
   std::wstring line = to_wide(windows_command_line(argv));
   PROCESS_INFORMATION process{};
-  BOOL started = CreateProcessW(nullptr, line.data(), nullptr, nullptr, TRUE, CREATE_NO_WINDOW, nullptr, nullptr,
-                                &startup, &process);
+  BOOL started = restricted && CreateProcessW(program->c_str(), line.data(), nullptr, nullptr, TRUE,
+                                              CREATE_NO_WINDOW | EXTENDED_STARTUPINFO_PRESENT, nullptr, nullptr,
+                                              &startup.StartupInfo, &process);
   DWORD start_error = GetLastError();
+  if (restricted) DeleteProcThreadAttributeList(attributes);
   CloseHandle(err_write);
-  if (null_out != INVALID_HANDLE_VALUE) CloseHandle(null_out);
+  CloseHandle(null_out);
   if (!started) {
     CloseHandle(err_read);
     return make_error("run " + what, win32_error_text(start_error));

@@ -1,6 +1,8 @@
 // Runs one program on Windows from an argv, without cmd.exe: CreateProcessW
-// with the arguments quoted per the MS C runtime rules, no console window,
-// stdout discarded and stderr captured for the error message.
+// with the arguments quoted per the MS C runtime rules, a bare program name
+// looked up only in the system directories, no console window, only the
+// child's own stdout (discarded) and stderr (captured for the error
+// message) inherited.
 #pragma once
 
 #include <string>
