@@ -15,6 +15,7 @@
 #include "agent/common/log.h"
 #include "agent/datapath/ebpf_datapath.h"
 #include "agent/discovery/discovery.h"
+#include "agent/fallback/linux_fallback.h"
 #include "agent/http/http_server.h"
 #include "agent/metrics/gateway_prober.h"
 #include "agent/runtime/agent.h"
@@ -53,6 +54,25 @@ void print_status(const DatapathStatus& status) {
               status.pacing_note.c_str());
   std::printf("unparsed packets passed: %llu\n", static_cast<unsigned long long>(status.unparsed_packets));
   std::printf("counter insert failures: %llu\n", static_cast<unsigned long long>(status.counter_insert_failures));
+  if (status.backend == "pcap") {
+    std::printf("capture drops: %llu\n", static_cast<unsigned long long>(status.capture_drops));
+  }
+}
+
+// The datapath `agent.backend` asks for: eBPF, the pcap fallback, or eBPF
+// with the fallback when it cannot be loaded ("auto").
+Result<std::unique_ptr<Datapath>> open_kernel_datapath(const Config& config) {
+  if (config.backend == "pcap") return open_pcap_datapath(config.datapath);
+  auto ebpf = EbpfDatapath::open(config.datapath);
+  if (ebpf) return std::unique_ptr<Datapath>(std::move(*ebpf));
+  if (config.backend != "auto") return make_error("cannot attach the eBPF datapath", ebpf.message());
+  log_warn("agent", "eBPF datapath unavailable (" + ebpf.message() + "); falling back to pcap counting with tc shaping on " +
+                        config.datapath.lan_interface);
+  auto pcap = open_pcap_datapath(config.datapath);
+  if (!pcap) {
+    return Error{"cannot attach the eBPF datapath (" + ebpf.message() + ") nor the pcap fallback (" + pcap.message() + ")"};
+  }
+  return pcap;
 }
 }  // namespace
 
@@ -62,6 +82,11 @@ int run_status(const Config& config, const CliArgs& args) {
   auto ns = NetnsSwitch::enter(args.netns);
   if (!ns) return fail(ns.message());
   auto status = read_pinned_status(config.datapath);
+  if (!status && tc_shaper_present()) {
+    std::printf("backend: pcap (tc HTB shaping on %s and %s; its counters live in the running agent)\n",
+                config.datapath.lan_interface.c_str(), kTcIfbInterface);
+    return 0;
+  }
   if (!status) {
     std::printf("datapath: %s\n", status.message().c_str());
     return 1;
@@ -79,6 +104,10 @@ int run_detach(const Config& config, const CliArgs& args) {
   if (!ns) return fail(ns.message());
   auto detached = detach_datapath(config.datapath);
   if (!detached) return fail(detached.message());
+  // What a killed pcap backend left (only when its ifb device is there).
+  auto tc = detach_tc_shaper(config.datapath);
+  if (!tc) return fail("remove the pcap backend's tc shaping: " + tc.message());
+  if (*tc) std::printf("bwalloc: removed the pcap backend's tc shaping from %s\n", config.datapath.lan_interface.c_str());
   std::printf("bwalloc: detached from %s%s\n", config.datapath.lan_interface.c_str(),
               config.datapath.wan_interface.empty() ? "" : (" and " + config.datapath.wan_interface).c_str());
   return 0;
@@ -111,9 +140,9 @@ int run_agent(const Config& config, const CliArgs& args) {
     if (config.backend == "simulator") {
       datapath = std::make_unique<SimulatorDatapath>(clock, config.simulated_devices, 42);
     } else {
-      auto ebpf = EbpfDatapath::open(config.datapath);
-      if (!ebpf) return fail("cannot attach the eBPF datapath: " + ebpf.message());
-      datapath = std::move(*ebpf);
+      auto opened = open_kernel_datapath(config);
+      if (!opened) return fail(opened.message());
+      datapath = std::move(*opened);
       auto found = Discovery::open(config.datapath.lan_interface, config.discovery.oui_file,
                                    config.discovery.dnsmasq_leases, config.discovery.reverse_dns);
       if (found) {
@@ -170,7 +199,9 @@ int run_agent(const Config& config, const CliArgs& args) {
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   log_info("agent", std::string("stopping on ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM") +
-                        "; the datapath stays attached (bwalloc detach removes it)");
+                        (datapath->status().backend == "pcap"
+                             ? "; the pcap backend removes its tc shaping"
+                             : "; the datapath stays attached (bwalloc detach removes it)"));
   (*server)->stop();
   stop = true;
   ticker.join();
