@@ -128,7 +128,7 @@ Result<std::vector<std::string>> netqos_new_command(const IpAddress& address, Ne
                                                               : "-IPSrcPrefixMatchCondition",
                            prefix, "-ThrottleRateActionBitsPerSecond", std::to_string(bits_per_sec),
                            // ActiveStore: gone at reboot, like the agent's other runtime state.
-                           "-PolicyStore", "ActiveStore"});
+                           "-PolicyStore", "ActiveStore", "-ErrorAction", "Stop"});
   return checked(std::move(argv));
 }
 
@@ -136,7 +136,7 @@ Result<std::vector<std::string>> netqos_remove_command(const IpAddress& address,
   if (auto ok = check_address(address); !ok) return ok.error();
   auto argv = powershell_prefix();
   argv.insert(argv.end(), {"Remove-NetQosPolicy", "-Name", "'" + netqos_policy_name(address, direction) + "'",
-                           "-PolicyStore", "ActiveStore", "-Confirm:$false"});
+                           "-PolicyStore", "ActiveStore", "-Confirm:$false", "-ErrorAction", "Stop"});
   return checked(std::move(argv));
 }
 
@@ -183,6 +183,29 @@ std::vector<NetQosStep> plan_netqos_remove(const NetQosState& current, const IpA
     }
   }
   return steps;
+}
+
+std::vector<std::vector<std::string>> netqos_batches(const std::vector<std::vector<std::string>>& commands,
+                                                     size_t max_chars) {
+  const auto prefix = powershell_prefix();
+  std::vector<std::vector<std::string>> batches;
+  size_t chars = 0;
+  for (const auto& command : commands) {
+    size_t length = 0;
+    for (size_t i = prefix.size(); i < command.size(); ++i) length += command[i].size() + 1;
+    const bool fits = !batches.empty() && chars + length + 2 <= max_chars;
+    if (!fits) {
+      batches.push_back(prefix);
+      chars = 0;
+      for (const auto& token : prefix) chars += token.size() + 1;
+    } else {
+      batches.back().push_back(";");
+      chars += 2;
+    }
+    batches.back().insert(batches.back().end(), command.begin() + static_cast<long>(prefix.size()), command.end());
+    chars += length;
+  }
+  return batches;
 }
 
 void apply_netqos_step(NetQosState& state, const NetQosStep& step) {

@@ -84,6 +84,15 @@ std::string netqos_policy_name(const IpAddress& address, NetQosDirection directi
 // The steps that remove every policy bwalloc holds for `address`.
 std::vector<NetQosStep> plan_netqos_remove(const NetQosState& current, const IpAddress& address);
 
+// Joins single commands (each a full powershell.exe argv from this builder)
+// into as few PowerShell runs as fit in `max_chars` of command line, the
+// cmdlets separated by ";". Starting PowerShell costs far more than a
+// cmdlet, and every cmdlet carries -ErrorAction Stop, so the first failure
+// ends its run with a non-zero exit (what ran before it is then unknown:
+// the shaper rebuilds). A command longer than `max_chars` gets a run of its own.
+std::vector<std::vector<std::string>> netqos_batches(const std::vector<std::vector<std::string>>& commands,
+                                                     size_t max_chars = 8000);
+
 // Applies a step that ran successfully to `state`.
 void apply_netqos_step(NetQosState& state, const NetQosStep& step);
 

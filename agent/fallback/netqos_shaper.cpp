@@ -22,13 +22,15 @@ Result<std::vector<Command>> NetQosShaper::plan(const std::vector<DevicePolicy>&
   // Devices no longer listed are unshaped: their policies go first.
   std::set<IpAddress> listed;
   for (const auto& p : wanted) listed.insert(p.address);
+  std::vector<std::vector<std::string>> changes;
   for (const auto& [address, held] : current) {
     if (listed.contains(address)) continue;
-    for (auto& step : plan_netqos_remove(current, address)) commands.push_back(Command{std::move(step.argv), false});
+    for (auto& step : plan_netqos_remove(current, address)) changes.push_back(std::move(step.argv));
   }
   auto steps = plan_netqos_apply(current, wanted);
   if (!steps) return steps.error();
-  for (auto& step : *steps) commands.push_back(Command{std::move(step.argv), false});
+  for (auto& step : *steps) changes.push_back(std::move(step.argv));
+  for (auto& batch : netqos_batches(changes)) commands.push_back(Command{std::move(batch), false});
   return commands;
 }
 

@@ -1,7 +1,8 @@
 // NetQosShaper: the Windows CommandShaper. It plans the PowerShell NetQos
 // commands (netqos_command_builder.h) that take Windows from the policies
-// it last committed to the ones the agent wants, and remembers what it
-// committed so re-planning the same policies yields no commands. Limits of
+// it last committed to the ones the agent wants, batched into as few
+// PowerShell runs as fit a command line, and remembers what it committed so
+// re-planning the same policies yields no commands. Limits of
 // NetQos itself (no drop, host traffic only) are described in the builder.
 #pragma once
 

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace bwalloc {
 namespace {
 
@@ -28,14 +30,18 @@ std::vector<Argv> argvs(const std::vector<NetQosStep>& steps) {
 
 const Argv kNewDown = {"powershell.exe", "-NoProfile", "-NonInteractive", "-Command", "New-NetQosPolicy", "-Name",
                        "'bwalloc-10.10.0.2-down'", "-IPDstPrefixMatchCondition", "10.10.0.2/32",
-                       "-ThrottleRateActionBitsPerSecond", "5000000", "-PolicyStore", "ActiveStore"};
+                       "-ThrottleRateActionBitsPerSecond", "5000000", "-PolicyStore", "ActiveStore",
+                       "-ErrorAction", "Stop"};
 const Argv kNewUp = {"powershell.exe", "-NoProfile", "-NonInteractive", "-Command", "New-NetQosPolicy", "-Name",
                      "'bwalloc-10.10.0.2-up'", "-IPSrcPrefixMatchCondition", "10.10.0.2/32",
-                     "-ThrottleRateActionBitsPerSecond", "1000000", "-PolicyStore", "ActiveStore"};
+                     "-ThrottleRateActionBitsPerSecond", "1000000", "-PolicyStore", "ActiveStore",
+                     "-ErrorAction", "Stop"};
 const Argv kRemoveDown = {"powershell.exe", "-NoProfile", "-NonInteractive", "-Command", "Remove-NetQosPolicy",
-                          "-Name", "'bwalloc-10.10.0.2-down'", "-PolicyStore", "ActiveStore", "-Confirm:$false"};
+                          "-Name", "'bwalloc-10.10.0.2-down'", "-PolicyStore", "ActiveStore", "-Confirm:$false",
+                          "-ErrorAction", "Stop"};
 const Argv kRemoveUp = {"powershell.exe", "-NoProfile", "-NonInteractive", "-Command", "Remove-NetQosPolicy",
-                        "-Name", "'bwalloc-10.10.0.2-up'", "-PolicyStore", "ActiveStore", "-Confirm:$false"};
+                        "-Name", "'bwalloc-10.10.0.2-up'", "-PolicyStore", "ActiveStore", "-Confirm:$false",
+                        "-ErrorAction", "Stop"};
 
 TEST(NetQosBuilder, NewDeviceGetsBothDirectionsExactly) {
   auto steps = plan_netqos_apply({}, {limited("10.10.0.2", 1'000'000, 5'000'000)});
@@ -51,7 +57,8 @@ TEST(NetQosBuilder, Ipv6UsesA128Prefix) {
   EXPECT_EQ(argvs(*steps),
             (std::vector<Argv>{{"powershell.exe", "-NoProfile", "-NonInteractive", "-Command", "New-NetQosPolicy",
                                 "-Name", "'bwalloc-fd00:10::2-down'", "-IPDstPrefixMatchCondition", "fd00:10::2/128",
-                                "-ThrottleRateActionBitsPerSecond", "2000000", "-PolicyStore", "ActiveStore"}}));
+                                "-ThrottleRateActionBitsPerSecond", "2000000", "-PolicyStore", "ActiveStore",
+                                "-ErrorAction", "Stop"}}));
 }
 
 TEST(NetQosBuilder, ReapplyingTheSamePoliciesYieldsNoCommands) {
@@ -171,6 +178,28 @@ TEST(NetQosBuilder, TokenWhitelist) {
     EXPECT_FALSE(netqos_token_is_safe(unsafe)) << unsafe;
   }
   EXPECT_FALSE(netqos_token_is_safe(std::string(129, 'a')));
+}
+
+TEST(NetQosBuilder, BatchesJoinCmdletsIntoFewPowerShellRuns) {
+  const Argv prefix = {"powershell.exe", "-NoProfile", "-NonInteractive", "-Command"};
+  auto batches = netqos_batches({kNewDown, kNewUp, kRemoveDown});
+  ASSERT_EQ(batches.size(), 1u);
+  Argv expected = kNewDown;
+  expected.push_back(";");
+  expected.insert(expected.end(), kNewUp.begin() + 4, kNewUp.end());
+  expected.push_back(";");
+  expected.insert(expected.end(), kRemoveDown.begin() + 4, kRemoveDown.end());
+  EXPECT_EQ(batches[0], expected);
+  EXPECT_TRUE(netqos_batches({}).empty());
+  // A short limit: each cmdlet in a run of its own, unchanged.
+  EXPECT_EQ(netqos_batches({kNewDown, kNewUp}, 100), (std::vector<Argv>{kNewDown, kNewUp}));
+  // Joined until the next one would not fit.
+  size_t one = 0;
+  for (const auto& token : kRemoveDown) one += token.size() + 1;
+  auto two_per_run = netqos_batches({kRemoveDown, kRemoveDown, kRemoveDown}, 2 * one - 30);
+  ASSERT_EQ(two_per_run.size(), 2u);
+  EXPECT_EQ(std::count(two_per_run[0].begin(), two_per_run[0].end(), ";"), 1);
+  EXPECT_EQ(two_per_run[1], kRemoveDown);
 }
 
 TEST(NetQosBuilder, EveryBuiltTokenIsSafe) {

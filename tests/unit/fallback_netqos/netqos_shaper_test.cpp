@@ -33,7 +33,7 @@ TEST(NetQosShaper, FirstPlanClearsLeftoversThenAdds) {
   EXPECT_EQ(texts(*plan), (std::vector<std::string>{
                               kClear, kPs + "New-NetQosPolicy -Name 'bwalloc-10.10.0.2-down' -IPDstPrefixMatchCondition "
                                             "10.10.0.2/32 -ThrottleRateActionBitsPerSecond 2000000 -PolicyStore "
-                                            "ActiveStore"}));
+                                            "ActiveStore -ErrorAction Stop"}));
   EXPECT_TRUE((*plan)[0].may_fail);
   EXPECT_FALSE((*plan)[1].may_fail);
 }
@@ -55,7 +55,7 @@ TEST(NetQosShaper, DevicesNoLongerListedAreUnshaped) {
   auto plan = shaper.plan({policy("10.10.0.3", 0, 8'000)});
   ASSERT_TRUE(plan.ok()) << plan.message();
   EXPECT_EQ(texts(*plan), (std::vector<std::string>{kPs + "Remove-NetQosPolicy -Name 'bwalloc-10.10.0.2-up' "
-                                                          "-PolicyStore ActiveStore -Confirm:$false"}));
+                                                          "-PolicyStore ActiveStore -Confirm:$false -ErrorAction Stop"}));
 }
 
 TEST(NetQosShaper, AfterAFailedRunTheNextPlanRebuildsEverything) {
@@ -76,6 +76,26 @@ TEST(NetQosShaper, BadPolicyFailsTheWholePlan) {
   auto plan = shaper.plan({policy("10.10.0.2", 1'000'000, 0), policy("224.0.0.1", 1'000'000, 0)});
   ASSERT_FALSE(plan.ok());
   EXPECT_NE(plan.message().find("224.0.0.1"), std::string::npos) << plan.message();
+}
+
+TEST(NetQosShaper, ChangesOfManyDevicesShareOnePowerShellRun) {
+  NetQosShaper shaper;
+  shaper.commit({policy("10.10.0.9", 8'000, 8'000)});
+  auto plan = shaper.plan({policy("10.10.0.2", 1'000'000, 2'000'000), policy("10.10.0.3", 0, 0, Priority::Blocked)});
+  ASSERT_TRUE(plan.ok()) << plan.message();
+  ASSERT_EQ(plan->size(), 1u);
+  EXPECT_EQ((*plan)[0].to_string(),
+            kPs + "Remove-NetQosPolicy -Name 'bwalloc-10.10.0.9-down' -PolicyStore ActiveStore -Confirm:$false "
+                  "-ErrorAction Stop ; Remove-NetQosPolicy -Name 'bwalloc-10.10.0.9-up' -PolicyStore ActiveStore "
+                  "-Confirm:$false -ErrorAction Stop ; New-NetQosPolicy -Name 'bwalloc-10.10.0.2-down' "
+                  "-IPDstPrefixMatchCondition 10.10.0.2/32 -ThrottleRateActionBitsPerSecond 2000000 -PolicyStore "
+                  "ActiveStore -ErrorAction Stop ; New-NetQosPolicy -Name 'bwalloc-10.10.0.2-up' "
+                  "-IPSrcPrefixMatchCondition 10.10.0.2/32 -ThrottleRateActionBitsPerSecond 1000000 -PolicyStore "
+                  "ActiveStore -ErrorAction Stop ; New-NetQosPolicy -Name 'bwalloc-10.10.0.3-down' "
+                  "-IPDstPrefixMatchCondition 10.10.0.3/32 -ThrottleRateActionBitsPerSecond 8000 -PolicyStore "
+                  "ActiveStore -ErrorAction Stop ; New-NetQosPolicy -Name 'bwalloc-10.10.0.3-up' "
+                  "-IPSrcPrefixMatchCondition 10.10.0.3/32 -ThrottleRateActionBitsPerSecond 8000 -PolicyStore "
+                  "ActiveStore -ErrorAction Stop");
 }
 
 TEST(NetQosShaper, TeardownClearsAndForgets) {
