@@ -135,8 +135,8 @@ int run_agent(const Config& given, const CliArgs& args) {
   if (config.backend == "simulator") {
     datapath = std::make_unique<SimulatorDatapath>(clock, config.simulated_devices, 42);
   } else {
-    // eBPF is Linux-only: every other backend means Npcap + NetQos here.
-    if (config.backend != "pcap") {
+    // eBPF is Linux-only: "auto" and "pcap" mean Npcap + NetQos here.
+    if (config.backend == "ebpf") {
       log_info("agent", "backend \"" + config.backend + "\" is Linux-only; using pcap (Npcap capture, NetQos shaping)");
     }
     auto opened = open_windows_datapath(config);

@@ -71,7 +71,7 @@ Result<std::unique_ptr<Datapath>> open_windows_datapath(const Config& config) {
   auto api = load_pcap_api();
   if (!api) {
     log_warn(kLog, api.message());
-    return std::unique_ptr<Datapath>(std::make_unique<ShapingOnlyDatapath>(api.message(), config.dry_run));
+    return std::unique_ptr<Datapath>(std::make_unique<ShapingOnlyDatapath>(api.message(), config.datapath.shaper_dry_run));
   }
   auto adapter = find_windows_adapter(config.datapath.lan_interface);
   if (!adapter) return make_error("capture", adapter.message());
@@ -88,7 +88,7 @@ Result<std::unique_ptr<Datapath>> open_windows_datapath(const Config& config) {
   log_info(kLog, "capturing on \"" + adapter->friendly_name + "\" (" + adapter->npcap_device + ") with " +
                      (*api).lib_version() + "; shaping with NetQos");
   auto opened = PcapDatapath::open(*api, options, lan, std::make_unique<NetQosShaper>(),
-                                   std::make_unique<WindowsCommandRunner>(config.dry_run));
+                                   std::make_unique<WindowsCommandRunner>(config.datapath.shaper_dry_run));
   if (!opened) return opened.error();
   return std::unique_ptr<Datapath>(std::move(*opened));
 }
