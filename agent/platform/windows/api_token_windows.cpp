@@ -21,7 +21,8 @@ Result<std::string> load_or_create_token(const std::string& path) {
     std::getline(in, token);
     while (!token.empty() && token.back() == '\r') token.pop_back();
     if (token.size() >= 32) return token;
-    return Error{"token file " + path + " holds no usable token (expected 64 hex characters); delete it to make a new one"};
+    return Error{"token file " + path +
+                 " holds no usable token (expected 64 hex characters); delete it to make a new one"};
   }
   std::error_code ec;
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);

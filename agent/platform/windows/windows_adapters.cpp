@@ -55,7 +55,9 @@ Result<WindowsAdapter> find_windows_adapter(const std::string& name) {
       auto address = to_address(u->Address.lpSockaddr);
       if (!address) continue;
       adapter.addresses.own.push_back(*address);
-      if (u->OnLinkPrefixLength > 0) adapter.addresses.prefixes.push_back(make_lan_prefix(*address, u->OnLinkPrefixLength));
+      if (u->OnLinkPrefixLength > 0) {
+        adapter.addresses.prefixes.push_back(make_lan_prefix(*address, u->OnLinkPrefixLength));
+      }
     }
     return adapter;
   }

@@ -101,7 +101,8 @@ int run_status(const Config& given, const CliArgs& args) {
   auto pcap = load_pcap_api();
   std::printf("capture: %s\n", pcap ? ("Npcap found (" + std::string((*pcap).lib_version()) + ")").c_str()
                                     : pcap.message().c_str());
-  std::printf("shaping: NetQos policies named bwalloc-<address>-up/-down (Get-NetQosPolicy -PolicyStore ActiveStore)\n");
+  std::printf(
+      "shaping: NetQos policies named bwalloc-<address>-up/-down (Get-NetQosPolicy -PolicyStore ActiveStore)\n");
   return 0;
 }
 
@@ -117,7 +118,8 @@ int run_detach(const Config& given, const CliArgs&) {
 }
 
 int run_demo(const char*, const std::vector<std::string>&) {
-  return fail("the demo LAN needs Linux network namespaces; on Windows run `bwalloc run --set agent.backend=simulator`");
+  return fail(
+      "the demo LAN needs Linux network namespaces; on Windows run `bwalloc run --set agent.backend=simulator`");
 }
 
 int run_agent(const Config& given, const CliArgs& args) {

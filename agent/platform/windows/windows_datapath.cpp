@@ -71,7 +71,8 @@ Result<std::unique_ptr<Datapath>> open_windows_datapath(const Config& config) {
   auto api = load_pcap_api();
   if (!api) {
     log_warn(kLog, api.message());
-    return std::unique_ptr<Datapath>(std::make_unique<ShapingOnlyDatapath>(api.message(), config.datapath.shaper_dry_run));
+    return std::unique_ptr<Datapath>(
+        std::make_unique<ShapingOnlyDatapath>(api.message(), config.datapath.shaper_dry_run));
   }
   auto adapter = find_windows_adapter(config.datapath.lan_interface);
   if (!adapter) return make_error("capture", adapter.message());

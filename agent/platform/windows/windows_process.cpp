@@ -104,7 +104,9 @@ Result<void> run_windows_process(const std::vector<std::string>& argv, unsigned 
   CloseHandle(process.hProcess);
   CloseHandle(process.hThread);
   CloseHandle(err_read);
-  if (timed_out) return Error{what + " did not finish within " + std::to_string(timeout_ms / 1000) + " s and was stopped"};
+  if (timed_out) {
+    return Error{what + " did not finish within " + std::to_string(timeout_ms / 1000) + " s and was stopped"};
+  }
   if (code != 0) {
     return Error{what + " exited with " + std::to_string(code) + (err.empty() ? "" : ": " + trimmed(err))};
   }

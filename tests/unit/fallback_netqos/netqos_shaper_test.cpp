@@ -30,10 +30,11 @@ TEST(NetQosShaper, FirstPlanClearsLeftoversThenAdds) {
   EXPECT_EQ(shaper.name(), "netqos");
   auto plan = shaper.plan({policy("10.10.0.2", 0, 2'000'000)});
   ASSERT_TRUE(plan.ok()) << plan.message();
-  EXPECT_EQ(texts(*plan), (std::vector<std::string>{
-                              kClear, kPs + "New-NetQosPolicy -Name 'bwalloc-10.10.0.2-down' -IPDstPrefixMatchCondition "
-                                            "10.10.0.2/32 -ThrottleRateActionBitsPerSecond 2000000 -PolicyStore "
-                                            "ActiveStore -ErrorAction Stop"}));
+  EXPECT_EQ(texts(*plan),
+            (std::vector<std::string>{
+                kClear, kPs + "New-NetQosPolicy -Name 'bwalloc-10.10.0.2-down' -IPDstPrefixMatchCondition "
+                              "10.10.0.2/32 -ThrottleRateActionBitsPerSecond 2000000 -PolicyStore "
+                              "ActiveStore -ErrorAction Stop"}));
   EXPECT_TRUE((*plan)[0].may_fail);
   EXPECT_FALSE((*plan)[1].may_fail);
 }
@@ -54,8 +55,9 @@ TEST(NetQosShaper, DevicesNoLongerListedAreUnshaped) {
   shaper.commit({policy("10.10.0.2", 1'000'000, 0), policy("10.10.0.3", 0, 8'000)});
   auto plan = shaper.plan({policy("10.10.0.3", 0, 8'000)});
   ASSERT_TRUE(plan.ok()) << plan.message();
-  EXPECT_EQ(texts(*plan), (std::vector<std::string>{kPs + "Remove-NetQosPolicy -Name 'bwalloc-10.10.0.2-up' "
-                                                          "-PolicyStore ActiveStore -Confirm:$false -ErrorAction Stop"}));
+  EXPECT_EQ(texts(*plan),
+            (std::vector<std::string>{kPs + "Remove-NetQosPolicy -Name 'bwalloc-10.10.0.2-up' "
+                                            "-PolicyStore ActiveStore -Confirm:$false -ErrorAction Stop"}));
 }
 
 TEST(NetQosShaper, AfterAFailedRunTheNextPlanRebuildsEverything) {
