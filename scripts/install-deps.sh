@@ -18,7 +18,7 @@ build_packages=(
 run_packages=(iproute2 nftables iperf3 procps sqlite3 iputils-ping curl)
 # The real-kernel tests boot Debian's kernel (which has sch_fq) in qemu; the
 # Windows build test cross-compiles with mingw-w64 (posix threads).
-test_packages=(chromium qemu-system-x86 linux-image-amd64 busybox-static kmod cpio g++-mingw-w64-x86-64-posix)
+test_packages=(chromium qemu-system-x86 linux-image-amd64 busybox-static kmod cpio g++-mingw-w64-x86-64-posix file)
 
 # The bench harness: load for the HTTP API, PNG plots of the tables.
 bench_packages=(wrk gnuplot-nox)
