@@ -184,7 +184,9 @@ TEST_F(AgentNetTest, HeavyGoesLowLightGoesHighSpikeAlertsHistoryIsKept) {
                              "datapath.pin_dir=\"" + kPinDir + "\"", "--set", "datapath.state_dir=\"" + kWork + "/state\""});
   EXPECT_EQ(status.exit_code, 0) << status.output;
   EXPECT_NE(status.output.find("agent: running"), std::string::npos) << status.output;
-  EXPECT_NE(status.output.find("bwa_xdp_ingress"), std::string::npos) << status.output;
+  // The router's LAN is a veth, where "auto" counts upload with tc ingress.
+  EXPECT_NE(status.output.find("bwa_tc_ingress"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("bwa_tc_wan_egress"), std::string::npos) << status.output;
   EXPECT_NE(status.output.find("bwa_counters"), std::string::npos) << status.output;
   EXPECT_NE(status.output.find("pacing:"), std::string::npos) << status.output;
 

@@ -71,6 +71,8 @@ class DatapathNetTest : public ::testing::Test {
 
   DatapathConfig config() const {
     DatapathConfig c;
+    // "auto" leaves XDP off veth links; these tests exercise the XDP hook.
+    c.ingress_mode = IngressAttachMode::XdpNative;
     c.lan_interface = "lan0";
     c.wan_interface = "wan0";
     c.pin_dir = kPinDir;

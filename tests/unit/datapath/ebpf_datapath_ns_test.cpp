@@ -470,6 +470,7 @@ TEST_F(EbpfDatapathNs, RefusesAPinDirectoryOwnedByAnotherUser) {
 }
 
 TEST_F(EbpfDatapathNs, RestartAdoptsPinsAndKeepsPolicies) {
+  config_.ingress_mode = IngressAttachMode::XdpNative;  // the pinned XDP link is part of what is adopted
   open_datapath();
   DevicePolicy blocked{device_ip(), Priority::Blocked, 0, 0, false};
   ASSERT_TRUE(datapath_->apply_policies({blocked}).ok());
