@@ -19,6 +19,8 @@ run_packages=(iproute2 nftables iperf3 procps sqlite3 iputils-ping curl)
 # The real-kernel tests boot Debian's kernel (which has sch_fq) in qemu; the
 # Windows build test cross-compiles with mingw-w64 (posix threads).
 test_packages=(chromium qemu-system-x86 linux-image-amd64 busybox-static kmod cpio g++-mingw-w64-x86-64-posix file)
+# libFuzzer for the fuzz harnesses (scripts/fuzz.sh builds them with clang-14).
+test_packages+=(clang-14 libclang-rt-14-dev)
 
 # The bench harness: load for the HTTP API, PNG plots of the tables.
 bench_packages=(wrk gnuplot-nox)
