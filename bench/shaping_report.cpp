@@ -55,11 +55,20 @@ std::string accuracy_table(const json::object& run) {
     pair.path_limited = pair.path_limited || row.at("path_limited").as_bool();
   }
   std::ostringstream md;
-  md << "| limit Mbit/s | direction | bwalloc EDT goodput/limit | HTB script goodput/limit | note |\n"
+  // Both limiters count whole Ethernet frames, so a full-size TCP segment
+  // (1448 payload bytes with timestamps in a 1514-byte frame) carries at
+  // most this share of the limit as goodput.
+  constexpr double kTcpPayloadShare = 1448.0 / 1514.0;
+  auto cell = [&](double ratio) {
+    return ratio < 0 ? std::string("-") : fixed(ratio, 4) + " (" + fixed(ratio / kTcpPayloadShare, 4) + ")";
+  };
+  md << "Each cell: TCP goodput / limit, and in brackets goodput / the most TCP can carry within that wire "
+        "rate (limit x 1448/1514).\n\n"
+     << "| limit Mbit/s | direction | bwalloc EDT | HTB script | note |\n"
      << "|---|---|---|---|---|\n";
   for (const auto& [key, pair] : rows) {
-    md << "| " << fixed(key.first, 0) << " | " << key.second << " | "
-       << (pair.edt < 0 ? "-" : fixed(pair.edt, 4)) << " | " << (pair.htb < 0 ? "-" : fixed(pair.htb, 4)) << " | "
+    md << "| " << fixed(key.first, 0) << " | " << key.second << " | " << cell(pair.edt) << " | " << cell(pair.htb)
+       << " | "
        << (pair.path_limited ? "at or above what the path carries unshaped" : "") << " |\n";
   }
   return md.str();

@@ -1,15 +1,54 @@
 #!/usr/bin/env bash
-# Runs the benchmarks that exist so far and writes their tables (Markdown and
-# JSON) under bench/results/. Figures are ratios or medians from one run on
-# this machine; they are reported, never asserted.
+# Runs every benchmark and writes its tables (Markdown and JSON) and plots
+# (PNG) under bench/results/. Figures are ratios against a baseline measured
+# in the same run (the machines are shared and noisy); they are reported,
+# never asserted.
+#   scripts/bench.sh            everything (the shaping bench twice: on this
+#                               kernel and on Debian's in qemu, which has fq)
+#   scripts/bench.sh --quick    shorter shaping runs, no VM
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh build
+quick=false
+[[ ${1:-} == --quick ]] && quick=true
+scripts/install-deps.sh bench
 scripts/build.sh
 build_dir=${BWALLOC_BUILD_DIR:-build}
-mkdir -p bench/results
+results=bench/results
+mkdir -p "$results"
+work=$(mktemp -d /tmp/bwalloc-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
 echo "== datapath cost (BPF_PROG_TEST_RUN, vs a minimal parse-and-count program)"
-"$build_dir/bench/datapath_cost" bench/results
+"$build_dir/bench/datapath_cost" "$results"
 echo
 echo "== agent cost (one tick: batch read, sampler + allocator, SQLite write)"
-"$build_dir/bench/agent_tick_cost" bench/results
+"$build_dir/bench/agent_tick_cost" "$results"
+echo
+echo "== API latency under load (wrk against a real agent, simulator backend)"
+bench/api_latency.sh "$build_dir/agent/cli/bwalloc" "$results" 1000 10000
+echo
+
+# shaping_bench prints its JSON between marker lines (the VM returns only
+# the console output).
+extract_json() { sed -n '/^BWALLOC-BENCH-JSON-BEGIN$/,/^BWALLOC-BENCH-JSON-END$/p' "$1" | sed '1d;$d'; }
+shaping_args=()
+$quick && shaping_args=(--rates 10,100 --seconds 4)
+echo "== shaping on this kernel ($(uname -r))"
+"$build_dir/bench/shaping_bench" --kernel-label "this machine" "${shaping_args[@]}" > "$work/host.out"
+extract_json "$work/host.out" > "$work/host.json"
+runs=("$work/host.json")
+if ! $quick; then
+  echo "== shaping on Debian's kernel in qemu (TCG), where fq paces"
+  set +e
+  scripts/vm/run-in-vm.sh "$build_dir/bench/shaping_bench" --kernel-label "Debian in qemu (TCG)" > "$work/vm.out"
+  vm_rc=$?
+  set -e
+  if [[ $vm_rc -eq 0 ]]; then
+    extract_json "$work/vm.out" > "$work/vm.json"
+    runs+=("$work/vm.json")
+  else
+    echo "bench: the VM run failed (exit $vm_rc); its output:" >&2
+    tail -20 "$work/vm.out" >&2
+  fi
+fi
+"$build_dir/bench/shaping_report" "$results" "${runs[@]}"
