@@ -13,7 +13,9 @@
 
 #include "agent/common/clock.h"
 #include "agent/common/log.h"
+#include "agent/common/settled_clock.h"
 #include "agent/datapath/ebpf_datapath.h"
+#include "agent/datapath/pins.h"
 #include "agent/discovery/discovery.h"
 #include "agent/fallback/linux_fallback.h"
 #include "agent/http/http_server.h"
@@ -66,6 +68,9 @@ Result<std::unique_ptr<Datapath>> open_kernel_datapath(const Config& config) {
   auto ebpf = EbpfDatapath::open(config.datapath);
   if (ebpf) return std::unique_ptr<Datapath>(std::move(*ebpf));
   if (config.backend != "auto") return make_error("cannot attach the eBPF datapath", ebpf.message());
+  if (std::string refusal = foreign_pin_dir_refusal(config.datapath.pin_dir); !refusal.empty()) {
+    return make_error("cannot attach the eBPF datapath", refusal);
+  }
   log_warn("agent", "eBPF datapath unavailable (" + ebpf.message() + "); falling back to pcap counting with tc shaping on " +
                         config.datapath.lan_interface);
   auto pcap = open_pcap_datapath(config.datapath);
@@ -125,7 +130,8 @@ int run_agent(const Config& config, const CliArgs& args) {
   auto lock = InstanceLock::acquire(config.datapath.state_dir);
   if (!lock) return fail(lock.message());
 
-  SystemClock clock;
+  SystemClock system_clock;
+  SettledClock clock(system_clock);  // history stays in order while the clock is not set
   std::unique_ptr<Datapath> datapath;
   std::unique_ptr<Discovery> discovery;
   std::unique_ptr<GatewayProber> prober;

@@ -45,16 +45,19 @@ Result<void> prepare_pin_dir(const std::string& dir) {
   struct stat st {};
   if (lstat(dir.c_str(), &st) != 0) return make_error("inspect pin directory " + dir, std::strerror(errno));
   if (!S_ISDIR(st.st_mode)) return Error{"pin directory " + dir + " exists and is not a directory"};
-  if (st.st_uid != geteuid()) {
-    return Error{"pin directory " + dir + " is owned by uid " + std::to_string(st.st_uid) +
-                 ", not by this agent (uid " + std::to_string(geteuid()) +
-                 "); refusing to adopt maps someone else could have planted. Remove it or choose another "
-                 "datapath.pin_dir"};
-  }
+  if (std::string refusal = foreign_pin_dir_refusal(dir); !refusal.empty()) return Error{refusal};
   if ((st.st_mode & 0777) != 0700 && chmod(dir.c_str(), 0700) != 0) {
     return make_error("restrict pin directory " + dir + " to 0700", std::strerror(errno));
   }
   return {};
+}
+
+std::string foreign_pin_dir_refusal(const std::string& dir) {
+  struct stat st {};
+  if (lstat(dir.c_str(), &st) != 0 || st.st_uid == geteuid()) return "";
+  return "pin directory " + dir + " is owned by uid " + std::to_string(st.st_uid) + ", not by this agent (uid " +
+         std::to_string(geteuid()) +
+         "); refusing to adopt maps someone else could have planted. Remove it or choose another datapath.pin_dir";
 }
 
 Result<MapLayout> pinned_map_layout(int map_fd) {

@@ -21,4 +21,9 @@ namespace bwalloc {
 
 bool path_exists(const std::string& path);
 
+// The refusal prepare_pin_dir gives for a directory another user owns, or
+// an empty string. "auto" backend selection must refuse on it too rather than
+// fall back: it is a warning sign, not a missing kernel feature.
+std::string foreign_pin_dir_refusal(const std::string& dir);
+
 }  // namespace bwalloc

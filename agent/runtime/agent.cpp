@@ -168,7 +168,9 @@ void Agent::tick() {
       d.horizon_drops = c.horizon_drops;
       // The kernel saw a packet this recently: that is when it was last seen.
       int64_t seen = now - static_cast<int64_t>(c.last_seen_age_ns / 1'000'000);
-      if (seen > d.record.last_seen_ms + 500) {
+      // A last-seen time ahead of now was taken while the wall clock ran
+      // ahead (it has been stepped back since): the new sighting replaces it.
+      if (seen > d.record.last_seen_ms + 500 || d.record.last_seen_ms > now) {
         d.record.last_seen_ms = seen;
         if (ticks_ % 10 == 0) d.dirty = true;  // last_seen is kept to within 10 ticks
       }

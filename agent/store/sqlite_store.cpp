@@ -3,10 +3,12 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 
+#include "agent/common/settled_clock.h"
 #include "agent/store/migrations.h"
 
 namespace bwalloc {
@@ -46,6 +48,14 @@ const char* table_for(Resolution r) {
 }
 
 Result<void> fail(const std::string& what, const Result<void>& r) { return Error{what + ": " + r.message()}; }
+
+std::vector<std::pair<std::string, const UsageSample*>> samples_by_ip_text(const std::vector<UsageSample>& samples) {
+  std::vector<std::pair<std::string, const UsageSample*>> rows;
+  rows.reserve(samples.size());
+  for (const auto& s : samples) rows.emplace_back(s.ip.to_string(), &s);
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return rows;
+}
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
@@ -99,12 +109,19 @@ Result<void> SqliteStore::migrate() {
 Result<void> SqliteStore::write_tick(const TickRecord& record) {
   Transaction tx(db_);
   if (auto r = tx.begin(); !r) return fail("begin tick", r);
+  // A tick stamped before the minute rollup's watermark: the wall clock went
+  // back (or a tick kept through an outage is written late). Rewind first,
+  // or its samples would sit below the watermark, never be rolled up, and
+  // be pruned with the raw rows.
+  if (auto r = repair_after_backward_step(record.ts_ms); !r) return fail("repair history after a clock step", r);
   if (!record.samples.empty()) {
     auto insert = db_.prepare("INSERT INTO usage_raw(ip, ts, rx_bytes, tx_bytes) VALUES (?, ?, ?, ?)");
     if (!insert) return insert.error();
-    for (const auto& s : record.samples) {
-      insert->bind(1, s.ip.to_string()).bind(2, record.ts_ms);
-      insert->bind(3, static_cast<int64_t>(s.rx_bytes)).bind(4, static_cast<int64_t>(s.tx_bytes));
+    // In the index's (ts, ip) order: every row then lands at the index's
+    // right edge instead of somewhere inside this tick's part of it.
+    for (const auto& [ip, s] : samples_by_ip_text(record.samples)) {
+      insert->bind(1, ip).bind(2, record.ts_ms);
+      insert->bind(3, static_cast<int64_t>(s->rx_bytes)).bind(4, static_cast<int64_t>(s->tx_bytes));
       if (auto r = insert->run(); !r) return fail("write samples", r);
     }
   }
@@ -124,12 +141,14 @@ Result<void> SqliteStore::write_tick(const TickRecord& record) {
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(ip) DO UPDATE SET "
         "mac = CASE WHEN ?2 = '' THEN mac ELSE ?2 END, hostname = CASE WHEN ?3 = '' THEN hostname ELSE ?3 END, "
         "vendor = CASE WHEN ?4 = '' THEN vendor ELSE ?4 END, priority = ?5, manual = ?6, "
-        "first_seen = MIN(first_seen, ?7), last_seen = MAX(last_seen, ?8)");
+        "first_seen = MIN(first_seen, ?7), last_seen = MAX(MIN(last_seen, ?9), ?8)");
     if (!upsert) return upsert.error();
     for (const auto& d : record.devices) {
       upsert->bind(1, d.ip.to_string()).bind(2, d.mac).bind(3, d.hostname).bind(4, d.vendor);
       upsert->bind(5, static_cast<int64_t>(d.priority)).bind(6, int64_t{d.manual});
-      upsert->bind(7, d.first_seen_ms).bind(8, d.last_seen_ms);
+      // ?9: a stored last_seen later than this tick was written while the
+      // wall clock ran ahead; it must not outrank every sighting from now on.
+      upsert->bind(7, d.first_seen_ms).bind(8, d.last_seen_ms).bind(9, record.ts_ms);
       if (auto r = upsert->run(); !r) return fail("write devices", r);
     }
   }
@@ -184,10 +203,59 @@ Result<void> SqliteStore::roll_up(const char* from_table, const char* from_ts, c
   return mark->run();
 }
 
+Result<void> SqliteStore::repair_after_backward_step(int64_t now_ms) {
+  auto watermark = db_.query_int("SELECT COALESCE((SELECT upto FROM rollup_state WHERE name = 'minute'), 0)");
+  if (!watermark) return watermark.error();
+  if (*watermark <= now_ms) return {};  // the usual case: time went forward
+  // A clock that is not set says nothing about which rows are wrong;
+  // repairing against it would stamp the whole history 1970.
+  if (now_ms < kMinValidWallMs) return {};
+  // The wall clock went back. What was written while it ran ahead carries
+  // times still to come: it would sit above every chart and never be rolled
+  // up or pruned, and the watermarks would skip what is written now. Those
+  // samples happened before now, so they become now; rollup buckets from
+  // the current one on are dropped and rebuilt from their sources (raw rows
+  // that recent are all still there: retention only prunes older ones).
+  for (const char* sql : {"UPDATE usage_raw SET ts = ?1 WHERE ts > ?1", "UPDATE events SET ts = ?1 WHERE ts > ?1",
+                          "UPDATE blocked SET ts = ?1 WHERE ts > ?1",
+                          "UPDATE devices SET last_seen = ?1 WHERE last_seen > ?1",
+                          "UPDATE devices SET first_seen = ?1 WHERE first_seen > ?1"}) {
+    auto update = db_.prepare(sql);
+    if (!update) return update.error();
+    update->bind(1, now_ms);
+    if (auto r = update->run(); !r) return r;
+  }
+  struct Level {
+    const char* table;
+    const char* name;
+    int64_t bucket_ms;
+  };
+  for (const Level& l : {Level{"usage_minute", "minute", 60'000}, Level{"usage_hour", "hour", 3'600'000},
+                         Level{"usage_day", "day", 86'400'000}}) {
+    const int64_t cut = now_ms / l.bucket_ms * l.bucket_ms;
+    auto drop = db_.prepare(std::string("DELETE FROM ") + l.table + " WHERE bucket >= ?");
+    if (!drop) return drop.error();
+    drop->bind(1, cut);
+    if (auto r = drop->run(); !r) return r;
+    auto rewind = db_.prepare("UPDATE rollup_state SET upto = ?2 WHERE name = ?1 AND upto > ?2");
+    if (!rewind) return rewind.error();
+    rewind->bind(1, std::string_view(l.name)).bind(2, cut);
+    if (auto r = rewind->run(); !r) return r;
+  }
+  return {};
+}
+
 Result<void> SqliteStore::maintain(int64_t now_ms, const Retention& retention) {
+  if (now_ms < kMinValidWallMs) {
+    // Rolling up or pruning against a clock that is not set would treat all
+    // of the real history as "in the future" or keep nothing.
+    return Error{"the wall clock reads " + std::to_string(now_ms / 1000) +
+                 " s since 1970, before 2020: not rolling up or pruning history until the clock is set (NTP?)"};
+  }
   {
     Transaction tx(db_);
     if (auto r = tx.begin(); !r) return fail("begin maintenance", r);
+    if (auto r = repair_after_backward_step(now_ms); !r) return fail("repair history after a clock step", r);
     if (auto r = roll_up("usage_raw", "ts", "usage_minute", "minute", 60'000, now_ms); !r) return fail("minute rollup", r);
     if (auto r = roll_up("usage_minute", "bucket", "usage_hour", "hour", 3'600'000, now_ms); !r) return fail("hour rollup", r);
     if (auto r = roll_up("usage_hour", "bucket", "usage_day", "day", 86'400'000, now_ms); !r) return fail("day rollup", r);
@@ -274,7 +342,8 @@ Result<std::vector<BlockRecord>> SqliteStore::blocked() {
 }
 
 Result<std::vector<StoredUsage>> SqliteStore::recent_usage(size_t limit) {
-  auto q = db_.prepare("SELECT ip, ts, rx_bytes, tx_bytes FROM usage_raw ORDER BY ts DESC, rowid DESC LIMIT ?");
+  // The whole order is the index's, read backwards: no sort of a big tick.
+  auto q = db_.prepare("SELECT ip, ts, rx_bytes, tx_bytes FROM usage_raw ORDER BY ts DESC, ip DESC, rowid DESC LIMIT ?");
   if (!q) return q.error();
   q->bind(1, static_cast<int64_t>(limit));
   std::vector<StoredUsage> out;
@@ -300,9 +369,18 @@ Result<std::vector<StoredEvent>> SqliteStore::recent_events(size_t limit) {
 Result<std::vector<StoredUsage>> SqliteStore::history(const std::string& ip, int64_t from_ms, int64_t to_ms,
                                                       Resolution resolution) {
   const bool raw = resolution == Resolution::Raw;
-  std::string ts = raw ? "ts" : "bucket";
-  auto q = db_.prepare(std::string("SELECT ip, ") + ts + ", rx_bytes, tx_bytes FROM " + table_for(resolution) +
-                       " WHERE ip = ? AND " + ts + " >= ? AND " + ts + " < ? ORDER BY " + ts + " ASC LIMIT 100000");
+  // Raw rows are indexed by (ts, ip) so that a tick only appends (see
+  // migration 2): walk the distinct stored ticks in range, each one index
+  // seek, and seek (ts, ip) in each; the cost follows the ticks asked for,
+  // not the number of devices. Rollup tables are keyed (ip, bucket).
+  auto q = raw ? db_.prepare(
+                     "WITH RECURSIVE tick(ts) AS ("
+                     "SELECT (SELECT MIN(ts) FROM usage_raw WHERE ts >= ?2) UNION ALL "
+                     "SELECT (SELECT MIN(ts) FROM usage_raw WHERE ts > tick.ts) FROM tick WHERE tick.ts < ?3) "
+                     "SELECT u.ip, u.ts, u.rx_bytes, u.tx_bytes FROM tick JOIN usage_raw u ON u.ts = tick.ts AND u.ip = ?1 "
+                     "WHERE tick.ts < ?3 ORDER BY u.ts ASC, u.rowid ASC LIMIT 100000")
+               : db_.prepare(std::string("SELECT ip, bucket, rx_bytes, tx_bytes FROM ") + table_for(resolution) +
+                             " WHERE ip = ?1 AND bucket >= ?2 AND bucket < ?3 ORDER BY bucket ASC LIMIT 100000");
   if (!q) return q.error();
   q->bind(1, ip).bind(2, from_ms).bind(3, to_ms);
   std::vector<StoredUsage> out;

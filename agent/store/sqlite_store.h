@@ -33,6 +33,9 @@ class SqliteStore {
   // All of it or nothing: on error the caller keeps the record and retries.
   [[nodiscard]] Result<void> write_tick(const TickRecord& record);
   // Rolls completed buckets up, prunes past retention, checkpoints the WAL.
+  // Repairs history first if the wall clock went back (see
+  // repair_after_backward_step); refuses (error) while the clock reads
+  // before 2020, i.e. is not set.
   // An error after the rollups were committed says why the WAL could not be
   // truncated (a reader holding a long transaction).
   [[nodiscard]] Result<void> maintain(int64_t now_ms, const Retention& retention);
@@ -52,6 +55,11 @@ class SqliteStore {
  private:
   explicit SqliteStore(SqliteDb db) : db_(std::move(db)) {}
   [[nodiscard]] Result<void> migrate();
+  // When `now_ms` is below the minute watermark (the wall clock stepped
+  // back): brings rows stamped after now to now and rewinds each rollup to
+  // the bucket holding now (dropping those buckets, rebuilt from their
+  // sources). Run by write_tick and maintain; nothing to do otherwise.
+  [[nodiscard]] Result<void> repair_after_backward_step(int64_t now_ms);
   // Checkpoints and truncates the WAL without waiting for readers; an error
   // names a reader that pins a WAL grown past kJournalSizeLimit.
   [[nodiscard]] Result<void> checkpoint();

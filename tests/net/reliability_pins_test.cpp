@@ -76,14 +76,18 @@ TEST_F(ReliabilityPins, WrongLayoutPinIsReplacedWithAWarningNeverTrusted) {
 TEST_F(ReliabilityPins, PinDirectoryOwnedByAnotherUserStopsTheAgent) {
   std::filesystem::create_directories(box_.pin_dir);
   ASSERT_EQ(chown(box_.pin_dir.c_str(), 65534, 65534), 0);
-  // agent.backend = "ebpf": with "auto" the agent currently falls back to the
-  // pcap backend instead of refusing (see the report to the lead).
-  agent_ = std::make_unique<SpawnedAgent>(box_, box_.work + "/agent.log", std::vector<std::string>{"agent.backend=\"ebpf\""});
-  for (int i = 0; i < 500 && !agent_->exited(); ++i) usleep(20'000);
-  ASSERT_TRUE(agent_->exited()) << "the agent ran with a foreign pin directory:\n" << agent_->log();
-  EXPECT_NE(agent_->exit_code(), 0);
-  EXPECT_NE(agent_->log().find("is owned by uid 65534"), std::string::npos) << agent_->log();
-  EXPECT_TRUE(test::our_hooks(lan_->router_ns(), "lan0").empty()) << "it attached before refusing";
+  // Both the explicit eBPF backend and the default "auto" (which must not
+  // fall back to pcap over a warning sign like this) refuse.
+  for (std::vector<std::string> settings : {std::vector<std::string>{"agent.backend=\"ebpf\""}, std::vector<std::string>{}}) {
+    agent_ = std::make_unique<SpawnedAgent>(box_, box_.work + "/agent.log", settings);
+    for (int i = 0; i < 500 && !agent_->exited(); ++i) usleep(20'000);
+    ASSERT_TRUE(agent_->exited()) << "the agent ran with a foreign pin directory:\n" << agent_->log();
+    EXPECT_NE(agent_->exit_code(), 0);
+    EXPECT_NE(agent_->log().find("is owned by uid 65534"), std::string::npos) << agent_->log();
+    EXPECT_TRUE(test::our_hooks(lan_->router_ns(), "lan0").empty()) << "it attached before refusing";
+    EXPECT_EQ(agent_->log().find("falling back to pcap"), std::string::npos) << agent_->log();
+    agent_.reset();
+  }
 }
 
 TEST_F(ReliabilityPins, DetachRefusesWhileRunningAndRemovesOnlyItsOwn) {
