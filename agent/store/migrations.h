@@ -7,7 +7,7 @@
 
 namespace bwalloc {
 
-inline constexpr std::array<const char*, 1> kMigrations = {
+inline constexpr std::array<const char*, 2> kMigrations = {
     // 1: the original system's tables, plus rollups and bookkeeping.
     R"sql(
 CREATE TABLE devices (
@@ -47,6 +47,17 @@ CREATE TABLE blocked (ip TEXT PRIMARY KEY, reason TEXT NOT NULL DEFAULT '', ts I
 CREATE TABLE config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- Rollup watermarks: everything before 'upto' has been rolled into that table.
 CREATE TABLE rollup_state (name TEXT PRIMARY KEY, upto INTEGER NOT NULL);
+)sql",
+    // 2: raw samples indexed by (ts, ip) alone. An (ip, ts) index put each
+    // tick's row of every device on a different leaf, so a tick rewrote
+    // the whole index (65,536 devices: most of a 400 ms tick, growing with
+    // the history kept); under (ts, ip) a tick appends at the right edge.
+    // Rollups, pruning and the newest rows read it by ts; one device's raw
+    // history seeks (ts, ip) once per stored tick (see SqliteStore::history).
+    R"sql(
+DROP INDEX IF EXISTS usage_raw_ip_ts;
+DROP INDEX IF EXISTS usage_raw_ts;
+CREATE INDEX usage_raw_ts_ip ON usage_raw(ts, ip);
 )sql",
 };
 

@@ -45,7 +45,7 @@ class StoreTest : public ::testing::Test {
 };
 
 TEST_F(StoreTest, OpensInWalModeWithMigrationsAppliedOnce) {
-  EXPECT_EQ(*store_->schema_version(), 1);
+  EXPECT_EQ(*store_->schema_version(), 2);
   auto mode = store_->db().prepare("PRAGMA journal_mode");
   ASSERT_TRUE(mode.ok());
   ASSERT_TRUE(*mode->step());
@@ -54,7 +54,7 @@ TEST_F(StoreTest, OpensInWalModeWithMigrationsAppliedOnce) {
   store_.reset();
   auto again = SqliteStore::open(path_);
   ASSERT_TRUE(again.ok()) << again.message();
-  EXPECT_EQ(*(*again)->schema_version(), 1);
+  EXPECT_EQ(*(*again)->schema_version(), 2);
 }
 
 TEST_F(StoreTest, TickIsWrittenAtomicallyWithEventsDevicesAndBlocks) {
