@@ -28,17 +28,15 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Upload accounting shared by XDP and the tc fallback. Returns 1 to drop. */
-static __always_inline int bwa_account_upload(const struct bwa_packet *pkt, __u64 len)
+/* Upload accounting shared by XDP and the tc fallback, given the source's
+ * policy (looked up once by the caller). Returns 1 to drop. */
+static __always_inline int bwa_account_upload(const struct bwa_packet *pkt, __u64 len,
+					      const struct bwa_policy *policy)
 {
-	struct bwa_policy *policy = bwa_policy_for(&pkt->src);
 	struct bwa_counters *c = bwa_counters_for(&pkt->src);
 
 	if (bwa_is_blocked(policy)) {
-		if (c) {
-			c->blocked_drops[BWA_DIR_UP]++;
-			c->last_seen_ns = bpf_ktime_get_ns();
-		}
+		bwa_count_blocked(c, BWA_DIR_UP);
 		return 1;
 	}
 	bwa_count(c, BWA_DIR_UP, len, bwa_is_exempt(pkt));
@@ -59,7 +57,8 @@ int bwa_xdp_ingress(struct xdp_md *ctx)
 	}
 	if (parsed == PARSE_NOT_IP)
 		return XDP_PASS;
-	return bwa_account_upload(&pkt, data_end - data) ? XDP_DROP : XDP_PASS;
+	return bwa_account_upload(&pkt, data_end - data, bwa_policy_for(&pkt.src)) ? XDP_DROP
+										       : XDP_PASS;
 }
 
 SEC("tc")
@@ -79,11 +78,11 @@ int bwa_tc_ingress(struct __sk_buff *skb)
 	}
 	if (parsed == PARSE_NOT_IP)
 		return TC_ACT_OK;
+	policy = bwa_policy_for(&pkt.src);
 	if (settings && (settings->flags & BWA_SETTING_TC_INGRESS_COUNTS) &&
-	    bwa_account_upload(&pkt, bwa_wire_len(skb, &pkt)))
+	    bwa_account_upload(&pkt, bwa_wire_len(skb, &pkt), policy))
 		return TC_ACT_SHOT;
 
-	policy = bwa_policy_for(&pkt.src);
 	if (policy && policy->slot && policy->slot < BWA_MAX_SLOTS) {
 		__u32 mark = (skb->mark & ~BWA_MARK_MASK) | (policy->slot << BWA_MARK_SHIFT);
 
@@ -144,10 +143,7 @@ int bwa_tc_egress(struct __sk_buff *skb)
 	policy = bwa_policy_for(&pkt.dst);
 	c = bwa_counters_for(&pkt.dst);
 	if (bwa_is_blocked(policy)) {
-		if (c) {
-			c->blocked_drops[BWA_DIR_DOWN]++;
-			c->last_seen_ns = bpf_ktime_get_ns();
-		}
+		bwa_count_blocked(c, BWA_DIR_DOWN);
 		return TC_ACT_SHOT;
 	}
 	exempt = bwa_is_exempt(&pkt);

@@ -12,12 +12,16 @@
 
 /* Bumped whenever a map layout below changes: pinned maps carry it in
  * bwa_settings.layout_version so a new agent never trusts an old layout. */
-#define BWA_LAYOUT_VERSION 1
+#define BWA_LAYOUT_VERSION 2
 
 /* Default sizes; the agent may shrink or grow the device maps before load. */
 #define BWA_DEFAULT_MAX_DEVICES 65536
 #define BWA_MAX_SLOTS 65536   /* slot 0 means "no slot"; must fit the mark bits */
-#define BWA_MAX_EXEMPT_PORTS 256
+
+/* Exempt ports are a bitmap: one bit per TCP port and one per UDP port,
+ * in 64-bit words of an array map (2 x 65,536 bits = 16 KiB), so the check
+ * is an inlined array access instead of a hash lookup. */
+#define BWA_EXEMPT_WORDS (2 * 65536 / 64)
 
 /* Upload shaping happens on WAN egress, after NAT rewrote the source address,
  * so LAN ingress stores the device's slot in the upper 16 bits of skb->mark. */
@@ -75,12 +79,19 @@ struct bwa_edt_state {
 	__u64 t_last_ns;
 };
 
-/* bwa_exempt key: a protocol and port whose traffic is never paced. */
-struct bwa_port_key {
-	__u8 protocol; /* IPPROTO_TCP or IPPROTO_UDP */
-	__u8 reserved;
-	__u16 port;    /* host byte order */
-};
+/* bwa_exempt: word index and bit of a protocol/port pair in the exempt
+ * bitmap (array of BWA_EXEMPT_WORDS __u64). TCP ports take words 0-1023,
+ * UDP ports 1024-2047; other protocols are never exempt. Shared by the
+ * programs and the agent so the bitmap has one definition. */
+static inline __u32 bwa_exempt_word(int udp, __u16 port)
+{
+	return (udp ? 1024u : 0u) + (port >> 6);
+}
+
+static inline __u64 bwa_exempt_bit(__u16 port)
+{
+	return 1ull << (port & 63);
+}
 
 /* bwa_settings value (array, one entry): runtime settings the agent writes. */
 struct bwa_settings {

@@ -146,10 +146,12 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     if (d.slot) must(bpf_map_update_elem(fd(skel->maps.bwa_slot_addr), &d.slot, &key, BPF_ANY), "slot");
   }
   for (uint16_t port : {53, 22, 443, 123}) {
-    for (uint8_t proto : {6, 17}) {
-      bwa_port_key key{proto, 0, port};
-      uint8_t one = 1;
-      must(bpf_map_update_elem(fd(skel->maps.bwa_exempt), &key, &one, BPF_ANY), "exempt port");
+    for (int udp : {0, 1}) {
+      uint32_t word = bwa_exempt_word(udp, port);
+      uint64_t bits = 0;
+      bpf_map_lookup_elem(fd(skel->maps.bwa_exempt), &word, &bits);
+      bits |= bwa_exempt_bit(port);
+      must(bpf_map_update_elem(fd(skel->maps.bwa_exempt), &word, &bits, BPF_ANY), "exempt port");
     }
   }
   reset_counters();

@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <algorithm>
-#include <unordered_set>
+#include <bit>
 
 #include "agent/datapath/ebpf_attach.h"
 #include "agent/datapath/map_codec.h"
@@ -105,27 +105,28 @@ Result<std::vector<std::pair<IpAddress, bwa_policy>>> read_all_policies(int poli
 }
 
 Result<void> sync_exempt_ports(int exempt_fd, const std::vector<ExemptPort>& ports) {
-  std::unordered_set<uint32_t> wanted;
-  uint8_t one = 1;
-  for (const ExemptPort& port : ports) {
-    bwa_port_key key{};
-    key.protocol = port.protocol;
-    key.port = port.port;
-    if (bpf_map_update_elem(exempt_fd, &key, &one, BPF_ANY) != 0) {
-      return make_error("write exempt port " + std::to_string(port.port), errno_text(errno));
+  const std::vector<uint64_t> wanted = exempt_bitmap(ports);
+  for (uint32_t word = 0; word < wanted.size(); ++word) {
+    uint64_t current = 0;
+    if (bpf_map_lookup_elem(exempt_fd, &word, &current) != 0) {
+      return make_error("read exempt ports word " + std::to_string(word), errno_text(errno));
     }
-    wanted.insert(uint32_t(port.protocol) << 16 | port.port);
+    if (current == wanted[word]) continue;
+    if (bpf_map_update_elem(exempt_fd, &word, &wanted[word], BPF_ANY) != 0) {
+      return make_error("write exempt ports word " + std::to_string(word), errno_text(errno));
+    }
   }
-  std::vector<bwa_port_key> stale;
-  bwa_port_key key{}, next{};
-  void* prev = nullptr;
-  while (bpf_map_get_next_key(exempt_fd, prev, &next) == 0) {
-    if (!wanted.contains(uint32_t(next.protocol) << 16 | next.port)) stale.push_back(next);
-    key = next;
-    prev = &key;
-  }
-  for (const auto& gone : stale) bpf_map_delete_elem(exempt_fd, &gone);
   return {};
+}
+
+uint32_t count_exempt_ports(int exempt_fd) {
+  if (exempt_fd < 0) return 0;
+  uint32_t count = 0;
+  for (uint32_t word = 0; word < BWA_EXEMPT_WORDS; ++word) {
+    uint64_t bits = 0;
+    if (bpf_map_lookup_elem(exempt_fd, &word, &bits) == 0) count += std::popcount(bits);
+  }
+  return count;
 }
 
 Result<MapFds> open_pinned_maps(const std::string& pin_dir) {
@@ -175,7 +176,7 @@ DatapathStatus collect_status(const DatapathConfig& config, const MapFds& fds) {
       {"bwa_policy", max_entries(fds.policy), count_entries(fds.policy, sizeof(bwa_addr))},
       {"bwa_edt", max_entries(fds.edt), 0},
       {"bwa_slot_addr", max_entries(fds.slot_addr), 0},
-      {"bwa_exempt", max_entries(fds.exempt), count_entries(fds.exempt, sizeof(bwa_port_key))},
+      {"bwa_exempt", 2 * 65536, count_exempt_ports(fds.exempt)},  // bits, not words
   };
   // Slots in use equal policies held; an array map has no "used" of its own.
   status.maps[2].used_entries = status.maps[1].used_entries * 2;

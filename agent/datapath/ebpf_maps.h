@@ -21,7 +21,6 @@ static_assert(sizeof(bwa_addr) == 16);
 static_assert(sizeof(bwa_counters) == 13 * 8);
 static_assert(sizeof(bwa_policy) == 24);
 static_assert(sizeof(bwa_edt_state) == 8);
-static_assert(sizeof(bwa_port_key) == 4);
 static_assert(sizeof(bwa_settings) == 24);
 static_assert(sizeof(bwa_global) == 32);
 
@@ -46,9 +45,13 @@ std::vector<bpf_map*> owned_maps(bpf_object* obj);
 
 [[nodiscard]] Result<std::vector<std::pair<IpAddress, bwa_policy>>> read_all_policies(int policy_fd);
 
-// Makes the exempt map hold exactly `ports`, adding before removing so a
-// port that stays exempt is never briefly paced.
+// Makes the exempt map hold exactly `ports` (see exempt_bitmap). Each changed word is written
+// whole with its final value, so a port that stays exempt never reads as
+// paced, not even briefly.
 [[nodiscard]] Result<void> sync_exempt_ports(int exempt_fd, const std::vector<ExemptPort>& ports);
+
+// How many protocol/port pairs the exempt map holds (set bits).
+uint32_t count_exempt_ports(int exempt_fd);
 
 // Opens every pinned map by name; fails when the datapath is not pinned there.
 [[nodiscard]] Result<MapFds> open_pinned_maps(const std::string& pin_dir);

@@ -1,6 +1,8 @@
 // Agent <-> map layout conversions; see map_codec.h.
 #include "agent/datapath/map_codec.h"
 
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -64,6 +66,15 @@ DeviceCounters sum_per_cpu_counters(const IpAddress& address, std::span<const bw
   }
   d.last_seen_age_ns = last_seen != 0 && now_mono_ns > last_seen ? now_mono_ns - last_seen : 0;
   return d;
+}
+
+std::vector<uint64_t> exempt_bitmap(const std::vector<ExemptPort>& ports) {
+  std::vector<uint64_t> words(BWA_EXEMPT_WORDS, 0);
+  for (const ExemptPort& port : ports) {
+    if (port.protocol != IPPROTO_TCP && port.protocol != IPPROTO_UDP) continue;
+    words[bwa_exempt_word(port.protocol == IPPROTO_UDP, port.port)] |= bwa_exempt_bit(port.port);
+  }
+  return words;
 }
 
 }  // namespace bwalloc

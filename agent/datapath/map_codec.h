@@ -1,13 +1,15 @@
 // Conversions between the agent's types and the kernel map layouts of
 // bpf/bwalloc_maps.h: addresses, policies (bits/s -> bytes/s, flags), and
-// the per-CPU counter sum. Pure, so the arithmetic is tested without a kernel.
+// the per-CPU counter sum, the exempt-port bitmap. Pure, so the arithmetic is tested without a kernel.
 #pragma once
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "agent/common/ip_address.h"
 #include "agent/datapath/datapath.h"
+#include "agent/datapath/datapath_config.h"
 #include "bwalloc_maps.h"
 
 namespace bwalloc {
@@ -32,5 +34,10 @@ DevicePolicy decode_policy(const IpAddress& address, const bwa_policy& value);
 // clock of bpf_ktime_get_ns); 0 when never seen or seen "in the future".
 DeviceCounters sum_per_cpu_counters(const IpAddress& address, std::span<const bwa_counters> per_cpu,
                                     uint64_t now_mono_ns);
+
+// The exempt map's contents for `ports`: BWA_EXEMPT_WORDS words, a bit per
+// protocol/port (bwa_exempt_word, bwa_exempt_bit). Protocols other than TCP
+// and UDP are skipped: the datapath never exempts them.
+std::vector<uint64_t> exempt_bitmap(const std::vector<ExemptPort>& ports);
 
 }  // namespace bwalloc

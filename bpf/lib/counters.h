@@ -4,6 +4,7 @@
 #ifndef BWA_LIB_COUNTERS_H
 #define BWA_LIB_COUNTERS_H
 
+#include "lib/clock.h"
 #include "lib/maps.h"
 
 /* The device's counters on this CPU, created on first sight. NULL only when
@@ -43,7 +44,15 @@ static __always_inline void bwa_count(struct bwa_counters *c, int dir, __u64 len
 	c->packets[dir & 1] += 1;
 	if (exempt)
 		c->exempt_bytes[dir & 1] += len;
-	c->last_seen_ns = bpf_ktime_get_ns();
+	c->last_seen_ns = bwa_coarse_now_ns();
+}
+
+static __always_inline void bwa_count_blocked(struct bwa_counters *c, int dir)
+{
+	if (!c)
+		return;
+	c->blocked_drops[dir & 1]++;
+	c->last_seen_ns = bwa_coarse_now_ns();
 }
 
 static __always_inline void bwa_count_unparsed(void)

@@ -45,12 +45,14 @@ struct {
 	__type(value, struct bwa_addr);
 } bwa_slot_addr SEC(".maps");
 
-/* Exempt protocol/port pairs. Written by the agent; read by the pacers. */
+/* Exempt ports as a bitmap (see bwa_exempt_word). Written by the agent;
+ * read by every program that counts or paces. An array, so the lookup is
+ * inlined and two ports cost two loads. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, BWA_MAX_EXEMPT_PORTS);
-	__type(key, struct bwa_port_key);
-	__type(value, __u8);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BWA_EXEMPT_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
 } bwa_exempt SEC(".maps");
 
 /* Runtime settings (one entry). Written by the agent; read by every program. */

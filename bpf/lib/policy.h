@@ -16,21 +16,25 @@ static __always_inline int bwa_is_blocked(const struct bwa_policy *p)
 	return p && (p->flags & BWA_POLICY_BLOCKED);
 }
 
+static __always_inline int bwa_port_exempt(int udp, __u16 port)
+{
+	__u32 word = bwa_exempt_word(udp, port);
+	__u64 *bits = bpf_map_lookup_elem(&bwa_exempt, &word);
+
+	return bits && (*bits & bwa_exempt_bit(port));
+}
+
 /* A TCP/UDP packet is exempt when either port is in the exempt set: that
  * covers a device's own DNS/SSH/HTTPS/NTP requests (destination port) and
- * the replies to them (source port) alike. */
+ * the replies to them (source port) alike. has_ports is only set for TCP
+ * and UDP. Array lookups are inlined by the verifier: no helper call. */
 static __always_inline int bwa_is_exempt(const struct bwa_packet *pkt)
 {
-	struct bwa_port_key key = {};
+	int udp = pkt->l4_protocol == IPPROTO_UDP;
 
 	if (!pkt->has_ports)
 		return 0;
-	key.protocol = pkt->l4_protocol;
-	key.port = pkt->src_port;
-	if (bpf_map_lookup_elem(&bwa_exempt, &key))
-		return 1;
-	key.port = pkt->dst_port;
-	return bpf_map_lookup_elem(&bwa_exempt, &key) != NULL;
+	return bwa_port_exempt(udp, pkt->src_port) || bwa_port_exempt(udp, pkt->dst_port);
 }
 
 #endif /* BWA_LIB_POLICY_H */

@@ -76,9 +76,11 @@ class BpfProgramsTest : public ::testing::Test {
   }
 
   void exempt(uint8_t protocol, uint16_t port) {
-    bwa_port_key key{protocol, 0, port};
-    uint8_t one = 1;
-    ASSERT_EQ(bpf_map_update_elem(fd(skel_->maps.bwa_exempt), &key, &one, BPF_ANY), 0);
+    uint32_t word = bwa_exempt_word(protocol == 17, port);
+    uint64_t bits = 0;
+    ASSERT_EQ(bpf_map_lookup_elem(fd(skel_->maps.bwa_exempt), &word, &bits), 0);
+    bits |= bwa_exempt_bit(port);
+    ASSERT_EQ(bpf_map_update_elem(fd(skel_->maps.bwa_exempt), &word, &bits, BPF_ANY), 0);
   }
 
   bwa_counters counters(const std::string& ip) {
@@ -361,6 +363,49 @@ TEST_F(BpfProgramsTest, ExemptPortsAreNeverDelayedAndNeverAdvanceTheClock) {
   }
   EXPECT_EQ(t_last(6, BWA_DIR_DOWN), 0u);
   EXPECT_EQ(counters("10.10.0.5").exempt_bytes[BWA_DIR_DOWN], 10 * https.size());
+}
+
+// The exempt set is a bitmap per protocol: its edges (ports 0 and 65535,
+// the bits either side of a word boundary) and the protocol split must be
+// exact. A paced packet at 1 kB/s gets a departure time; an exempt one not.
+TEST_F(BpfProgramsTest, ExemptBitmapEdgesAndProtocols) {
+  exempt(6, 0);
+  exempt(17, 65535);
+  exempt(6, 63);
+  exempt(17, 64);
+  struct PortCase {
+    uint8_t protocol;
+    uint16_t src_port;
+    uint16_t dst_port;
+    bool exempt;
+  };
+  const PortCase cases[] = {
+      {6, 0, 40000, true},       // TCP port 0, first bit of the TCP words
+      {6, 40000, 0, true},       // ... as the destination too
+      {17, 0, 40000, false},     // UDP port 0 is a different bit
+      {17, 65535, 40000, true},  // UDP port 65535, last bit of the whole map
+      {17, 40000, 65535, true},
+      {6, 65535, 40000, false},  // TCP 65535: last TCP bit, not set
+      {6, 63, 40000, true},      // last bit of TCP word 0
+      {6, 64, 40000, false},     // first bit of TCP word 1
+      {17, 64, 40000, true},     // first bit of UDP word 1025
+      {17, 63, 40000, false},
+      {1, 0, 0, false},          // ICMP has no ports, never exempt
+  };
+  uint32_t slot = 20;
+  for (const PortCase& c : cases) {
+    SCOPED_TRACE(std::to_string(c.protocol) + " " + std::to_string(c.src_port) + " -> " +
+                 std::to_string(c.dst_port));
+    std::string device = "10.10.1." + std::to_string(slot);
+    policy(device, 0, 1000, slot++);  // 1 kB/s: anything paced waits
+    auto packet = build_packet(PacketSpec{false, "198.51.100.2", device, c.protocol, c.src_port, c.dst_port});
+    run_tc(skel_->progs.bwa_tc_egress, packet);  // the first packet of an idle device leaves at once
+    TcRun second = run_tc(skel_->progs.bwa_tc_egress, packet);
+    EXPECT_EQ(second.verdict, TC_ACT_OK);
+    EXPECT_EQ(second.ctx.tstamp == 0, c.exempt);
+    EXPECT_EQ(counters(device).exempt_bytes[BWA_DIR_DOWN], c.exempt ? 2 * packet.size() : 0u);
+    EXPECT_EQ(counters(device).packets[BWA_DIR_DOWN], 2u);
+  }
 }
 
 TEST_F(BpfProgramsTest, TcIngressMarksTheSlotKeepingOtherMarkBits) {

@@ -107,5 +107,19 @@ TEST(MapCodec, AgeIsZeroWhenNeverSeenOrClockBehind) {
   EXPECT_EQ(sum_per_cpu_counters(parse("10.0.0.2"), per_cpu, 9'000).last_seen_age_ns, 0u);
 }
 
+TEST(MapCodec, ExemptPortsBecomeOneBitPerProtocolAndPort) {
+  auto bits = exempt_bitmap({{6, 0}, {6, 63}, {6, 64}, {17, 65535}, {17, 53}, {1, 7}, {6, 63}});
+  ASSERT_EQ(bits.size(), static_cast<size_t>(BWA_EXEMPT_WORDS));
+  EXPECT_EQ(bits[0], (1ull << 0) | (1ull << 63));  // TCP 0 and 63 share word 0; a repeat is harmless
+  EXPECT_EQ(bits[1], 1ull << 0);                   // TCP 64 starts word 1
+  EXPECT_EQ(bits[1024 + 0], 1ull << 53);           // UDP words follow the 1,024 TCP words
+  EXPECT_EQ(bits[BWA_EXEMPT_WORDS - 1], 1ull << 63);  // UDP 65535: the very last bit
+  int set = 0;
+  for (uint64_t w : bits) set += __builtin_popcountll(w);
+  EXPECT_EQ(set, 5) << "ICMP (protocol 1) is never exempt and is skipped";
+  EXPECT_EQ(bwa_exempt_word(0, 65535), 1023u);
+  EXPECT_EQ(bwa_exempt_word(1, 0), 1024u);
+}
+
 }  // namespace
 }  // namespace bwalloc
