@@ -28,7 +28,10 @@ Event auto_event(const Clock& clock, const IpAddress& ip, EventLevel level, std:
 }
 }  // namespace
 
-SpikeStats earlier_sample_stats(const std::deque<double>& window) {
+namespace {
+// The rules once, for either window type (same arithmetic, same order).
+template <class Window>
+SpikeStats stats_of(const Window& window) {
   SpikeStats stats;
   if (window.size() < 2) return stats;
   const size_t n = window.size() - 1;  // the newest is excluded
@@ -40,6 +43,7 @@ SpikeStats earlier_sample_stats(const std::deque<double>& window) {
   stats.stddev = std::sqrt(squares / static_cast<double>(n));  // population: divide by n
   return stats;
 }
+}  // namespace
 
 Priority threshold_priority(double bits_per_sec, const AllocatorConfig& config) {
   if (bits_per_sec < static_cast<double>(config.high_below_bits_per_sec)) return Priority::High;
@@ -47,21 +51,25 @@ Priority threshold_priority(double bits_per_sec, const AllocatorConfig& config) 
   return Priority::Normal;
 }
 
-bool is_spike(const std::deque<double>& window, const AllocatorConfig& config) {
+namespace {
+template <class Window>
+bool spike_in(const Window& window, const AllocatorConfig& config) {
   if (static_cast<int>(window.size()) < config.spike_min_samples) return false;
-  SpikeStats stats = earlier_sample_stats(window);
+  SpikeStats stats = stats_of(window);
   return window.back() > stats.mean + config.spike_sigma * stats.stddev &&
          stats.mean > static_cast<double>(config.high_below_bits_per_sec);
 }
 
-AllocationResult allocate(const std::unordered_map<IpAddress, std::deque<double>>& windows,
-                          std::unordered_map<IpAddress, AllocatorState> states, const AllocatorConfig& config,
-                          const Clock& clock) {
+template <class Window>
+AllocationResult allocate_windows(const std::unordered_map<IpAddress, Window>& windows,
+                                  std::unordered_map<IpAddress, AllocatorState> states, const AllocatorConfig& config,
+                                  const Clock& clock) {
   AllocationResult result;
   if (!config.auto_mode) {
     result.states = std::move(states);
     return result;
   }
+  states.reserve(windows.size());  // new devices never rehash mid-tick
   for (const auto& [ip, window] : windows) {
     if (window.empty()) continue;
     AllocatorState& state = states[ip];
@@ -72,13 +80,14 @@ AllocationResult allocate(const std::unordered_map<IpAddress, std::deque<double>
       continue;
     }
     const double recent = window.back();
-    const std::string name = ip.to_string();
+    // Only for an event's text: most devices change nothing in a tick.
+    auto name = [&ip] { return ip.to_string(); };
 
-    if (is_spike(window, config)) {
+    if (spike_in(window, config)) {
       if (!state.in_spike) {
-        SpikeStats stats = earlier_sample_stats(window);
+        SpikeStats stats = stats_of(window);
         result.events.push_back(auto_event(clock, ip, EventLevel::Alert,
-                                           "spike: " + name + " at " + mbit(recent) + ", above mean " + mbit(stats.mean) +
+                                           "spike: " + name() + " at " + mbit(recent) + ", above mean " + mbit(stats.mean) +
                                                " + 2 sigma (" + mbit(stats.stddev) + ")"));
         state.in_spike = true;
       }
@@ -86,7 +95,7 @@ AllocationResult allocate(const std::unordered_map<IpAddress, std::deque<double>
       state.pending_ticks = 0;
       if (state.priority != Priority::Low) {
         result.events.push_back(auto_event(clock, ip, EventLevel::Auto,
-                                           name + " " + std::string(priority_name(state.priority)) +
+                                           name() + " " + std::string(priority_name(state.priority)) +
                                                " -> Low: traffic spike, demoted at once"));
         state.priority = Priority::Low;
       }
@@ -102,7 +111,7 @@ AllocationResult allocate(const std::unordered_map<IpAddress, std::deque<double>
     }
     if (!is_demotion(state.priority, proposal)) {
       result.events.push_back(auto_event(clock, ip, EventLevel::Auto,
-                                         name + " " + std::string(priority_name(state.priority)) + " -> " +
+                                         name() + " " + std::string(priority_name(state.priority)) + " -> " +
                                              std::string(priority_name(proposal)) + ": " +
                                              reason_for(proposal, recent, config)));
       state.priority = proposal;
@@ -118,7 +127,7 @@ AllocationResult allocate(const std::unordered_map<IpAddress, std::deque<double>
     }
     if (state.pending_ticks >= config.demotion_ticks) {
       result.events.push_back(auto_event(clock, ip, EventLevel::Auto,
-                                         name + " " + std::string(priority_name(state.priority)) + " -> " +
+                                         name() + " " + std::string(priority_name(state.priority)) + " -> " +
                                              std::string(priority_name(proposal)) + ": " +
                                              reason_for(proposal, recent, config) + " for " +
                                              std::to_string(state.pending_ticks) + " ticks"));
@@ -129,6 +138,24 @@ AllocationResult allocate(const std::unordered_map<IpAddress, std::deque<double>
   }
   result.states = std::move(states);
   return result;
+}
+}  // namespace
+
+SpikeStats earlier_sample_stats(const std::deque<double>& window) { return stats_of(window); }
+SpikeStats earlier_sample_stats(const RateWindow& window) { return stats_of(window); }
+bool is_spike(const std::deque<double>& window, const AllocatorConfig& config) { return spike_in(window, config); }
+bool is_spike(const RateWindow& window, const AllocatorConfig& config) { return spike_in(window, config); }
+
+AllocationResult allocate(const std::unordered_map<IpAddress, std::deque<double>>& windows,
+                          std::unordered_map<IpAddress, AllocatorState> states, const AllocatorConfig& config,
+                          const Clock& clock) {
+  return allocate_windows(windows, std::move(states), config, clock);
+}
+
+AllocationResult allocate(const std::unordered_map<IpAddress, RateWindow>& windows,
+                          std::unordered_map<IpAddress, AllocatorState> states, const AllocatorConfig& config,
+                          const Clock& clock) {
+  return allocate_windows(windows, std::move(states), config, clock);
 }
 
 }  // namespace bwalloc

@@ -15,6 +15,7 @@
 #include "agent/common/ip_address.h"
 #include "agent/common/priority.h"
 #include "agent/config/config.h"
+#include "agent/core/rate_window.h"
 
 namespace bwalloc {
 
@@ -31,14 +32,19 @@ struct SpikeStats {
   double stddev = 0;  // population standard deviation
 };
 
+// Windows are oldest first, newest last: the sampler's RateWindow, or a
+// std::deque for callers that build one by hand. Both give the same results.
+
 // Mean and population stddev of every sample but the newest.
 SpikeStats earlier_sample_stats(const std::deque<double>& window);
+SpikeStats earlier_sample_stats(const RateWindow& window);
 
 // The class the thresholds alone propose for a rate (strict comparisons).
 Priority threshold_priority(double bits_per_sec, const AllocatorConfig& config);
 
 // True when the spike rule fires for this window.
 bool is_spike(const std::deque<double>& window, const AllocatorConfig& config);
+bool is_spike(const RateWindow& window, const AllocatorConfig& config);
 
 struct AllocationResult {
   std::unordered_map<IpAddress, AllocatorState> states;
@@ -48,6 +54,9 @@ struct AllocationResult {
 // One tick of the allocator. Devices without a window keep their state.
 // When config.auto_mode is off nothing changes.
 AllocationResult allocate(const std::unordered_map<IpAddress, std::deque<double>>& windows,
+                          std::unordered_map<IpAddress, AllocatorState> states, const AllocatorConfig& config,
+                          const Clock& clock);
+AllocationResult allocate(const std::unordered_map<IpAddress, RateWindow>& windows,
                           std::unordered_map<IpAddress, AllocatorState> states, const AllocatorConfig& config,
                           const Clock& clock);
 

@@ -20,6 +20,9 @@ std::vector<DeviceSample> Sampler::update(const std::vector<DeviceCounters>& cou
   auto delta = [](uint64_t current, uint64_t last) { return current >= last ? current - last : current; };
   std::vector<DeviceSample> samples;
   samples.reserve(counters.size());
+  // Grown once to the device count, not rehashed step by step as it fills.
+  if (last_.bucket_count() < counters.size()) last_.reserve(counters.size());
+  if (windows_.bucket_count() < counters.size()) windows_.reserve(counters.size());
   const bool first_read = !had_previous;
   for (const DeviceCounters& c : counters) {
     // On the very first read every count may span hours (the maps outlive
@@ -36,17 +39,20 @@ std::vector<DeviceSample> Sampler::update(const std::vector<DeviceCounters>& cou
     s.tx_bits_per_sec = static_cast<double>(s.tx_bytes) * 8 / elapsed.count();
     s.rx_bits_per_sec = static_cast<double>(s.rx_bytes) * 8 / elapsed.count();
     base = Baseline{c.up_bytes, c.down_bytes, now};
-    auto& window = windows_[c.address];
-    window.push_back(s.tx_bits_per_sec + s.rx_bits_per_sec);
-    while (window.size() > window_) window.pop_front();
+    windows_.try_emplace(c.address, window_).first->second.push(s.tx_bits_per_sec + s.rx_bits_per_sec);
     samples.push_back(s);
   }
-  for (auto it = last_.begin(); it != last_.end();) {
-    if (now - it->second.seen > forget_after_) {
-      windows_.erase(it->first);
-      it = last_.erase(it);
-    } else {
-      ++it;
+  oldest_seen_ = std::min(oldest_seen_, now);  // every device read now was seen now
+  if (now - oldest_seen_ > forget_after_) {
+    oldest_seen_ = now;
+    for (auto it = last_.begin(); it != last_.end();) {
+      if (now - it->second.seen > forget_after_) {
+        windows_.erase(it->first);
+        it = last_.erase(it);
+      } else {
+        oldest_seen_ = std::min(oldest_seen_, it->second.seen);
+        ++it;
+      }
     }
   }
   return samples;
@@ -65,6 +71,7 @@ bool Sampler::resume(const std::vector<CounterBaseline>& baselines, std::chrono:
   has_previous_ = true;
   previous_ = read_at;
   for (const auto& b : baselines) last_[b.ip] = Baseline{b.up_bytes, b.down_bytes, read_at};
+  oldest_seen_ = std::min(oldest_seen_, read_at);
   return true;
 }
 
