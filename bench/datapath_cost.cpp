@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "cannot load bwalloc's programs\n");
       return 1;
     }
-    bwa_settings settings{20'000'000, 2'000'000, BWA_SETTING_ECN | BWA_SETTING_TC_INGRESS_COUNTS, BWA_LAYOUT_VERSION};
+    bwa_settings settings{20'000'000, 2'000'000, BWA_SETTING_ECN | BWA_SETTING_TC_INGRESS_COUNTS, BWA_LAYOUT_VERSION, 0, 0};
     uint32_t zero = 0;
     bpf_map_update_elem(bpf_map__fd(skel->maps.bwa_settings), &zero, &settings, BPF_ANY);
     fill_devices(skel, devices);

@@ -28,13 +28,15 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Upload accounting shared by XDP and the tc fallback, given the source's
- * policy (looked up once by the caller). Returns 1 to drop. */
+/* Upload accounting shared by XDP and the tc fallback. Stores the source's
+ * policy (NULL: none) in *policy_out for the caller. Returns 1 to drop. */
 static __always_inline int bwa_account_upload(const struct bwa_packet *pkt, __u64 len,
-					      const struct bwa_policy *policy)
+					      const struct bwa_policy **policy_out)
 {
 	struct bwa_counters *c = bwa_counters_for(&pkt->src);
+	const struct bwa_policy *policy = bwa_policy_via(c, &pkt->src);
 
+	*policy_out = policy;
 	if (bwa_is_blocked(policy)) {
 		bwa_count_blocked(c, BWA_DIR_UP);
 		return 1;
@@ -48,6 +50,7 @@ int bwa_xdp_ingress(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
+	const struct bwa_policy *policy;
 	struct bwa_packet pkt;
 	int parsed = bwa_parse_packet(data, data_end, &pkt);
 
@@ -57,8 +60,7 @@ int bwa_xdp_ingress(struct xdp_md *ctx)
 	}
 	if (parsed == PARSE_NOT_IP)
 		return XDP_PASS;
-	return bwa_account_upload(&pkt, data_end - data, bwa_policy_for(&pkt.src)) ? XDP_DROP
-										       : XDP_PASS;
+	return bwa_account_upload(&pkt, data_end - data, &policy) ? XDP_DROP : XDP_PASS;
 }
 
 SEC("tc")
@@ -67,7 +69,7 @@ int bwa_tc_ingress(struct __sk_buff *skb)
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	struct bwa_settings *settings = bwa_get_settings();
-	struct bwa_policy *policy;
+	const struct bwa_policy *policy;
 	struct bwa_packet pkt;
 	int parsed = bwa_parse_packet(data, data_end, &pkt);
 
@@ -78,10 +80,13 @@ int bwa_tc_ingress(struct __sk_buff *skb)
 	}
 	if (parsed == PARSE_NOT_IP)
 		return TC_ACT_OK;
-	policy = bwa_policy_for(&pkt.src);
-	if (settings && (settings->flags & BWA_SETTING_TC_INGRESS_COUNTS) &&
-	    bwa_account_upload(&pkt, bwa_wire_len(skb, &pkt), policy))
-		return TC_ACT_SHOT;
+	if (settings && (settings->flags & BWA_SETTING_TC_INGRESS_COUNTS)) {
+		if (bwa_account_upload(&pkt, bwa_wire_len(skb, &pkt), &policy))
+			return TC_ACT_SHOT;
+	} else {
+		/* XDP counts: no counter entry here, so no cached policy either. */
+		policy = bwa_policy_for(&pkt.src);
+	}
 
 	if (policy && policy->slot && policy->slot < BWA_MAX_SLOTS) {
 		__u32 mark = (skb->mark & ~BWA_MARK_MASK) | (policy->slot << BWA_MARK_SHIFT);
@@ -126,7 +131,7 @@ int bwa_tc_egress(struct __sk_buff *skb)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
-	struct bwa_policy *policy;
+	const struct bwa_policy *policy;
 	struct bwa_counters *c;
 	struct bwa_packet pkt;
 	int parsed = bwa_parse_packet(data, data_end, &pkt);
@@ -140,8 +145,8 @@ int bwa_tc_egress(struct __sk_buff *skb)
 	if (parsed == PARSE_NOT_IP)
 		return TC_ACT_OK;
 
-	policy = bwa_policy_for(&pkt.dst);
 	c = bwa_counters_for(&pkt.dst);
+	policy = bwa_policy_via(c, &pkt.dst);
 	if (bwa_is_blocked(policy)) {
 		bwa_count_blocked(c, BWA_DIR_DOWN);
 		return TC_ACT_SHOT;

@@ -12,7 +12,7 @@
 
 /* Bumped whenever a map layout below changes: pinned maps carry it in
  * bwa_settings.layout_version so a new agent never trusts an old layout. */
-#define BWA_LAYOUT_VERSION 2
+#define BWA_LAYOUT_VERSION 3
 
 /* Default sizes; the agent may shrink or grow the device maps before load. */
 #define BWA_DEFAULT_MAX_DEVICES 65536
@@ -52,6 +52,33 @@ struct bwa_addr {
 	__u8 bytes[16];
 };
 
+/* bwa_policy value: written by the agent only, read by every program. */
+struct bwa_policy {
+	__u64 rate_bytes_per_sec[2]; /* [BWA_DIR_*]; 0 = unlimited */
+	__u32 slot;                  /* index into bwa_edt / bwa_slot_addr; 0 = none */
+	__u8 priority;               /* BWA_PRIO_* (informational for the datapath) */
+	__u8 flags;                  /* BWA_POLICY_* */
+	__u16 reserved;
+};
+
+/* bwa_policy_cache.state */
+#define BWA_CACHE_FILLED (1u << 0)     /* copied at `jiffies` */
+#define BWA_CACHE_HAS_POLICY (1u << 1) /* the device had a policy then */
+
+/* One CPU's copy of a device's policy, kept in that CPU's counter entry so
+ * the programs skip the policy lookup (the counter lookup is needed anyway).
+ * Written by the datapath only; the agent ignores it. The copy is used
+ * while bwa_settings.policy_generation is unchanged (the agent bumps it
+ * after every batch of policy writes, so its changes apply at the next
+ * packet, as without a copy) and at most until the jiffy ends, so a writer
+ * that does not bump (a test, a tool) is seen within one jiffy (1-10 ms). */
+struct bwa_policy_cache {
+	__u64 jiffies;           /* bpf_jiffies64() when copied */
+	struct bwa_policy policy;
+	__u32 state;             /* BWA_CACHE_* */
+	__u32 generation;        /* bwa_settings.policy_generation when copied */
+};
+
 /* bwa_counters value, per CPU (summed by the agent). Bytes are L2 frame
  * lengths as the kernel sees them (skb->len / XDP frame length). */
 struct bwa_counters {
@@ -61,16 +88,8 @@ struct bwa_counters {
 	__u64 blocked_drops[2];   /* packets dropped because the device is Blocked */
 	__u64 horizon_drops[2];   /* packets dropped because the EDT queue passed the horizon */
 	__u64 ce_marks[2];        /* packets marked ECN CE because the EDT queue passed ce_target */
-	__u64 last_seen_ns;       /* bpf_ktime_get_ns() of the newest packet on this CPU */
-};
-
-/* bwa_policy value: written by the agent only, read by every program. */
-struct bwa_policy {
-	__u64 rate_bytes_per_sec[2]; /* [BWA_DIR_*]; 0 = unlimited */
-	__u32 slot;                  /* index into bwa_edt / bwa_slot_addr; 0 = none */
-	__u8 priority;               /* BWA_PRIO_* (informational for the datapath) */
-	__u8 flags;                  /* BWA_POLICY_* */
-	__u16 reserved;
+	__u64 last_seen_ns;       /* CLOCK_MONOTONIC of the newest packet on this CPU (to a jiffy) */
+	struct bwa_policy_cache policy_cache; /* datapath-internal, not a counter */
 };
 
 /* bwa_edt value, one per slot and direction (index slot * 2 + dir), shared
@@ -99,6 +118,8 @@ struct bwa_settings {
 	__u64 ce_target_ns; /* mark CE when a packet would wait longer than this */
 	__u32 flags;        /* BWA_SETTING_* */
 	__u32 layout_version;
+	__u32 policy_generation; /* changed by the agent after writing policies (bwa_policy_cache) */
+	__u32 reserved;
 };
 
 /* bwa_global value, per CPU: datapath health the agent reports. */

@@ -133,7 +133,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   }
   cpus = libbpf_num_possible_cpus();
   uint32_t zero = 0;
-  bwa_settings s{20'000'000, 2'000'000, BWA_SETTING_ECN | BWA_SETTING_TC_INGRESS_COUNTS, BWA_LAYOUT_VERSION};
+  bwa_settings s{20'000'000, 2'000'000, BWA_SETTING_ECN | BWA_SETTING_TC_INGRESS_COUNTS, BWA_LAYOUT_VERSION, 0, 0};
   must(bpf_map_update_elem(fd(skel->maps.bwa_settings), &zero, &s, BPF_ANY), "settings");
   for (const auto& d : kDevices) {
     bwa_policy p{};

@@ -181,6 +181,7 @@ struct EbpfDatapath::Impl {
     settings.ce_target_ns = config.ce_target_ns;
     settings.flags = (config.ecn ? BWA_SETTING_ECN : 0u) | (xdp.attached ? 0u : BWA_SETTING_TC_INGRESS_COUNTS);
     settings.layout_version = BWA_LAYOUT_VERSION;
+    settings.policy_generation = next_policy_generation(map_fds().settings);  // never back to an old value
     uint32_t zero = 0;
     if (bpf_map_update_elem(map_fds().settings, &zero, &settings, BPF_ANY) != 0) {
       return make_error("write datapath settings", errno_text(errno));
@@ -513,6 +514,7 @@ Result<std::vector<DeviceCounters>> EbpfDatapath::read_counters() {
 
 Result<void> EbpfDatapath::apply_policies(const std::vector<DevicePolicy>& requested) {
   MapFds fds = impl_->map_fds();
+  PolicyGenerationBump bump(fds.settings);  // the programs' policy copies expire on every way out
   std::vector<DevicePolicy> policies;
   for (const auto& [address, waiting] : impl_->over_capacity) {
     bool superseded = std::any_of(requested.begin(), requested.end(),
@@ -586,6 +588,7 @@ Result<void> EbpfDatapath::apply_policies(const std::vector<DevicePolicy>& reque
 }
 
 Result<void> EbpfDatapath::remove_policy(const IpAddress& address) {
+  PolicyGenerationBump bump(impl_->map_fds().settings);
   bwa_addr key = to_bwa_addr(address);
   if (bpf_map_delete_elem(impl_->map_fds().policy, &key) != 0 && errno != ENOENT) {
     return make_error("remove policy of " + address.to_string(), errno_text(errno));

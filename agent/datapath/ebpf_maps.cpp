@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <bit>
 
+#include "agent/common/log.h"
 #include "agent/datapath/ebpf_attach.h"
 #include "agent/datapath/map_codec.h"
 #include "agent/datapath/qdisc.h"
@@ -127,6 +128,34 @@ uint32_t count_exempt_ports(int exempt_fd) {
     if (bpf_map_lookup_elem(exempt_fd, &word, &bits) == 0) count += std::popcount(bits);
   }
   return count;
+}
+
+uint32_t next_policy_generation(int settings_fd) {
+  bwa_settings current{};
+  uint32_t zero = 0;
+  if (bpf_map_lookup_elem(settings_fd, &zero, &current) != 0) return 1;
+  return current.policy_generation + 1;
+}
+
+Result<void> bump_policy_generation(int settings_fd) {
+  bwa_settings settings{};
+  uint32_t zero = 0;
+  if (bpf_map_lookup_elem(settings_fd, &zero, &settings) != 0) {
+    return make_error("read datapath settings", errno_text(errno));
+  }
+  // The agent is the only writer of the settings map, from one thread at a
+  // time, so read-modify-write loses nothing.
+  ++settings.policy_generation;
+  if (bpf_map_update_elem(settings_fd, &zero, &settings, BPF_ANY) != 0) {
+    return make_error("write the policy generation", errno_text(errno));
+  }
+  return {};
+}
+
+PolicyGenerationBump::~PolicyGenerationBump() {
+  if (auto bumped = bump_policy_generation(settings_fd_); !bumped) {
+    log_warn("datapath", bumped.message() + "; policy changes apply within a jiffy instead of at once");
+  }
 }
 
 Result<MapFds> open_pinned_maps(const std::string& pin_dir) {

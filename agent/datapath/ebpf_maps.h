@@ -18,10 +18,11 @@
 namespace bwalloc {
 
 static_assert(sizeof(bwa_addr) == 16);
-static_assert(sizeof(bwa_counters) == 13 * 8);
+static_assert(sizeof(bwa_counters) == 13 * 8 + 40);
+static_assert(sizeof(bwa_policy_cache) == 40);
 static_assert(sizeof(bwa_policy) == 24);
 static_assert(sizeof(bwa_edt_state) == 8);
-static_assert(sizeof(bwa_settings) == 24);
+static_assert(sizeof(bwa_settings) == 32);
 static_assert(sizeof(bwa_global) == 32);
 
 inline constexpr std::array<const char*, 7> kMapNames = {"bwa_counters", "bwa_policy",   "bwa_edt",   "bwa_slot_addr",
@@ -49,6 +50,29 @@ std::vector<bpf_map*> owned_maps(bpf_object* obj);
 // whole with its final value, so a port that stays exempt never reads as
 // paced, not even briefly.
 [[nodiscard]] Result<void> sync_exempt_ports(int exempt_fd, const std::vector<ExemptPort>& ports);
+
+// The programs keep a per-CPU copy of each policy (bwa_policy_cache) while
+// bwa_settings.policy_generation stays the same. The generation to write
+// next: the current one plus one (1 when the map cannot be read).
+uint32_t next_policy_generation(int settings_fd);
+
+// Changes the policy generation, so every copy is re-read at its next
+// packet. Only the generation changes; the other settings are kept.
+[[nodiscard]] Result<void> bump_policy_generation(int settings_fd);
+
+// Bumps the policy generation when it goes out of scope, so policy writes
+// apply at once on every path out of a function, errors included (a bump
+// that fails leaves copies at most a jiffy old: logged, not fatal).
+class PolicyGenerationBump {
+ public:
+  explicit PolicyGenerationBump(int settings_fd) : settings_fd_(settings_fd) {}
+  ~PolicyGenerationBump();
+  PolicyGenerationBump(const PolicyGenerationBump&) = delete;
+  PolicyGenerationBump& operator=(const PolicyGenerationBump&) = delete;
+
+ private:
+  int settings_fd_;
+};
 
 // How many protocol/port pairs the exempt map holds (set bits).
 uint32_t count_exempt_ports(int exempt_fd);
