@@ -10,6 +10,7 @@
 
 #include "agent/common/settled_clock.h"
 #include "agent/store/migrations.h"
+#include "agent/store/usage_rows.h"
 
 namespace bwalloc {
 
@@ -48,14 +49,6 @@ const char* table_for(Resolution r) {
 }
 
 Result<void> fail(const std::string& what, const Result<void>& r) { return Error{what + ": " + r.message()}; }
-
-std::vector<std::pair<std::string, const UsageSample*>> samples_by_ip_text(const std::vector<UsageSample>& samples) {
-  std::vector<std::pair<std::string, const UsageSample*>> rows;
-  rows.reserve(samples.size());
-  for (const auto& s : samples) rows.emplace_back(s.ip.to_string(), &s);
-  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  return rows;
-}
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
@@ -114,17 +107,7 @@ Result<void> SqliteStore::write_tick(const TickRecord& record) {
   // or its samples would sit below the watermark, never be rolled up, and
   // be pruned with the raw rows.
   if (auto r = repair_after_backward_step(record.ts_ms); !r) return fail("repair history after a clock step", r);
-  if (!record.samples.empty()) {
-    auto insert = db_.prepare("INSERT INTO usage_raw(ip, ts, rx_bytes, tx_bytes) VALUES (?, ?, ?, ?)");
-    if (!insert) return insert.error();
-    // In the index's (ts, ip) order: every row then lands at the index's
-    // right edge instead of somewhere inside this tick's part of it.
-    for (const auto& [ip, s] : samples_by_ip_text(record.samples)) {
-      insert->bind(1, ip).bind(2, record.ts_ms);
-      insert->bind(3, static_cast<int64_t>(s->rx_bytes)).bind(4, static_cast<int64_t>(s->tx_bytes));
-      if (auto r = insert->run(); !r) return fail("write samples", r);
-    }
-  }
+  if (auto r = insert_usage_rows(db_, record.ts_ms, record.samples); !r) return r;
   if (!record.events.empty()) {
     auto insert = db_.prepare("INSERT INTO events(ts, level, message, actor, ip) VALUES (?, ?, ?, ?, ?)");
     if (!insert) return insert.error();
