@@ -71,6 +71,18 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
   }
   if (auto r = store->migrate(); !r) return Error{"migrate database " + path + ": " + r.message()};
   chmod(path.c_str(), 0600);
+  if (auto checkpointer = WalCheckpointer::start(path)) {
+    store->checkpointer_ = std::move(*checkpointer);
+    // Replaces SQLite's checkpoint inside the commit (a WAL hook is how
+    // wal_autocheckpoint works; setting one turns that off).
+    sqlite3_wal_hook(
+        store->db_.raw(),
+        [](void* c, sqlite3*, const char*, int pages) {
+          static_cast<WalCheckpointer*>(c)->wal_grew(pages);
+          return SQLITE_OK;
+        },
+        store->checkpointer_.get());
+  }
   return store;
 }
 
@@ -274,6 +286,9 @@ Result<void> SqliteStore::checkpoint() {
   // TRUNCATE waits for readers through the busy handler: a reader holding
   // an old snapshot would stall the tick thread for the whole busy timeout
   // every time. Without waiting, SQLite copies what it can and says "busy".
+  // Not while the background checkpointer copies: its lock would read as busy.
+  std::unique_lock<std::mutex> background;
+  if (checkpointer_) background = std::unique_lock(checkpointer_->running());
   sqlite3_busy_timeout(db_.raw(), 0);
   auto q = db_.prepare("PRAGMA wal_checkpoint(TRUNCATE)");
   bool busy = !q.ok();

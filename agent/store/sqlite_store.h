@@ -13,6 +13,7 @@
 #include "agent/common/result.h"
 #include "agent/store/sqlite_handle.h"
 #include "agent/store/store_types.h"
+#include "agent/store/wal_checkpointer.h"
 
 namespace bwalloc {
 
@@ -66,6 +67,10 @@ class SqliteStore {
   [[nodiscard]] Result<void> roll_up(const char* from_table, const char* from_ts, const char* to_table,
                                      const char* name, int64_t bucket_ms, int64_t now_ms);
   SqliteDb db_;
+  // The writer's WAL checkpoints, off the tick thread; null for a reader,
+  // or when it could not start (SQLite then checkpoints in the commit).
+  // Declared after db_: stopped before the writer's connection closes.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
 };
 
 // Ticks that failed to write, kept in order for the next attempt; bounded
