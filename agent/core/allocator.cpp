@@ -60,8 +60,8 @@ bool spike_in(const Window& window, const AllocatorConfig& config) {
          stats.mean > static_cast<double>(config.high_below_bits_per_sec);
 }
 
-template <class Window>
-AllocationResult allocate_windows(const std::unordered_map<IpAddress, Window>& windows,
+template <class Windows>
+AllocationResult allocate_windows(const Windows& windows,
                                   std::unordered_map<IpAddress, AllocatorState> states, const AllocatorConfig& config,
                                   const Clock& clock) {
   AllocationResult result;
@@ -81,7 +81,8 @@ AllocationResult allocate_windows(const std::unordered_map<IpAddress, Window>& w
     }
     const double recent = window.back();
     // Only for an event's text: most devices change nothing in a tick.
-    auto name = [&ip] { return ip.to_string(); };
+    // (An init-capture: clang 14 cannot capture a structured binding.)
+    auto name = [&device = ip] { return device.to_string(); };
 
     if (spike_in(window, config)) {
       if (!state.in_spike) {
@@ -152,7 +153,7 @@ AllocationResult allocate(const std::unordered_map<IpAddress, std::deque<double>
   return allocate_windows(windows, std::move(states), config, clock);
 }
 
-AllocationResult allocate(const std::unordered_map<IpAddress, RateWindow>& windows,
+AllocationResult allocate(const std::unordered_map<IpAddress, RateWindow, FastIpHash>& windows,
                           std::unordered_map<IpAddress, AllocatorState> states, const AllocatorConfig& config,
                           const Clock& clock) {
   return allocate_windows(windows, std::move(states), config, clock);

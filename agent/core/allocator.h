@@ -15,6 +15,7 @@
 #include "agent/common/ip_address.h"
 #include "agent/common/priority.h"
 #include "agent/config/config.h"
+#include "agent/core/ip_hash.h"
 #include "agent/core/rate_window.h"
 
 namespace bwalloc {
@@ -56,7 +57,7 @@ struct AllocationResult {
 AllocationResult allocate(const std::unordered_map<IpAddress, std::deque<double>>& windows,
                           std::unordered_map<IpAddress, AllocatorState> states, const AllocatorConfig& config,
                           const Clock& clock);
-AllocationResult allocate(const std::unordered_map<IpAddress, RateWindow>& windows,
+AllocationResult allocate(const std::unordered_map<IpAddress, RateWindow, FastIpHash>& windows,
                           std::unordered_map<IpAddress, AllocatorState> states, const AllocatorConfig& config,
                           const Clock& clock);
 

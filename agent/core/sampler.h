@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "agent/common/ip_address.h"
+#include "agent/core/ip_hash.h"
 #include "agent/core/rate_window.h"
 #include "agent/datapath/datapath.h"
 
@@ -62,7 +63,7 @@ class Sampler {
               std::chrono::steady_clock::time_point now);
 
   // Newest last: rx+tx bits/s per tick.
-  const std::unordered_map<IpAddress, RateWindow>& windows() const { return windows_; }
+  const std::unordered_map<IpAddress, RateWindow, FastIpHash>& windows() const { return windows_; }
   size_t tracked_devices() const { return last_.size(); }
 
  private:
@@ -80,8 +81,8 @@ class Sampler {
   // forget_after of now nothing can be due, and the sweep over every device
   // (a cache miss each, at 65,536 devices) is skipped.
   std::chrono::steady_clock::time_point oldest_seen_ = std::chrono::steady_clock::time_point::max();
-  std::unordered_map<IpAddress, Baseline> last_;
-  std::unordered_map<IpAddress, RateWindow> windows_;
+  std::unordered_map<IpAddress, Baseline, FastIpHash> last_;
+  std::unordered_map<IpAddress, RateWindow, FastIpHash> windows_;
 };
 
 }  // namespace bwalloc
