@@ -153,7 +153,7 @@ AllocationResult allocate(const std::unordered_map<IpAddress, std::deque<double>
   return allocate_windows(windows, std::move(states), config, clock);
 }
 
-AllocationResult allocate(const std::unordered_map<IpAddress, RateWindow, FastIpHash>& windows,
+AllocationResult allocate(const std::unordered_map<IpAddress, DeviceTrack, FastIpHash>& windows,
                           std::unordered_map<IpAddress, AllocatorState> states, const AllocatorConfig& config,
                           const Clock& clock) {
   return allocate_windows(windows, std::move(states), config, clock);

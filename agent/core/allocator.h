@@ -15,8 +15,8 @@
 #include "agent/common/ip_address.h"
 #include "agent/common/priority.h"
 #include "agent/config/config.h"
+#include "agent/core/device_track.h"
 #include "agent/core/ip_hash.h"
-#include "agent/core/rate_window.h"
 
 namespace bwalloc {
 
@@ -33,8 +33,9 @@ struct SpikeStats {
   double stddev = 0;  // population standard deviation
 };
 
-// Windows are oldest first, newest last: the sampler's RateWindow, or a
-// std::deque for callers that build one by hand. Both give the same results.
+// Windows are oldest first, newest last: the sampler's RateWindow (each
+// DeviceTrack is one), or a std::deque for callers that build one by hand.
+// Both give the same results.
 
 // Mean and population stddev of every sample but the newest.
 SpikeStats earlier_sample_stats(const std::deque<double>& window);
@@ -57,7 +58,7 @@ struct AllocationResult {
 AllocationResult allocate(const std::unordered_map<IpAddress, std::deque<double>>& windows,
                           std::unordered_map<IpAddress, AllocatorState> states, const AllocatorConfig& config,
                           const Clock& clock);
-AllocationResult allocate(const std::unordered_map<IpAddress, RateWindow, FastIpHash>& windows,
+AllocationResult allocate(const std::unordered_map<IpAddress, DeviceTrack, FastIpHash>& windows,
                           std::unordered_map<IpAddress, AllocatorState> states, const AllocatorConfig& config,
                           const Clock& clock);
 

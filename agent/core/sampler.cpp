@@ -21,34 +21,36 @@ std::vector<DeviceSample> Sampler::update(const std::vector<DeviceCounters>& cou
   std::vector<DeviceSample> samples;
   samples.reserve(counters.size());
   // Grown once to the device count, not rehashed step by step as it fills.
-  if (last_.bucket_count() < counters.size()) last_.reserve(counters.size());
-  if (windows_.bucket_count() < counters.size()) windows_.reserve(counters.size());
+  if (tracks_.bucket_count() < counters.size()) tracks_.reserve(counters.size());
   const bool first_read = !had_previous;
   for (const DeviceCounters& c : counters) {
+    auto [it, first_sight] = tracks_.try_emplace(c.address, window_);
+    DeviceTrack& track = it->second;
     // On the very first read every count may span hours (the maps outlive
     // the agent), so it only sets the baseline. A device that appears later
     // got its counter entry since the previous read: all of it is new.
-    Baseline start = first_read ? Baseline{c.up_bytes, c.down_bytes, now} : Baseline{0, 0, now};
-    auto [it, first_sight] = last_.try_emplace(c.address, start);
-    Baseline& base = it->second;
-    if (first_sight && first_read) continue;
+    const bool baseline_only = first_sight && first_read;
+    const uint64_t base_up = first_sight ? 0 : track.up;
+    const uint64_t base_down = first_sight ? 0 : track.down;
+    track.up = c.up_bytes;
+    track.down = c.down_bytes;
+    track.seen = now;
+    if (baseline_only) continue;
     DeviceSample s;
     s.ip = c.address;
-    s.tx_bytes = delta(c.up_bytes, base.up);
-    s.rx_bytes = delta(c.down_bytes, base.down);
+    s.tx_bytes = delta(c.up_bytes, base_up);
+    s.rx_bytes = delta(c.down_bytes, base_down);
     s.tx_bits_per_sec = static_cast<double>(s.tx_bytes) * 8 / elapsed.count();
     s.rx_bits_per_sec = static_cast<double>(s.rx_bytes) * 8 / elapsed.count();
-    base = Baseline{c.up_bytes, c.down_bytes, now};
-    windows_.try_emplace(c.address, window_).first->second.push(s.tx_bits_per_sec + s.rx_bits_per_sec);
+    track.push(s.tx_bits_per_sec + s.rx_bits_per_sec);
     samples.push_back(s);
   }
   oldest_seen_ = std::min(oldest_seen_, now);  // every device read now was seen now
   if (now - oldest_seen_ > forget_after_) {
     oldest_seen_ = now;
-    for (auto it = last_.begin(); it != last_.end();) {
+    for (auto it = tracks_.begin(); it != tracks_.end();) {
       if (now - it->second.seen > forget_after_) {
-        windows_.erase(it->first);
-        it = last_.erase(it);
+        it = tracks_.erase(it);
       } else {
         oldest_seen_ = std::min(oldest_seen_, it->second.seen);
         ++it;
@@ -60,8 +62,8 @@ std::vector<DeviceSample> Sampler::update(const std::vector<DeviceCounters>& cou
 
 std::vector<CounterBaseline> Sampler::baselines() const {
   std::vector<CounterBaseline> out;
-  out.reserve(last_.size());
-  for (const auto& [ip, base] : last_) out.push_back(CounterBaseline{ip, base.up, base.down});
+  out.reserve(tracks_.size());
+  for (const auto& [ip, track] : tracks_) out.push_back(CounterBaseline{ip, track.up, track.down});
   return out;
 }
 
@@ -70,7 +72,12 @@ bool Sampler::resume(const std::vector<CounterBaseline>& baselines, std::chrono:
   if (has_previous_ || read_at > now || now - read_at > forget_after_) return false;
   has_previous_ = true;
   previous_ = read_at;
-  for (const auto& b : baselines) last_[b.ip] = Baseline{b.up_bytes, b.down_bytes, read_at};
+  for (const auto& b : baselines) {
+    DeviceTrack& track = tracks_.try_emplace(b.ip, window_).first->second;
+    track.up = b.up_bytes;
+    track.down = b.down_bytes;
+    track.seen = read_at;
+  }
   oldest_seen_ = std::min(oldest_seen_, read_at);
   return true;
 }

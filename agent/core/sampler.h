@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "agent/common/ip_address.h"
+#include "agent/core/device_track.h"
 #include "agent/core/ip_hash.h"
-#include "agent/core/rate_window.h"
 #include "agent/datapath/datapath.h"
 
 namespace bwalloc {
@@ -62,27 +62,22 @@ class Sampler {
   bool resume(const std::vector<CounterBaseline>& baselines, std::chrono::steady_clock::time_point read_at,
               std::chrono::steady_clock::time_point now);
 
-  // Newest last: rx+tx bits/s per tick.
-  const std::unordered_map<IpAddress, RateWindow, FastIpHash>& windows() const { return windows_; }
-  size_t tracked_devices() const { return last_.size(); }
+  // Newest last: rx+tx bits/s per tick. A device only baselined so far has
+  // an empty window.
+  const std::unordered_map<IpAddress, DeviceTrack, FastIpHash>& windows() const { return tracks_; }
+  size_t tracked_devices() const { return tracks_.size(); }
 
  private:
-  struct Baseline {
-    uint64_t up = 0;
-    uint64_t down = 0;
-    std::chrono::steady_clock::time_point seen;
-  };
   size_t window_;
   std::chrono::milliseconds nominal_tick_;
   std::chrono::milliseconds forget_after_;
   bool has_previous_ = false;
   std::chrono::steady_clock::time_point previous_;
-  // No device in last_ was seen before this: while it is within
+  // No device in tracks_ was seen before this: while it is within
   // forget_after of now nothing can be due, and the sweep over every device
   // (a cache miss each, at 65,536 devices) is skipped.
   std::chrono::steady_clock::time_point oldest_seen_ = std::chrono::steady_clock::time_point::max();
-  std::unordered_map<IpAddress, Baseline, FastIpHash> last_;
-  std::unordered_map<IpAddress, RateWindow, FastIpHash> windows_;
+  std::unordered_map<IpAddress, DeviceTrack, FastIpHash> tracks_;
 };
 
 }  // namespace bwalloc
