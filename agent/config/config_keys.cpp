@@ -6,11 +6,22 @@
 namespace bwalloc {
 
 namespace {
+// A TOML basic string. Control characters (other than tab) must be escaped
+// or the rendered file does not parse back (found by fuzz/config_fuzzer).
 std::string quote(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if ((u < 0x20 && c != '\t') || u == 0x7f) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04X", u);
+      out += escaped;
+    } else {
+      out += c;
+    }
   }
   return out + "\"";
 }

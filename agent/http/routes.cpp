@@ -130,7 +130,9 @@ std::string content_type_for(const std::string& path) {
 
 HttpResponse static_file(const std::string& path, const RouteContext& context) {
   if (context.web_root.empty()) return json_error(404, "no web root configured");
-  if (path.find("..") != std::string::npos || path.find('\0') != std::string::npos || path.find('\\') != std::string::npos) {
+  // An empty path (a target of only "?query") has no file to name.
+  if (path.empty() || path.find("..") != std::string::npos || path.find('\0') != std::string::npos ||
+      path.find('\\') != std::string::npos) {
     return json_error(400, "bad path");
   }
   std::error_code ec;
