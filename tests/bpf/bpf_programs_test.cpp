@@ -296,7 +296,12 @@ TEST_F(BpfProgramsTest, TcIngressCountsOnlyWhenXdpIsAbsent) {
 // ---- EDT pacing ----
 
 TEST_F(BpfProgramsTest, DepartureSpacingIsWireLengthOverRate) {
-  constexpr uint64_t kRate = 1'000'000;  // bytes/s: 1 us per byte
+  // 100 us per byte: ~15 ms between departures, so the queue never drains
+  // between two test runs even on a slow machine (under qemu's TCG a run
+  // takes longer than the 154 us that 1 us per byte gave, and the device
+  // went idle). A 1 s horizon keeps the five queued packets from dropping.
+  constexpr uint64_t kRate = 10'000;  // bytes/s
+  settings(1'000'000'000, 1'000'000'000, 0);
   policy("10.10.0.5", 0, kRate, 3);
   auto packet = build_packet(down_v4());
   const uint64_t spacing = packet.size() * 1'000'000'000ull / kRate;
