@@ -119,7 +119,9 @@ TEST_F(DatapathNetTest, StatusShowsProgramsMapsAndPacing) {
   EXPECT_NE(status.programs[0].hook.find("xdp"), std::string::npos);
   ASSERT_FALSE(status.maps.empty());
   EXPECT_EQ(status.maps[0].name, "bwa_counters");
-  EXPECT_EQ(status.maps[0].max_entries, 65536u);
+  // The counter LRU holds every device of the policy map plus room for
+  // addresses without a policy and the kernel's per-CPU free reserve.
+  EXPECT_GE(status.maps[0].max_entries, 65536u + 65536u / 4);
   if (!status.pacing_active) {
     EXPECT_NE(status.pacing_note.find("policer"), std::string::npos) << status.pacing_note;
   }
