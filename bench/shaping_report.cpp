@@ -60,7 +60,9 @@ std::string accuracy_table(const json::object& run) {
   // most this share of the limit as goodput.
   constexpr double kTcpPayloadShare = 1448.0 / 1514.0;
   auto cell = [&](double ratio) {
-    return ratio < 0 ? std::string("-") : fixed(ratio, 4) + " (" + fixed(ratio / kTcpPayloadShare, 4) + ")";
+    if (ratio < 0) return std::string("-");
+    if (ratio == 0) return std::string("no result (iperf3 could not connect, twice)");
+    return fixed(ratio, 4) + " (" + fixed(ratio / kTcpPayloadShare, 4) + ")";
   };
   md << "Each cell: TCP goodput / limit, and in brackets goodput / the most TCP can carry within that wire "
         "rate (limit x 1448/1514).\n\n"

@@ -142,7 +142,8 @@ std::string ingress_mode_name(IngressAttachMode mode) {
 ConfigKey ingress_mode_key() {
   ConfigKey key;
   key.name = "datapath.ingress_mode";
-  key.description = "how LAN ingress is counted: \"auto\" (XDP native, then generic, then tc), \"xdp-native\", "
+  key.description = "how LAN ingress is counted: \"auto\" (XDP native where the driver has it, except veth; else tc), "
+                    "\"xdp-native\", "
                     "\"xdp-generic\" or \"tc\"";
   key.set = [](Config& c, const ConfigValue& v) -> Result<void> {
     auto s = as_string(v);
@@ -180,7 +181,7 @@ std::vector<ConfigKey> build_keys() {
                          [](Config& c) -> std::string& { return c.datapath.pin_dir; }));
   k.push_back(string_key("datapath.state_dir", "directory for the instance lock and what detach must undo", false,
                          [](Config& c) -> std::string& { return c.datapath.state_dir; }));
-  k.push_back(int_key<uint32_t>("datapath.max_devices", "devices the kernel maps hold", false,
+  k.push_back(int_key<uint32_t>("datapath.max_devices", "devices the policy map holds (limits and blocks); more are still counted and forwarded, reported as devices_over_capacity in /health", false,
                                 [](Config& c) -> uint32_t& { return c.datapath.max_devices; }, 16, 1'048'576));
   k.push_back(ns_key("datapath.horizon", "longest a paced packet may wait beyond its own transmission time before it is dropped", true,
                      [](Config& c) -> uint64_t& { return c.datapath.horizon_ns; }));
