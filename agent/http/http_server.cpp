@@ -272,7 +272,15 @@ void HttpServer::stop() {
     beast::error_code ec;
     impl->acceptor.close(ec);
     std::lock_guard lock(impl->sessions_mutex);
-    for (const auto& s : impl->streams) s->socket().close(ec);
+    // Each stream belongs to its session's strand: closing it from here
+    // while its session closes it on another thread raced (a crash seen in
+    // CI), so the close runs on that strand, after the session's handlers.
+    for (const auto& s : impl->streams) {
+      asio::post(s->get_executor(), [s] {
+        beast::error_code ignored;
+        s->socket().close(ignored);
+      });
+    }
   });
   // Sessions end on their own once their sockets are closed; give in-flight
   // writes a moment, then stop the loop.
