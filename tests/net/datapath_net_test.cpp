@@ -92,14 +92,7 @@ class DatapathNetTest : public ::testing::Test {
       servers_.push_back(std::make_unique<BackgroundProcess>(
           lan_->inet_ns(), std::vector<std::string>{"iperf3", "-s", "-p", std::to_string(port)}));
     }
-    for (int attempt = 0; attempt < 50; ++attempt) {
-      auto listening = run_in(lan_->inet_ns(), {"ss", "-ltn"});
-      bool all = true;
-      for (int port : ports) all = all && listening.output.find(":" + std::to_string(port) + " ") != std::string::npos;
-      if (all) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    FAIL() << "iperf3 servers did not start";
+    ASSERT_TRUE(test::wait_until_listening(lan_->inet_ns(), ports)) << "iperf3 servers did not start";
   }
 
   std::optional<VirtualLan> lan_;

@@ -43,19 +43,10 @@ std::vector<std::string> agent_settings() {
           "--set", "discovery.reverse_dns=false"};
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string read_file(const std::string& path) { return test::read_text(path); }
 
 std::optional<int> dashboard_port(const std::string& log_path) {
-  std::smatch m;
-  std::string log = read_file(log_path);
-  static const std::regex re("API on http://127\\.0\\.0\\.1:([0-9]+)/");
-  if (std::regex_search(log, m, re)) return std::stoi(m[1]);
-  return std::nullopt;
+  return test::announced_api_port(test::read_text(log_path));
 }
 
 boost::json::object http_json(int port, const std::string& path, const std::string& method = "GET",

@@ -52,13 +52,6 @@ void AgentSandbox::clear() const {
   std::filesystem::remove_all(work, ignored);
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 SpawnedAgent::SpawnedAgent(const AgentSandbox& box, const std::string& log, const std::vector<std::string>& extra_sets)
     : log_(log) {
   std::vector<std::string> args = {BWALLOC_BINARY, "run"};

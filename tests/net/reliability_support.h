@@ -34,7 +34,6 @@ struct AgentSandbox {
   void clear() const;  // pins, state, work directory
 };
 
-std::string read_text(const std::string& path);
 
 // A `bwalloc run` started by this test (by PID; never looked up by name).
 class SpawnedAgent {

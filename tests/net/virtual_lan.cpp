@@ -9,6 +9,9 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <regex>
+#include <sstream>
 #include <thread>
 
 #ifndef BWALLOC_SOURCE_DIR
@@ -18,6 +21,31 @@
 namespace bwalloc::test {
 
 std::string vlan_script() { return std::string(BWALLOC_SOURCE_DIR) + "/scripts/vlan.sh"; }
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::optional<int> announced_api_port(const std::string& log_text) {
+  static const std::regex re("API on http://127\\.0\\.0\\.1:([0-9]+)/");
+  std::smatch m;
+  if (std::regex_search(log_text, m, re)) return std::stoi(m[1]);
+  return std::nullopt;
+}
+
+bool wait_until_listening(const std::string& ns, const std::vector<int>& ports) {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    auto listening = run_in(ns, {"ss", "-ltn"});
+    bool all = true;
+    for (int port : ports) all = all && listening.output.find(":" + std::to_string(port) + " ") != std::string::npos;
+    if (all) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
 
 namespace {
 std::vector<char*> to_argv(const std::vector<std::string>& args) {

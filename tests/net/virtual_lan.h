@@ -89,4 +89,14 @@ IperfResult run_iperf3(const std::string& ns, const std::string& server, int por
 // Path of scripts/vlan.sh in the source tree.
 std::string vlan_script();
 
+// A whole file as text ("" when it cannot be read).
+std::string read_text(const std::string& path);
+
+// The API port an agent announced in its log text ("API on
+// http://127.0.0.1:PORT/"), or nullopt before it has.
+std::optional<int> announced_api_port(const std::string& log_text);
+
+// Waits up to 5 s until TCP `ports` listen in namespace `ns`.
+bool wait_until_listening(const std::string& ns, const std::vector<int>& ports);
+
 }  // namespace bwalloc::test

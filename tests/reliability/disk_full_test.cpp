@@ -136,7 +136,9 @@ TEST(DiskFull, AgentKeepsTicksPendingAndWritesThemAllWhenSpaceReturns) {
   std::set_difference(tick_times.begin(), tick_times.end(), stored.begin(), stored.end(), std::back_inserter(missing));
   // The first tick only sets the counter baselines: it has no samples.
   EXPECT_EQ(missing.size(), 1u);
-  if (!missing.empty()) EXPECT_EQ(missing.front(), *tick_times.begin());
+  if (!missing.empty()) {
+    EXPECT_EQ(missing.front(), *tick_times.begin());
+  }
   EXPECT_EQ(stored.size(), tick_times.size() - 1);
 }
 
