@@ -35,13 +35,6 @@ int fail(const std::string& message, int code = 1) {
   return code;
 }
 
-void apply_log_level(const std::string& level) {
-  if (level == "debug") set_log_level(LogLevel::Debug);
-  else if (level == "warn") set_log_level(LogLevel::Warn);
-  else if (level == "error") set_log_level(LogLevel::Error);
-  else set_log_level(LogLevel::Info);
-}
-
 void print_status(const DatapathStatus& status) {
   std::printf("backend: %s\n", status.backend.c_str());
   std::printf("programs attached: %zu\n", status.programs.size());
@@ -119,7 +112,7 @@ int run_detach(const Config& config, const CliArgs& args) {
 }
 
 int run_agent(const Config& config, const CliArgs& args) {
-  apply_log_level(config.log_level);
+  set_log_level(config.log_level);
   // Signals go to sigwait on this thread only: block them before any thread starts.
   sigset_t signals;
   sigemptyset(&signals);

@@ -25,6 +25,13 @@ const char* level_name(LogLevel level) {
 
 void set_log_level(LogLevel level) { g_level = static_cast<int>(level); }
 
+void set_log_level(std::string_view name) {
+  if (name == "debug") set_log_level(LogLevel::Debug);
+  else if (name == "warn") set_log_level(LogLevel::Warn);
+  else if (name == "error") set_log_level(LogLevel::Error);
+  else set_log_level(LogLevel::Info);
+}
+
 void log_line(LogLevel level, std::string_view component, std::string_view message) {
   if (static_cast<int>(level) < g_level.load(std::memory_order_relaxed)) return;
   char stamp[32];

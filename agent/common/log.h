@@ -9,6 +9,8 @@ namespace bwalloc {
 enum class LogLevel { Debug = 0, Info = 1, Warn = 2, Error = 3 };
 
 void set_log_level(LogLevel level);
+// "debug", "warn", "error"; anything else (the config only allows "info") is Info.
+void set_log_level(std::string_view name);
 void log_line(LogLevel level, std::string_view component, std::string_view message);
 
 inline void log_info(std::string_view component, std::string_view message) {

@@ -41,11 +41,4 @@ Result<std::string> load_or_create_token(const std::string& path) {
   return token;
 }
 
-bool tokens_equal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
 }  // namespace bwalloc

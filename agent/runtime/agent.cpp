@@ -537,10 +537,7 @@ Result<void> Agent::update_config(const std::vector<std::pair<std::string, std::
     return Error{"apply datapath settings: " + settings.message()};
   }
   config_ = *changed;
-  if (config_.log_level == "debug") set_log_level(LogLevel::Debug);
-  else if (config_.log_level == "warn") set_log_level(LogLevel::Warn);
-  else if (config_.log_level == "error") set_log_level(LogLevel::Error);
-  else set_log_level(LogLevel::Info);
+  set_log_level(config_.log_level);
   if (rates_changed) apply_policies_locked(true);
   TickRecord record;
   record.ts_ms = now_ms();

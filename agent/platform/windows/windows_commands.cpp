@@ -35,13 +35,6 @@ int fail(const std::string& message, int code = 1) {
   return code;
 }
 
-void apply_log_level(const std::string& level) {
-  if (level == "debug") set_log_level(LogLevel::Debug);
-  else if (level == "warn") set_log_level(LogLevel::Warn);
-  else if (level == "error") set_log_level(LogLevel::Error);
-  else set_log_level(LogLevel::Info);
-}
-
 // Winsock before anything else (IpAddress parsing while the config loads,
 // Asio, the ICMP helper); the process ends without WSACleanup, as Windows allows.
 struct WinsockStartup {
@@ -124,7 +117,7 @@ int run_demo(const char*, const std::vector<std::string>&) {
 
 int run_agent(const Config& given, const CliArgs& args) {
   const Config config = with_windows_paths(given);
-  apply_log_level(config.log_level);
+  set_log_level(config.log_level);
   if (!args.netns.empty()) return fail("--netns is Linux-only");
   SetConsoleCtrlHandler(on_console_event, TRUE);
 
