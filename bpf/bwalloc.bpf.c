@@ -6,7 +6,7 @@
  *   bwa_tc_ingress     tc on LAN ingress: mark the device's slot for WAN egress;
  *                      counts and drops too when XDP is not attached.
  *   bwa_tc_egress      tc on LAN egress: count download by destination, drop
- *                      Blocked, EDT-pace download.
+ *                      Blocked, EDT-pace download (fast lane for sparse flows).
  *   bwa_tc_wan_egress  tc on WAN egress: EDT-pace upload by the slot mark (the
  *                      source address is NATed by now).
  *
@@ -41,7 +41,7 @@ static __always_inline int bwa_account_upload(const struct bwa_packet *pkt, __u6
 		bwa_count_blocked(c, BWA_DIR_UP);
 		return 1;
 	}
-	bwa_count(c, BWA_DIR_UP, len, bwa_is_exempt(pkt));
+	bwa_count(c, BWA_DIR_UP, len, bwa_port_class(pkt));
 	return 0;
 }
 
@@ -99,16 +99,18 @@ int bwa_tc_ingress(struct __sk_buff *skb)
 	return TC_ACT_OK;
 }
 
-/* Pacing shared by both egress programs. Returns a TC verdict. */
+/* Pacing shared by both egress programs. Returns a TC verdict. Every byte
+ * of a limited device is paced, priority ports included; only an
+ * operator's unlimited ports and exempt-all devices pass unpaced. */
 static __always_inline int bwa_pace(struct __sk_buff *skb, const struct bwa_packet *pkt,
 				    __u64 wire_len, const struct bwa_policy *policy,
-				    struct bwa_counters *c, int dir, int exempt)
+				    struct bwa_counters *c, int dir, __u32 port_class)
 {
 	struct bwa_settings *settings;
 	struct bwa_global *g;
 	__u64 rate;
 
-	if (!policy || exempt || (policy->flags & BWA_POLICY_EXEMPT_ALL))
+	if (!policy || (port_class & BWA_PORT_UNLIMITED) || (policy->flags & BWA_POLICY_EXEMPT_ALL))
 		return TC_ACT_OK;
 	rate = policy->rate_bytes_per_sec[dir & 1];
 	if (rate == 0)
@@ -120,8 +122,7 @@ static __always_inline int bwa_pace(struct __sk_buff *skb, const struct bwa_pack
 		return TC_ACT_OK;
 	}
 	settings = bwa_get_settings();
-	if (bwa_edt_pace(skb, wire_len, policy->slot, dir, rate, settings, c, pkt->ecn_capable) ==
-	    EDT_DROP)
+	if (bwa_edt_pace(skb, pkt, wire_len, policy->slot, dir, rate, settings, c, port_class) == EDT_DROP)
 		return TC_ACT_SHOT;
 	return TC_ACT_OK;
 }
@@ -136,7 +137,7 @@ int bwa_tc_egress(struct __sk_buff *skb)
 	struct bwa_packet pkt;
 	int parsed = bwa_parse_packet(data, data_end, &pkt);
 	__u64 wire_len;
-	int exempt;
+	__u32 port_class;
 
 	if (parsed == PARSE_BAD) {
 		bwa_count_unparsed();
@@ -151,11 +152,11 @@ int bwa_tc_egress(struct __sk_buff *skb)
 		bwa_count_blocked(c, BWA_DIR_DOWN);
 		return TC_ACT_SHOT;
 	}
-	exempt = bwa_is_exempt(&pkt);
+	port_class = bwa_port_class(&pkt);
 	wire_len = bwa_wire_len(skb, &pkt);
-	if (bwa_pace(skb, &pkt, wire_len, policy, c, BWA_DIR_DOWN, exempt) == TC_ACT_SHOT)
+	if (bwa_pace(skb, &pkt, wire_len, policy, c, BWA_DIR_DOWN, port_class) == TC_ACT_SHOT)
 		return TC_ACT_SHOT;
-	bwa_count(c, BWA_DIR_DOWN, wire_len, exempt);
+	bwa_count(c, BWA_DIR_DOWN, wire_len, port_class);
 	return TC_ACT_OK;
 }
 
@@ -185,6 +186,5 @@ int bwa_tc_wan_egress(struct __sk_buff *skb)
 	c = bpf_map_lookup_elem(&bwa_counters, device);
 	if (!policy || policy->slot != slot)
 		return TC_ACT_OK; /* the slot was reassigned since the mark was set */
-	return bwa_pace(skb, &pkt, bwa_wire_len(skb, &pkt), policy, c, BWA_DIR_UP,
-			bwa_is_exempt(&pkt));
+	return bwa_pace(skb, &pkt, bwa_wire_len(skb, &pkt), policy, c, BWA_DIR_UP, bwa_port_class(&pkt));
 }

@@ -12,16 +12,34 @@
 
 /* Bumped whenever a map layout below changes: pinned maps carry it in
  * bwa_settings.layout_version so a new agent never trusts an old layout. */
-#define BWA_LAYOUT_VERSION 3
+#define BWA_LAYOUT_VERSION 4
 
 /* Default sizes; the agent may shrink or grow the device maps before load. */
 #define BWA_DEFAULT_MAX_DEVICES 65536
 #define BWA_MAX_SLOTS 65536   /* slot 0 means "no slot"; must fit the mark bits */
 
-/* Exempt ports are a bitmap: one bit per TCP port and one per UDP port,
- * in 64-bit words of an array map (2 x 65,536 bits = 16 KiB), so the check
+/* Port classes are a bitmap of two bits per TCP port and per UDP port, in
+ * 64-bit words of an array map (2 x 65,536 x 2 bits = 32 KiB), so the check
  * is an inlined array access instead of a hash lookup. */
-#define BWA_EXEMPT_WORDS (2 * 65536 / 64)
+#define BWA_PORT_WORDS (2 * 65536 / 32)
+#define BWA_PORT_PRIORITY (1u << 0)  /* counted against the limit, fast lane while sparse */
+#define BWA_PORT_UNLIMITED (1u << 1) /* counted, never paced (an operator's explicit choice) */
+
+/* The flow table of the fast lane: sets of BWA_FLOW_WAYS flows, indexed by a
+ * hash of (slot, direction, 5-tuple). 65,536 sets x 2 ways x 32 B = 4 MiB,
+ * 131,072 flows for all devices together, whatever their number. */
+#define BWA_FLOW_SETS 65536
+#define BWA_FLOW_WAYS 2
+/* A flow is sparse while it is at most this many bytes ahead of its fair
+ * share of the device's rate (fq_codel's and cake's quantum: one MTU);
+ * priority-port flows get BWA_FLOW_PRIORITY_QUANTA of them. */
+#define BWA_FLOW_QUANTUM 1514
+#define BWA_FLOW_PRIORITY_QUANTA 4
+/* A device's active flows are counted per epoch of this length. */
+#define BWA_FLOW_EPOCH_NS 100000000ull
+/* A bulk flow far above its fair share loses at most one packet per this
+ * interval to tell it (fq_codel's interval). */
+#define BWA_FLOW_SIGNAL_NS 100000000ull
 
 /* Upload shaping happens on WAN egress, after NAT rewrote the source address,
  * so LAN ingress stores the device's slot in the upper 16 bits of skb->mark. */
@@ -39,7 +57,7 @@
 #define BWA_PRIO_LOW 3
 
 /* bwa_policy.flags */
-#define BWA_POLICY_BLOCKED (1u << 0)    /* drop everything, exempt ports too */
+#define BWA_POLICY_BLOCKED (1u << 0)    /* drop everything, priority and unlimited ports too */
 #define BWA_POLICY_EXEMPT_ALL (1u << 1) /* count only, never pace */
 
 /* bwa_settings.flags */
@@ -84,32 +102,55 @@ struct bwa_policy_cache {
 struct bwa_counters {
 	__u64 bytes[2];           /* [BWA_DIR_*] */
 	__u64 packets[2];
-	__u64 exempt_bytes[2];    /* subset of bytes that matched an exempt port */
+	__u64 priority_bytes[2];  /* subset of bytes on a priority port */
+	__u64 unlimited_bytes[2]; /* subset of bytes on an unlimited port (never paced) */
+	__u64 sparse_packets[2];  /* limited packets that took the fast lane (sent at once) */
 	__u64 blocked_drops[2];   /* packets dropped because the device is Blocked */
 	__u64 horizon_drops[2];   /* packets dropped because the EDT queue passed the horizon */
+	__u64 fair_drops[2];      /* bulk packets dropped to slow a flow far above its fair share */
 	__u64 ce_marks[2];        /* packets marked ECN CE because the EDT queue passed ce_target */
 	__u64 last_seen_ns;       /* CLOCK_MONOTONIC of the newest packet on this CPU (to a jiffy) */
 	struct bwa_policy_cache policy_cache; /* datapath-internal, not a counter */
 };
 
 /* bwa_edt value, one per slot and direction (index slot * 2 + dir), shared
- * by all CPUs: the pacing clock of one device in one direction. */
+ * by all CPUs: the pacing clock of one device in one direction, and how
+ * many flows share it (for each flow's fair share). */
 struct bwa_edt_state {
-	__u64 t_last_ns;
+	__u64 t_last_ns;  /* departure time of the device's newest packet */
+	__u64 epoch_ns;   /* start of the current flow-count epoch */
+	__u32 flows_now;  /* distinct flows seen in this epoch */
+	__u32 flows_prev; /* ... in the previous epoch (0 if it was idle) */
 };
 
-/* bwa_exempt: word index and bit of a protocol/port pair in the exempt
- * bitmap (array of BWA_EXEMPT_WORDS __u64). TCP ports take words 0-1023,
- * UDP ports 1024-2047; other protocols are never exempt. Shared by the
- * programs and the agent so the bitmap has one definition. */
-static inline __u32 bwa_exempt_word(int udp, __u16 port)
+/* One flow of one device in one direction (see BWA_FLOW_*). Written by the
+ * egress programs from every CPU; the agent never reads it. */
+struct bwa_flow {
+	__u32 tag;          /* hash bits that name the flow; 0 = free */
+	__u32 epoch;        /* epoch_ns >> 16 of the epoch the flow was last counted in */
+	__u64 departure_ns; /* departure time of its newest packet */
+	__u64 fair_ns;      /* when its bytes would have left at its fair share */
+	__u64 signal_ns;    /* its last fairness drop */
+};
+
+/* bwa_flows value: one set of the flow table. */
+struct bwa_flow_set {
+	struct bwa_flow way[BWA_FLOW_WAYS];
+};
+
+/* bwa_ports: word index and bit shift of a protocol/port pair's two class
+ * bits (BWA_PORT_*) in the port bitmap (array of BWA_PORT_WORDS __u64). TCP
+ * ports take words 0-2047, UDP ports 2048-4095; other protocols have no
+ * class. Shared by the programs and the agent so the bitmap has one
+ * definition. */
+static inline __u32 bwa_port_word(int udp, __u16 port)
 {
-	return (udp ? 1024u : 0u) + (port >> 6);
+	return (udp ? 2048u : 0u) + (port >> 5);
 }
 
-static inline __u64 bwa_exempt_bit(__u16 port)
+static inline __u32 bwa_port_shift(__u16 port)
 {
-	return 1ull << (port & 63);
+	return (port & 31) * 2;
 }
 
 /* bwa_settings value (array, one entry): runtime settings the agent writes. */

@@ -4,12 +4,13 @@
 // program (XDP ingress, tc ingress, tc egress, WAN egress) and, for the WAN
 // side, the upload mark's slot; the rest is the packet. A few devices have
 // policies: one Blocked, two paced into tiny rates (so the EDT horizon
-// drops), one exempt from pacing. After every packet:
+// drops), one exempt from pacing; DNS, SSH, HTTPS and NTP are priority
+// ports and 8443 is unlimited. After every packet:
 //   - the verdict is one the hook allows (XDP_PASS/XDP_DROP, TC_ACT_OK/SHOT);
 //   - all counted bytes grew by at most the packet's length and packets by
 //     at most one (a packet is counted for one device, once);
-//   - exempt bytes grew by no more than counted bytes;
-//   - a dropped packet added exactly one blocked or horizon drop, and a
+//   - priority and unlimited bytes each grew by no more than counted bytes;
+//   - a dropped packet added exactly one blocked, horizon or fairness drop, and a
 //     passed one none.
 // Needs root (bpf()); scripts/fuzz.sh skips it otherwise.
 #include <bpf/bpf.h>
@@ -68,7 +69,7 @@ void must(int rc, const char* what) {
 }
 
 struct Totals {
-  uint64_t bytes = 0, packets = 0, exempt = 0, drops = 0;
+  uint64_t bytes = 0, packets = 0, priority = 0, unlimited = 0, drops = 0;
   size_t entries = 0;
 };
 
@@ -87,8 +88,9 @@ Totals totals() {
       for (int d = 0; d < 2; ++d) {
         t.bytes += c.bytes[d];
         t.packets += c.packets[d];
-        t.exempt += c.exempt_bytes[d];
-        t.drops += c.blocked_drops[d] + c.horizon_drops[d];
+        t.priority += c.priority_bytes[d];
+        t.unlimited += c.unlimited_bytes[d];
+        t.drops += c.blocked_drops[d] + c.horizon_drops[d] + c.fair_drops[d];
       }
     }
   }
@@ -114,10 +116,11 @@ void reset_counters() {
                           const Totals& after) {
   std::fprintf(stderr,
                "bpf fuzzer: %s (program %d, %zu bytes, verdict %d; bytes %llu->%llu packets %llu->%llu "
-               "exempt %llu->%llu drops %llu->%llu)\n",
+               "priority %llu->%llu unlimited %llu->%llu drops %llu->%llu)\n",
                what, program, size, verdict, (unsigned long long)before.bytes, (unsigned long long)after.bytes,
                (unsigned long long)before.packets, (unsigned long long)after.packets,
-               (unsigned long long)before.exempt, (unsigned long long)after.exempt,
+               (unsigned long long)before.priority, (unsigned long long)after.priority,
+               (unsigned long long)before.unlimited, (unsigned long long)after.unlimited,
                (unsigned long long)before.drops, (unsigned long long)after.drops);
   std::abort();
 }
@@ -145,15 +148,17 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     must(bpf_map_update_elem(fd(skel->maps.bwa_policy), &key, &p, BPF_ANY), "policy");
     if (d.slot) must(bpf_map_update_elem(fd(skel->maps.bwa_slot_addr), &d.slot, &key, BPF_ANY), "slot");
   }
-  for (uint16_t port : {53, 22, 443, 123}) {
+  auto classify = [](uint16_t port, uint64_t port_class) {
     for (int udp : {0, 1}) {
-      uint32_t word = bwa_exempt_word(udp, port);
+      uint32_t word = bwa_port_word(udp, port);
       uint64_t bits = 0;
-      bpf_map_lookup_elem(fd(skel->maps.bwa_exempt), &word, &bits);
-      bits |= bwa_exempt_bit(port);
-      must(bpf_map_update_elem(fd(skel->maps.bwa_exempt), &word, &bits, BPF_ANY), "exempt port");
+      bpf_map_lookup_elem(fd(skel->maps.bwa_ports), &word, &bits);
+      bits |= port_class << bwa_port_shift(port);
+      must(bpf_map_update_elem(fd(skel->maps.bwa_ports), &word, &bits, BPF_ANY), "port class");
     }
-  }
+  };
+  for (uint16_t port : {53, 22, 443, 123}) classify(port, BWA_PORT_PRIORITY);
+  classify(8443, BWA_PORT_UNLIMITED);
   reset_counters();
   return 0;
 }
@@ -205,8 +210,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (after.packets < before.packets || after.packets - before.packets > 1) {
     finding("counted packets moved by more than one", program, packet.size(), verdict, before, after);
   }
-  if (after.exempt - before.exempt > after.bytes - before.bytes) {
-    finding("exempt bytes grew more than counted bytes", program, packet.size(), verdict, before, after);
+  if (after.priority - before.priority > after.bytes - before.bytes ||
+      after.unlimited - before.unlimited > after.bytes - before.bytes) {
+    finding("priority or unlimited bytes grew more than counted bytes", program, packet.size(), verdict, before, after);
   }
   if (after.drops - before.drops != (dropped ? 1u : 0u)) {
     finding("drop counters disagree with the verdict", program, packet.size(), verdict, before, after);

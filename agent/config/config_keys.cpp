@@ -104,23 +104,25 @@ ConfigKey one_of_key(std::string name, std::string desc, bool runtime, Access<st
   return make_key<std::string>(std::move(name), std::move(desc), runtime, access, convert, quote);
 }
 
-// Exempt ports are kept as (protocol, port) pairs; the file lists them per protocol.
-ConfigKey exempt_key(std::string name, std::string desc, uint8_t protocol) {
+using PortListAccess = std::vector<ProtocolPort>& (*)(Config&);
+
+// Port lists are kept as (protocol, port) pairs; the file lists them per protocol.
+ConfigKey port_list_key(std::string name, std::string desc, uint8_t protocol, PortListAccess access) {
   ConfigKey key;
   key.name = std::move(name);
   key.description = std::move(desc);
   key.runtime = true;
-  key.set = [protocol](Config& c, const ConfigValue& v) -> Result<void> {
+  key.set = [protocol, access](Config& c, const ConfigValue& v) -> Result<void> {
     auto ports = as_port_list(v);
     if (!ports) return ports.error();
-    auto& all = c.datapath.exempt_ports;
-    std::erase_if(all, [&](const ExemptPort& p) { return p.protocol == protocol; });
+    auto& all = access(c);
+    std::erase_if(all, [&](const ProtocolPort& p) { return p.protocol == protocol; });
     for (uint16_t port : *ports) all.push_back({protocol, port});
     return {};
   };
-  key.get = [protocol](const Config& c) {
+  key.get = [protocol, access](const Config& c) {
     std::string out = "[";
-    for (const auto& p : c.datapath.exempt_ports) {
+    for (const auto& p : access(const_cast<Config&>(c))) {
       if (p.protocol != protocol) continue;
       out += (out.size() > 1 ? ", " : "") + std::to_string(p.port);
     }
@@ -192,8 +194,12 @@ std::vector<ConfigKey> build_keys() {
   k.push_back(bool_key("datapath.ecn", "mark ECN CE above ce_target", true, [](Config& c) -> bool& { return c.datapath.ecn; }));
   k.push_back(bool_key("datapath.install_fq", "install fq (mq+fq) on shaped interfaces so EDT paces instead of policing", false,
                        [](Config& c) -> bool& { return c.datapath.install_fq; }));
-  k.push_back(exempt_key("datapath.exempt_tcp_ports", "TCP ports never rate-limited (counted, never delayed)", 6));
-  k.push_back(exempt_key("datapath.exempt_udp_ports", "UDP ports never rate-limited (counted, never delayed)", 17));
+  auto priority = [](Config& c) -> std::vector<ProtocolPort>& { return c.datapath.priority_ports; };
+  auto unlimited = [](Config& c) -> std::vector<ProtocolPort>& { return c.datapath.unlimited_ports; };
+  k.push_back(port_list_key("datapath.priority_tcp_ports", "TCP ports sent first while their flow is sparse (counted against the limit like every byte)", 6, priority));
+  k.push_back(port_list_key("datapath.priority_udp_ports", "UDP ports sent first while their flow is sparse (counted against the limit like every byte)", 17, priority));
+  k.push_back(port_list_key("datapath.unlimited_tcp_ports", "TCP ports never limited, only counted: a way around every limit (empty by default)", 6, unlimited));
+  k.push_back(port_list_key("datapath.unlimited_udp_ports", "UDP ports never limited, only counted: a way around every limit (empty by default)", 17, unlimited));
   k.push_back(bool_key("datapath.shaper_dry_run", "pcap backend: log the tc commands instead of running them (counting still runs)", false,
                        [](Config& c) -> bool& { return c.datapath.shaper_dry_run; }));
 
@@ -272,6 +278,19 @@ const std::vector<ConfigKey>& config_keys() {
 const ConfigKey* find_config_key(const std::string& name) {
   for (const auto& key : config_keys()) {
     if (key.name == name) return &key;
+  }
+  return nullptr;
+}
+
+const char* renamed_config_key(const std::string& old_name) {
+  // "exempt" read as "unlimited" voided every limit (most bulk traffic is
+  // HTTPS or QUIC on 443); the same lists now mean "sent first, counted".
+  static const std::pair<const char*, const char*> renamed[] = {
+      {"datapath.exempt_tcp_ports", "datapath.priority_tcp_ports"},
+      {"datapath.exempt_udp_ports", "datapath.priority_udp_ports"},
+  };
+  for (const auto& [from, to] : renamed) {
+    if (old_name == from) return to;
   }
   return nullptr;
 }

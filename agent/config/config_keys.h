@@ -25,4 +25,8 @@ struct ConfigKey {
 const std::vector<ConfigKey>& config_keys();
 const ConfigKey* find_config_key(const std::string& name);
 
+// The current name of a key that was renamed (still read, with a warning
+// naming the new key), or nullptr.
+const char* renamed_config_key(const std::string& old_name);
+
 }  // namespace bwalloc

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "agent/common/log.h"
 #include "agent/config/config_keys.h"
 
 namespace bwalloc {
@@ -33,6 +34,13 @@ std::string where(const std::string& origin, const toml::source_region& source) 
 
 Result<void> apply_key(Config& config, const std::string& name, const toml::node& node, bool runtime_only) {
   const ConfigKey* key = find_config_key(name);
+  if (!key) {
+    if (const char* renamed = renamed_config_key(name)) {
+      log_warn("config", "'" + name + "' is now '" + renamed + "' (counted against the limit, sent first while sparse); " +
+                             "reading it as '" + renamed + "': rename it in your config");
+      key = find_config_key(renamed);
+    }
+  }
   if (!key) return Error{"unknown setting '" + name + "' (bwalloc --help lists every setting)"};
   if (runtime_only && !key->runtime) return Error{"'" + name + "' cannot change while the agent runs; edit the config file and restart"};
   auto value = to_value(node);
@@ -70,7 +78,8 @@ Result<void> validate(const Config& c) {
   if (c.datapath.lan_interface == c.datapath.wan_interface) {
     return Error{"datapath.lan_interface and datapath.wan_interface must differ"};
   }
-  if (c.datapath.exempt_ports.size() > 256) return Error{"at most 256 exempt ports"};
+  if (c.datapath.priority_ports.size() > 256) return Error{"at most 256 priority ports"};
+  if (c.datapath.unlimited_ports.size() > 256) return Error{"at most 256 unlimited ports"};
   if (c.store.path.empty()) return Error{"store.path must name a file"};
   if (c.store.raw_retention < std::chrono::minutes(10)) return Error{"store.raw_retention must be at least 10m"};
   return {};

@@ -24,10 +24,14 @@ struct DeviceCounters {
   uint64_t down_bytes = 0;
   uint64_t up_packets = 0;
   uint64_t down_packets = 0;
-  uint64_t up_exempt_bytes = 0;
-  uint64_t down_exempt_bytes = 0;
+  uint64_t up_priority_bytes = 0;    // on a priority port (counted in up_bytes too)
+  uint64_t down_priority_bytes = 0;
+  uint64_t up_unlimited_bytes = 0;   // on an unlimited port (counted in up_bytes too)
+  uint64_t down_unlimited_bytes = 0;
+  uint64_t sparse_packets = 0;  // both directions: limited packets sent at once (the fast lane)
   uint64_t blocked_drops = 0;  // both directions
   uint64_t horizon_drops = 0;  // both directions
+  uint64_t fair_drops = 0;     // both directions: to slow a flow far above its fair share
   uint64_t ce_marks = 0;       // both directions
   uint64_t last_seen_age_ns = 0;  // how long ago the newest packet was seen
 };
@@ -110,7 +114,7 @@ class Datapath {
   // nothing changed; the agent calls it several times a second.
   virtual std::vector<DatapathNotice> maintain_interfaces() { return {}; }
 
-  // Runtime settings (horizon, CE target, ECN, exempt ports). Backends
+  // Runtime settings (horizon, CE target, ECN, priority and unlimited ports). Backends
   // without such settings accept and ignore them.
   [[nodiscard]] virtual Result<void> update_settings(const DatapathConfig&) { return {}; }
 };

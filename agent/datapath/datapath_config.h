@@ -9,14 +9,18 @@ namespace bwalloc {
 
 enum class IngressAttachMode { Auto, XdpNative, XdpGeneric, TcOnly };
 
-struct ExemptPort {
+// A TCP or UDP port, as the port lists of the settings hold them.
+struct ProtocolPort {
   uint8_t protocol = 6;  // IPPROTO_TCP (6) or IPPROTO_UDP (17)
   uint16_t port = 0;
-  bool operator==(const ExemptPort&) const = default;
+  bool operator==(const ProtocolPort&) const = default;
 };
 
-inline std::vector<ExemptPort> default_exempt_ports() {
-  std::vector<ExemptPort> ports;
+// DNS, SSH, HTTPS and NTP over TCP and UDP: the original system's
+// prioritised ports. Counted against the limit like every byte; their flows
+// take the fast lane while they are sparse.
+inline std::vector<ProtocolPort> default_priority_ports() {
+  std::vector<ProtocolPort> ports;
   for (uint16_t p : {53, 22, 443, 123}) {
     ports.push_back({6, p});
     ports.push_back({17, p});
@@ -36,7 +40,10 @@ struct DatapathConfig {
   // sets the policer's burst; TCP needs a burst of the order of rate x RTT.
   uint64_t policer_burst_ns = 300'000'000;
   bool ecn = true;
-  std::vector<ExemptPort> exempt_ports = default_exempt_ports();
+  std::vector<ProtocolPort> priority_ports = default_priority_ports();
+  // Never limited (counted only): a way around every limit, so empty unless
+  // an operator lists a port (the router's own management port, say).
+  std::vector<ProtocolPort> unlimited_ports;
   bool install_fq = true;  // put fq (or mq+fq) on shaped interfaces when the kernel has it
   // Where the datapath remembers what it changed (previous root qdiscs, the
   // clsact it created) so detach restores exactly that; tmpfs like the pins.

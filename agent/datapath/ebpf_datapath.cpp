@@ -169,8 +169,8 @@ struct EbpfDatapath::Impl {
   MapFds map_fds() const {
     return MapFds{bpf_map__fd(skel->maps.bwa_counters), bpf_map__fd(skel->maps.bwa_policy),
                   bpf_map__fd(skel->maps.bwa_edt),      bpf_map__fd(skel->maps.bwa_slot_addr),
-                  bpf_map__fd(skel->maps.bwa_exempt),   bpf_map__fd(skel->maps.bwa_settings),
-                  bpf_map__fd(skel->maps.bwa_global)};
+                  bpf_map__fd(skel->maps.bwa_ports),    bpf_map__fd(skel->maps.bwa_settings),
+                  bpf_map__fd(skel->maps.bwa_global),   bpf_map__fd(skel->maps.bwa_flows)};
   }
 
   Result<void> write_settings() {
@@ -186,7 +186,7 @@ struct EbpfDatapath::Impl {
     if (bpf_map_update_elem(map_fds().settings, &zero, &settings, BPF_ANY) != 0) {
       return make_error("write datapath settings", errno_text(errno));
     }
-    return sync_exempt_ports(map_fds().exempt, config.exempt_ports);
+    return sync_port_classes(map_fds().ports, config.priority_ports, config.unlimited_ports);
   }
 
   Result<void> install_pacing_qdiscs(DatapathState& state) {
@@ -410,6 +410,7 @@ Result<std::unique_ptr<EbpfDatapath>> EbpfDatapath::open(const DatapathConfig& c
   bpf_map__set_max_entries(skel->maps.bwa_counters, counter_map_entries(config.max_devices));
   bpf_map__set_max_entries(skel->maps.bwa_policy, config.max_devices);
 
+  for (const char* name : kRetiredMapNames) unlink((config.pin_dir + "/" + name).c_str());
   bool adopted_any = false;
   for (bpf_map* map : owned_maps(skel->obj)) {
     auto adopted = adopt_pinned_map(map, config.pin_dir + "/" + bpf_map__name(map));
@@ -612,7 +613,8 @@ Result<void> EbpfDatapath::update_settings(const DatapathConfig& config) {
   impl_->config.ce_target_ns = config.ce_target_ns;
   impl_->config.policer_burst_ns = config.policer_burst_ns;
   impl_->config.ecn = config.ecn;
-  impl_->config.exempt_ports = config.exempt_ports;
+  impl_->config.priority_ports = config.priority_ports;
+  impl_->config.unlimited_ports = config.unlimited_ports;
   return impl_->write_settings();
 }
 
@@ -688,6 +690,7 @@ Result<void> detach_datapath(const DatapathConfig& config) {
     }
   }
   for (const char* name : kMapNames) unlink((config.pin_dir + "/" + name).c_str());
+  for (const char* name : kRetiredMapNames) unlink((config.pin_dir + "/" + name).c_str());
   if (rmdir(config.pin_dir.c_str()) != 0 && errno != ENOENT) {
     problems.push_back("remove pin directory " + config.pin_dir + ": " + errno_text(errno) +
                        " (it holds pins bwalloc did not make)");

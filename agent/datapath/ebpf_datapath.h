@@ -24,7 +24,7 @@ class EbpfDatapath final : public Datapath {
   DatapathStatus status() const override;
   std::vector<DatapathNotice> maintain_interfaces() override;
 
-  // Runtime settings (horizon, CE target, ECN, exempt ports) without reload.
+  // Runtime settings (horizon, CE target, ECN, priority and unlimited ports) without reload.
   Result<void> update_settings(const DatapathConfig& config) override;
 
   struct Impl;

@@ -105,27 +105,30 @@ Result<std::vector<std::pair<IpAddress, bwa_policy>>> read_all_policies(int poli
   return policies;
 }
 
-Result<void> sync_exempt_ports(int exempt_fd, const std::vector<ExemptPort>& ports) {
-  const std::vector<uint64_t> wanted = exempt_bitmap(ports);
+Result<void> sync_port_classes(int ports_fd, const std::vector<ProtocolPort>& priority,
+                               const std::vector<ProtocolPort>& unlimited) {
+  const std::vector<uint64_t> wanted = port_class_bitmap(priority, unlimited);
   for (uint32_t word = 0; word < wanted.size(); ++word) {
     uint64_t current = 0;
-    if (bpf_map_lookup_elem(exempt_fd, &word, &current) != 0) {
-      return make_error("read exempt ports word " + std::to_string(word), errno_text(errno));
+    if (bpf_map_lookup_elem(ports_fd, &word, &current) != 0) {
+      return make_error("read port classes word " + std::to_string(word), errno_text(errno));
     }
     if (current == wanted[word]) continue;
-    if (bpf_map_update_elem(exempt_fd, &word, &wanted[word], BPF_ANY) != 0) {
-      return make_error("write exempt ports word " + std::to_string(word), errno_text(errno));
+    if (bpf_map_update_elem(ports_fd, &word, &wanted[word], BPF_ANY) != 0) {
+      return make_error("write port classes word " + std::to_string(word), errno_text(errno));
     }
   }
   return {};
 }
 
-uint32_t count_exempt_ports(int exempt_fd) {
-  if (exempt_fd < 0) return 0;
+uint32_t count_classed_ports(int ports_fd) {
+  if (ports_fd < 0) return 0;
   uint32_t count = 0;
-  for (uint32_t word = 0; word < BWA_EXEMPT_WORDS; ++word) {
+  for (uint32_t word = 0; word < BWA_PORT_WORDS; ++word) {
     uint64_t bits = 0;
-    if (bpf_map_lookup_elem(exempt_fd, &word, &bits) == 0) count += std::popcount(bits);
+    if (bpf_map_lookup_elem(ports_fd, &word, &bits) != 0) continue;
+    // Two bits per port: a port counts once whatever its classes.
+    count += std::popcount((bits | bits >> 1) & 0x5555555555555555ull);
   }
   return count;
 }
@@ -160,7 +163,7 @@ PolicyGenerationBump::~PolicyGenerationBump() {
 
 Result<MapFds> open_pinned_maps(const std::string& pin_dir) {
   MapFds fds;
-  int* slots[] = {&fds.counters, &fds.policy, &fds.edt, &fds.slot_addr, &fds.exempt, &fds.settings, &fds.global};
+  int* slots[] = {&fds.counters, &fds.policy, &fds.edt, &fds.slot_addr, &fds.ports, &fds.settings, &fds.global, &fds.flows};
   for (size_t i = 0; i < kMapNames.size(); ++i) {
     std::string pin = pin_dir + "/" + kMapNames[i];
     *slots[i] = bpf_obj_get(pin.c_str());
@@ -174,7 +177,7 @@ Result<MapFds> open_pinned_maps(const std::string& pin_dir) {
 }
 
 void close_map_fds(MapFds& fds) {
-  for (int* fd : {&fds.counters, &fds.policy, &fds.edt, &fds.slot_addr, &fds.exempt, &fds.settings, &fds.global}) {
+  for (int* fd : {&fds.counters, &fds.policy, &fds.edt, &fds.slot_addr, &fds.ports, &fds.settings, &fds.global, &fds.flows}) {
     if (*fd >= 0) close(*fd);
     *fd = -1;
   }
@@ -205,7 +208,8 @@ DatapathStatus collect_status(const DatapathConfig& config, const MapFds& fds) {
       {"bwa_policy", max_entries(fds.policy), count_entries(fds.policy, sizeof(bwa_addr))},
       {"bwa_edt", max_entries(fds.edt), 0},
       {"bwa_slot_addr", max_entries(fds.slot_addr), 0},
-      {"bwa_exempt", 2 * 65536, count_exempt_ports(fds.exempt)},  // bits, not words
+      {"bwa_ports", 2 * 65536, count_classed_ports(fds.ports)},  // ports, not words
+      {"bwa_flows", max_entries(fds.flows) * BWA_FLOW_WAYS, 0},
   };
   // Slots in use equal policies held; an array map has no "used" of its own.
   status.maps[2].used_entries = status.maps[1].used_entries * 2;

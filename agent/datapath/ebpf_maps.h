@@ -1,5 +1,5 @@
 // Map-level operations of the eBPF datapath: batch counter reads, policy
-// dumps, exempt-port sync, and status collection from map fds (our own or
+// dumps, port-class sync, and status collection from map fds (our own or
 // opened from the pins by `bwalloc status`).
 #pragma once
 
@@ -18,24 +18,29 @@
 namespace bwalloc {
 
 static_assert(sizeof(bwa_addr) == 16);
-static_assert(sizeof(bwa_counters) == 13 * 8 + 40);
+static_assert(sizeof(bwa_counters) == 19 * 8 + 40);
 static_assert(sizeof(bwa_policy_cache) == 40);
 static_assert(sizeof(bwa_policy) == 24);
-static_assert(sizeof(bwa_edt_state) == 8);
+static_assert(sizeof(bwa_edt_state) == 24);
+static_assert(sizeof(bwa_flow_set) == 64);  // one cache line per set
 static_assert(sizeof(bwa_settings) == 32);
 static_assert(sizeof(bwa_global) == 32);
 
-inline constexpr std::array<const char*, 7> kMapNames = {"bwa_counters", "bwa_policy",   "bwa_edt",   "bwa_slot_addr",
-                                                         "bwa_exempt",   "bwa_settings", "bwa_global"};
+inline constexpr std::array<const char*, 8> kMapNames = {"bwa_counters", "bwa_policy",   "bwa_edt",    "bwa_slot_addr",
+                                                         "bwa_ports",    "bwa_settings", "bwa_global", "bwa_flows"};
+// Pins of maps that older layouts had and this one does not: removed on load
+// and on detach so nothing of an upgraded install stays behind.
+inline constexpr std::array<const char*, 1> kRetiredMapNames = {"bwa_exempt"};
 
 struct MapFds {
   int counters = -1;
   int policy = -1;
   int edt = -1;
   int slot_addr = -1;
-  int exempt = -1;
+  int ports = -1;
   int settings = -1;
   int global = -1;
+  int flows = -1;
 };
 
 // The datapath's own maps in a BPF object (skipping libbpf's internal ones).
@@ -46,10 +51,11 @@ std::vector<bpf_map*> owned_maps(bpf_object* obj);
 
 [[nodiscard]] Result<std::vector<std::pair<IpAddress, bwa_policy>>> read_all_policies(int policy_fd);
 
-// Makes the exempt map hold exactly `ports` (see exempt_bitmap). Each changed word is written
-// whole with its final value, so a port that stays exempt never reads as
-// paced, not even briefly.
-[[nodiscard]] Result<void> sync_exempt_ports(int exempt_fd, const std::vector<ExemptPort>& ports);
+// Makes the port map hold exactly these classes (see port_class_bitmap). Each changed word is
+// written whole with its final value, so a port whose class stays the same never reads
+// otherwise, not even briefly.
+[[nodiscard]] Result<void> sync_port_classes(int ports_fd, const std::vector<ProtocolPort>& priority,
+                                             const std::vector<ProtocolPort>& unlimited);
 
 // The programs keep a per-CPU copy of each policy (bwa_policy_cache) while
 // bwa_settings.policy_generation stays the same. The generation to write
@@ -74,8 +80,8 @@ class PolicyGenerationBump {
   int settings_fd_;
 };
 
-// How many protocol/port pairs the exempt map holds (set bits).
-uint32_t count_exempt_ports(int exempt_fd);
+// How many protocol/port pairs have a class in the port map.
+uint32_t count_classed_ports(int ports_fd);
 
 // Opens every pinned map by name; fails when the datapath is not pinned there.
 [[nodiscard]] Result<MapFds> open_pinned_maps(const std::string& pin_dir);

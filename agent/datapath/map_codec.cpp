@@ -57,8 +57,12 @@ DeviceCounters sum_per_cpu_counters(const IpAddress& address, std::span<const bw
     d.down_bytes += c.bytes[BWA_DIR_DOWN];
     d.up_packets += c.packets[BWA_DIR_UP];
     d.down_packets += c.packets[BWA_DIR_DOWN];
-    d.up_exempt_bytes += c.exempt_bytes[BWA_DIR_UP];
-    d.down_exempt_bytes += c.exempt_bytes[BWA_DIR_DOWN];
+    d.up_priority_bytes += c.priority_bytes[BWA_DIR_UP];
+    d.down_priority_bytes += c.priority_bytes[BWA_DIR_DOWN];
+    d.up_unlimited_bytes += c.unlimited_bytes[BWA_DIR_UP];
+    d.down_unlimited_bytes += c.unlimited_bytes[BWA_DIR_DOWN];
+    d.sparse_packets += c.sparse_packets[BWA_DIR_UP] + c.sparse_packets[BWA_DIR_DOWN];
+    d.fair_drops += c.fair_drops[BWA_DIR_UP] + c.fair_drops[BWA_DIR_DOWN];
     d.blocked_drops += c.blocked_drops[BWA_DIR_UP] + c.blocked_drops[BWA_DIR_DOWN];
     d.horizon_drops += c.horizon_drops[BWA_DIR_UP] + c.horizon_drops[BWA_DIR_DOWN];
     d.ce_marks += c.ce_marks[BWA_DIR_UP] + c.ce_marks[BWA_DIR_DOWN];
@@ -68,12 +72,17 @@ DeviceCounters sum_per_cpu_counters(const IpAddress& address, std::span<const bw
   return d;
 }
 
-std::vector<uint64_t> exempt_bitmap(const std::vector<ExemptPort>& ports) {
-  std::vector<uint64_t> words(BWA_EXEMPT_WORDS, 0);
-  for (const ExemptPort& port : ports) {
-    if (port.protocol != IPPROTO_TCP && port.protocol != IPPROTO_UDP) continue;
-    words[bwa_exempt_word(port.protocol == IPPROTO_UDP, port.port)] |= bwa_exempt_bit(port.port);
-  }
+std::vector<uint64_t> port_class_bitmap(const std::vector<ProtocolPort>& priority,
+                                        const std::vector<ProtocolPort>& unlimited) {
+  std::vector<uint64_t> words(BWA_PORT_WORDS, 0);
+  auto mark = [&](const std::vector<ProtocolPort>& ports, uint64_t port_class) {
+    for (const ProtocolPort& port : ports) {
+      if (port.protocol != IPPROTO_TCP && port.protocol != IPPROTO_UDP) continue;
+      words[bwa_port_word(port.protocol == IPPROTO_UDP, port.port)] |= port_class << bwa_port_shift(port.port);
+    }
+  };
+  mark(priority, BWA_PORT_PRIORITY);
+  mark(unlimited, BWA_PORT_UNLIMITED);
   return words;
 }
 

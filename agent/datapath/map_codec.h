@@ -1,6 +1,6 @@
 // Conversions between the agent's types and the kernel map layouts of
 // bpf/bwalloc_maps.h: addresses, policies (bits/s -> bytes/s, flags), and
-// the per-CPU counter sum, the exempt-port bitmap. Pure, so the arithmetic is tested without a kernel.
+// the per-CPU counter sum, the port-class bitmap. Pure, so the arithmetic is tested without a kernel.
 #pragma once
 
 #include <cstdint>
@@ -35,9 +35,11 @@ DevicePolicy decode_policy(const IpAddress& address, const bwa_policy& value);
 DeviceCounters sum_per_cpu_counters(const IpAddress& address, std::span<const bwa_counters> per_cpu,
                                     uint64_t now_mono_ns);
 
-// The exempt map's contents for `ports`: BWA_EXEMPT_WORDS words, a bit per
-// protocol/port (bwa_exempt_word, bwa_exempt_bit). Protocols other than TCP
-// and UDP are skipped: the datapath never exempts them.
-std::vector<uint64_t> exempt_bitmap(const std::vector<ExemptPort>& ports);
+// The port map's contents: BWA_PORT_WORDS words, two class bits per
+// protocol/port (bwa_port_word, bwa_port_shift): BWA_PORT_PRIORITY for
+// `priority`, BWA_PORT_UNLIMITED for `unlimited`. Protocols other than TCP
+// and UDP are skipped: the datapath gives them no class.
+std::vector<uint64_t> port_class_bitmap(const std::vector<ProtocolPort>& priority,
+                                        const std::vector<ProtocolPort>& unlimited);
 
 }  // namespace bwalloc

@@ -66,7 +66,7 @@ CaptureCounters::Entry* CaptureCounters::entry_for(const IpAddress& address) {
 
 bool CaptureCounters::is_exempt(const ParsedPacket& packet) const {
   if (!packet.has_ports) return false;
-  return std::any_of(exempt_ports_.begin(), exempt_ports_.end(), [&](const ExemptPort& e) {
+  return std::any_of(priority_ports_.begin(), priority_ports_.end(), [&](const ProtocolPort& e) {
     return e.protocol == packet.protocol && (e.port == packet.src_port || e.port == packet.dst_port);
   });
 }
@@ -81,7 +81,7 @@ void CaptureCounters::count(const ParsedPacket& packet, uint64_t now_ns) {
       } else {
         e->counters.up_bytes += packet.wire_length;
         ++e->counters.up_packets;
-        if (exempt) e->counters.up_exempt_bytes += packet.wire_length;
+        if (exempt) e->counters.up_priority_bytes += packet.wire_length;
       }
     }
   }
@@ -90,7 +90,7 @@ void CaptureCounters::count(const ParsedPacket& packet, uint64_t now_ns) {
       e->last_seen_ns = now_ns;
       e->counters.down_bytes += packet.wire_length;
       ++e->counters.down_packets;
-      if (exempt) e->counters.down_exempt_bytes += packet.wire_length;
+      if (exempt) e->counters.down_priority_bytes += packet.wire_length;
     }
   }
 }

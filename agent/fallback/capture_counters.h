@@ -43,7 +43,7 @@ class CaptureCounters {
   explicit CaptureCounters(uint32_t max_devices) : max_devices_(max_devices) {}
 
   void set_lan(LanAddresses lan) { lan_ = std::move(lan); }
-  void set_exempt_ports(std::vector<ExemptPort> ports) { exempt_ports_ = std::move(ports); }
+  void set_priority_ports(std::vector<ProtocolPort> ports) { priority_ports_ = std::move(ports); }
   // Upload packets of a blocked device count as blocked drops (the shaper
   // drops them after the capture point), not as traffic.
   void set_blocked(std::unordered_set<IpAddress> blocked) { blocked_ = std::move(blocked); }
@@ -67,7 +67,7 @@ class CaptureCounters {
 
   uint32_t max_devices_;
   LanAddresses lan_;
-  std::vector<ExemptPort> exempt_ports_;
+  std::vector<ProtocolPort> priority_ports_;
   std::unordered_set<IpAddress> blocked_;
   std::unordered_map<IpAddress, Entry> entries_;
   uint64_t unparsed_ = 0;

@@ -61,7 +61,7 @@ class CommandShaper {
 
   // The exempt ports changed at run time. A shaper that exempts ports
   // rebuilds on its next plan; one that cannot exempt ignores them.
-  [[nodiscard]] virtual Result<void> update_exempt_ports(const std::vector<ExemptPort>&) { return {}; }
+  [[nodiscard]] virtual Result<void> update_priority_ports(const std::vector<ProtocolPort>&) { return {}; }
 };
 
 }  // namespace bwalloc

@@ -37,7 +37,7 @@ TcShaperConfig tc_config(const DatapathConfig& config) {
   TcShaperConfig tc;
   tc.lan_interface = config.lan_interface;
   tc.ifb_interface = kTcIfbInterface;
-  tc.exempt_ports = config.exempt_ports;
+  tc.priority_ports = config.priority_ports;
   tc.max_devices = std::min(config.max_devices, kTcMaxDevices);
   return tc;
 }
@@ -75,7 +75,7 @@ Result<std::unique_ptr<Datapath>> open_pcap_datapath(const DatapathConfig& confi
   PcapDatapathOptions options;
   options.interface = config.lan_interface;
   options.max_devices = config.max_devices;
-  options.exempt_ports = config.exempt_ports;
+  options.priority_ports = config.priority_ports;
   const std::string lan = config.lan_interface;
   auto opened = PcapDatapath::open(*api, options, [lan] { return read_lan_addresses(lan); }, std::move(*shaper),
                                    std::make_unique<PosixCommandRunner>(config.shaper_dry_run));

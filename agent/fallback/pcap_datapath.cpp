@@ -27,7 +27,7 @@ PcapDatapath::PcapDatapath(PcapApi api, PcapDatapathOptions options, LanAddressS
       counters_(options_.max_devices),
       shaper_(std::move(shaper)),
       runner_(std::move(runner)) {
-  counters_.set_exempt_ports(options_.exempt_ports);
+  counters_.set_priority_ports(options_.priority_ports);
   if (api_.lib_version) lib_version_ = api_.lib_version();
 }
 
@@ -216,9 +216,9 @@ Result<void> PcapDatapath::update_settings(const DatapathConfig& config) {
   std::lock_guard lock(policy_mutex_);
   {
     std::lock_guard state(state_mutex_);
-    counters_.set_exempt_ports(config.exempt_ports);
+    counters_.set_priority_ports(config.priority_ports);
   }
-  if (auto changed = shaper_->update_exempt_ports(config.exempt_ports); !changed) return changed;
+  if (auto changed = shaper_->update_priority_ports(config.priority_ports); !changed) return changed;
   return enforce_locked(wanted_);
 }
 

@@ -29,7 +29,7 @@ struct PcapDatapathOptions {
   int buffer_bytes = 4 << 20;         // the kernel's capture buffer; full = counted drops
   int timeout_ms = 100;               // how long captured packets may wait to be counted
   uint32_t max_devices = 65536;       // devices counted; more are insert failures
-  std::vector<ExemptPort> exempt_ports = default_exempt_ports();
+  std::vector<ProtocolPort> priority_ports = default_priority_ports();
 };
 
 // The LAN interface's prefixes and own addresses, read again every few

@@ -154,7 +154,7 @@ void fixed_tree(std::vector<Command>& out, const Side& side, const TcShaperConfi
   for (uint32_t minor : {kDefaultMinor, kExemptMinor, kBlockedMinor}) out.push_back(class_cmd("add", side, minor, link));
   out.push_back(cmd({"tc", "qdisc", "add", "dev", side.dev, "parent", classid(kBlockedMinor), "handle",
                      hex(kBlockedMinor) + ":", "pfifo", "limit", "0"}));
-  for (const auto& port : config.exempt_ports) {
+  for (const auto& port : config.priority_ports) {
     const std::string proto = std::to_string(port.protocol);
     const std::string number = std::to_string(port.port);
     for (const char* which : {"sport", "dport"}) {
@@ -186,7 +186,7 @@ Result<void> validate_tc_config(const TcShaperConfig& config) {
     return Error{"the tc shaper holds 1 to " + std::to_string(kTcMaxDevices) + " devices, asked for " +
                  std::to_string(config.max_devices)};
   }
-  for (const auto& p : config.exempt_ports) {
+  for (const auto& p : config.priority_ports) {
     if ((p.protocol != 6 && p.protocol != 17) || p.port == 0) {
       return Error{"exempt port " + std::to_string(p.protocol) + "/" + std::to_string(p.port) +
                    " must be TCP (6) or UDP (17) with a port from 1 to 65535"};
@@ -296,10 +296,10 @@ std::vector<Command> TcShaper::teardown() {
   return tc_teardown_commands(config_);
 }
 
-Result<void> TcShaper::update_exempt_ports(const std::vector<ExemptPort>& ports) {
-  if (ports == config_.exempt_ports) return {};
+Result<void> TcShaper::update_priority_ports(const std::vector<ProtocolPort>& ports) {
+  if (ports == config_.priority_ports) return {};
   TcShaperConfig changed = config_;
-  changed.exempt_ports = ports;
+  changed.priority_ports = ports;
   if (auto valid = validate_tc_config(changed); !valid) return valid;
   config_ = std::move(changed);
   // The exempt filters are part of the fixed tree: rebuild it, devices and all.

@@ -46,7 +46,7 @@ inline constexpr uint64_t kTcMaxBitsPerSec = 400'000'000'000ull;  // 400 Gbit/s
 struct TcShaperConfig {
   std::string lan_interface = "lan0";
   std::string ifb_interface = "bwalloc-ifb0";
-  std::vector<ExemptPort> exempt_ports = default_exempt_ports();
+  std::vector<ProtocolPort> priority_ports = default_priority_ports();
   uint64_t link_bits_per_sec = 10'000'000'000ull;  // ceiling of the default, exempt and blocked classes
   uint32_t max_devices = kTcMaxDevices;
 };
@@ -92,7 +92,7 @@ class TcShaper final : public CommandShaper {
   void commit(const std::vector<DevicePolicy>& wanted) override;
   void invalidate() override { state_ = TcState{}; }
   std::vector<Command> teardown() override;
-  [[nodiscard]] Result<void> update_exempt_ports(const std::vector<ExemptPort>& ports) override;
+  [[nodiscard]] Result<void> update_priority_ports(const std::vector<ProtocolPort>& ports) override;
 
   const TcState& state() const { return state_; }
   const TcShaperConfig& config() const { return config_; }

@@ -36,14 +36,16 @@ static __always_inline struct bwa_counters *bwa_counters_for(const struct bwa_ad
 	return c;
 }
 
-static __always_inline void bwa_count(struct bwa_counters *c, int dir, __u64 len, int exempt)
+static __always_inline void bwa_count(struct bwa_counters *c, int dir, __u64 len, __u32 port_class)
 {
 	if (!c)
 		return;
 	c->bytes[dir & 1] += len;
 	c->packets[dir & 1] += 1;
-	if (exempt)
-		c->exempt_bytes[dir & 1] += len;
+	if (port_class & BWA_PORT_PRIORITY)
+		c->priority_bytes[dir & 1] += len;
+	if (port_class & BWA_PORT_UNLIMITED)
+		c->unlimited_bytes[dir & 1] += len;
 	c->last_seen_ns = bwa_coarse_now_ns();
 }
 

@@ -45,15 +45,27 @@ struct {
 	__type(value, struct bwa_addr);
 } bwa_slot_addr SEC(".maps");
 
-/* Exempt ports as a bitmap (see bwa_exempt_word). Written by the agent;
- * read by every program that counts or paces. An array, so the lookup is
- * inlined and two ports cost two loads. */
+/* The fast lane's flow table (see BWA_FLOW_*). Written by the egress
+ * programs from every CPU without atomics: two CPUs updating one flow at
+ * once may lose one packet's update, which shifts that flow's share by a
+ * packet. Neither pinned state nor read by the agent; an array, so the
+ * lookup is inlined. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, BWA_EXEMPT_WORDS);
+	__uint(max_entries, BWA_FLOW_SETS);
+	__type(key, __u32);
+	__type(value, struct bwa_flow_set);
+} bwa_flows SEC(".maps");
+
+/* Port classes as a bitmap (see bwa_port_word). Written by the agent; read
+ * by every program that counts or paces. An array, so the lookup is inlined
+ * and two ports cost two loads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BWA_PORT_WORDS);
 	__type(key, __u32);
 	__type(value, __u64);
-} bwa_exempt SEC(".maps");
+} bwa_ports SEC(".maps");
 
 /* Runtime settings (one entry). Written by the agent; read by every program. */
 struct {

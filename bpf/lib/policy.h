@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Policy and exemption lookups. */
+/* Policy and port-class lookups. */
 #ifndef BWA_LIB_POLICY_H
 #define BWA_LIB_POLICY_H
 
@@ -58,25 +58,25 @@ static __always_inline int bwa_is_blocked(const struct bwa_policy *p)
 	return p && (p->flags & BWA_POLICY_BLOCKED);
 }
 
-static __always_inline int bwa_port_exempt(int udp, __u16 port)
+static __always_inline __u32 bwa_port_class_of(int udp, __u16 port)
 {
-	__u32 word = bwa_exempt_word(udp, port);
-	__u64 *bits = bpf_map_lookup_elem(&bwa_exempt, &word);
+	__u32 word = bwa_port_word(udp, port);
+	__u64 *bits = bpf_map_lookup_elem(&bwa_ports, &word);
 
-	return bits && (*bits & bwa_exempt_bit(port));
+	return bits ? (*bits >> bwa_port_shift(port)) & 3 : 0;
 }
 
-/* A TCP/UDP packet is exempt when either port is in the exempt set: that
+/* A TCP/UDP packet's port class (BWA_PORT_*) is that of either port: that
  * covers a device's own DNS/SSH/HTTPS/NTP requests (destination port) and
  * the replies to them (source port) alike. has_ports is only set for TCP
  * and UDP. Array lookups are inlined by the verifier: no helper call. */
-static __always_inline int bwa_is_exempt(const struct bwa_packet *pkt)
+static __always_inline __u32 bwa_port_class(const struct bwa_packet *pkt)
 {
 	int udp = pkt->l4_protocol == IPPROTO_UDP;
 
 	if (!pkt->has_ports)
 		return 0;
-	return bwa_port_exempt(udp, pkt->src_port) || bwa_port_exempt(udp, pkt->dst_port);
+	return bwa_port_class_of(udp, pkt->src_port) | bwa_port_class_of(udp, pkt->dst_port);
 }
 
 #endif /* BWA_LIB_POLICY_H */

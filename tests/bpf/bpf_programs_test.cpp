@@ -1,7 +1,8 @@
 // The datapath programs run through BPF_PROG_TEST_RUN, Katran style: each
 // case is a described packet, the policy around it, the verdict it must get
 // and the counters it must leave. Then the EDT pacer: departure spacing,
-// horizon drops, CE marking, exemptions, the upload mark and the WAN side.
+// horizon drops, CE marking, the fast lane inside a device, port classes,
+// the upload mark and the WAN side.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <thread>
@@ -92,13 +94,15 @@ class BpfProgramsTest : public ::testing::Test {
     ASSERT_EQ(bpf_map_delete_elem(fd(skel_->maps.bwa_policy), &key), 0);
   }
 
-  void exempt(uint8_t protocol, uint16_t port) {
-    uint32_t word = bwa_exempt_word(protocol == 17, port);
+  void port_class(uint8_t protocol, uint16_t port, uint64_t port_class) {
+    uint32_t word = bwa_port_word(protocol == 17, port);
     uint64_t bits = 0;
-    ASSERT_EQ(bpf_map_lookup_elem(fd(skel_->maps.bwa_exempt), &word, &bits), 0);
-    bits |= bwa_exempt_bit(port);
-    ASSERT_EQ(bpf_map_update_elem(fd(skel_->maps.bwa_exempt), &word, &bits, BPF_ANY), 0);
+    ASSERT_EQ(bpf_map_lookup_elem(fd(skel_->maps.bwa_ports), &word, &bits), 0);
+    bits |= port_class << bwa_port_shift(port);
+    ASSERT_EQ(bpf_map_update_elem(fd(skel_->maps.bwa_ports), &word, &bits, BPF_ANY), 0);
   }
+  void priority(uint8_t protocol, uint16_t port) { port_class(protocol, port, BWA_PORT_PRIORITY); }
+  void unlimited(uint8_t protocol, uint16_t port) { port_class(protocol, port, BWA_PORT_UNLIMITED); }
 
   bwa_counters counters(const std::string& ip) {
     int cpus = libbpf_num_possible_cpus();
@@ -110,9 +114,12 @@ class BpfProgramsTest : public ::testing::Test {
       for (int d = 0; d < 2; ++d) {
         sum.bytes[d] += c.bytes[d];
         sum.packets[d] += c.packets[d];
-        sum.exempt_bytes[d] += c.exempt_bytes[d];
+        sum.priority_bytes[d] += c.priority_bytes[d];
+        sum.unlimited_bytes[d] += c.unlimited_bytes[d];
+        sum.sparse_packets[d] += c.sparse_packets[d];
         sum.blocked_drops[d] += c.blocked_drops[d];
         sum.horizon_drops[d] += c.horizon_drops[d];
+        sum.fair_drops[d] += c.fair_drops[d];
         sum.ce_marks[d] += c.ce_marks[d];
       }
       sum.last_seen_ns = std::max<uint64_t>(sum.last_seen_ns, c.last_seen_ns);
@@ -164,7 +171,7 @@ class BpfProgramsTest : public ::testing::Test {
   bwalloc_bpf* skel_ = nullptr;
 };
 
-// ---- The table: parsing, counting, blocking, exemptions on every program ----
+// ---- The table: parsing, counting, blocking, port classes on every program ----
 
 enum class Program { Xdp, TcIngress, TcEgress };
 
@@ -176,7 +183,7 @@ struct CountCase {
   uint8_t policy_flags;       // for the device the packet belongs to
   int expected_verdict;
   const char* counted_as;     // the device whose counters must move ("" = none)
-  bool expect_exempt;
+  bool expect_priority;
   bool expect_blocked;
   bool expect_unparsed;
 };
@@ -184,6 +191,12 @@ struct CountCase {
 PacketSpec v4_tcp(uint16_t dport = 5201) { return PacketSpec{false, "10.10.0.5", "198.51.100.2", 6, 40000, dport}; }
 PacketSpec down_v4(uint16_t sport = 5201) { return PacketSpec{false, "198.51.100.2", "10.10.0.5", 6, sport, 40000}; }
 PacketSpec v6_udp(uint16_t dport) { return PacketSpec{true, "fd00:10::5", "fd00:51::2", 17, 40000, dport}; }
+// A full-size frame (1,454 B): a flow sending these is a quantum (1,514 B)
+// ahead of its fair share from its second packet on, so it is bulk there.
+PacketSpec full_size(PacketSpec spec) {
+  spec.payload = 1400;
+  return spec;
+}
 
 std::vector<uint8_t> keep(std::vector<uint8_t> p) { return p; }
 std::function<std::vector<uint8_t>(std::vector<uint8_t>)> cut_to(size_t n) {
@@ -218,8 +231,8 @@ std::vector<CountCase> count_cases() {
       {"two VLAN tags (QinQ)", Program::Xdp, vlan2, keep, none, XDP_PASS, "10.10.0.5", false, false, false},
       {"three VLAN tags: more than parsed, fails open", Program::Xdp, vlan3, keep, none, XDP_PASS, "", false, false, true},
       {"IPv4 options skipped to reach the DNS port", Program::Xdp, options, keep, none, XDP_PASS, "10.10.0.5", true, false, false},
-      {"ICMP counted, never exempt", Program::Xdp, icmp, keep, none, XDP_PASS, "10.10.0.5", false, false, false},
-      {"IPv6 UDP NTP exempt", Program::Xdp, v6_udp(123), keep, none, XDP_PASS, "fd00:10::5", true, false, false},
+      {"ICMP counted, has no port class", Program::Xdp, icmp, keep, none, XDP_PASS, "10.10.0.5", false, false, false},
+      {"IPv6 UDP NTP a priority port", Program::Xdp, v6_udp(123), keep, none, XDP_PASS, "fd00:10::5", true, false, false},
       {"IPv6 hop-by-hop headers walked to UDP", Program::Xdp, v6_hbh, keep, none, XDP_PASS, "fd00:10::5", true, false, false},
       {"IPv6 with more extension headers than walked fails open", Program::Xdp, v6_too_many, keep, none, XDP_PASS, "", false, false, true},
       {"ICMPv6 counted", Program::Xdp, icmp6, keep, none, XDP_PASS, "fd00:10::5", false, false, false},
@@ -232,7 +245,7 @@ std::vector<CountCase> count_cases() {
       {"truncated IPv6 header fails open", Program::Xdp, v6_udp(53), cut_to(14 + 30), none, XDP_PASS, "", false, false, true},
       {"truncated UDP header fails open on egress", Program::TcEgress, v6_udp(53), cut_to(14 + 40 + 3), none, TC_ACT_OK, "", false, false, true},
       {"Blocked device dropped at XDP", Program::Xdp, v4_tcp(), keep, blocked, XDP_DROP, "10.10.0.5", false, true, false},
-      {"Blocked device dropped even on an exempt port", Program::Xdp, v4_tcp(443), keep, blocked, XDP_DROP, "10.10.0.5", false, true, false},
+      {"Blocked device dropped even on a priority port", Program::Xdp, v4_tcp(443), keep, blocked, XDP_DROP, "10.10.0.5", false, true, false},
       {"Blocked device dropped by tc ingress without XDP", Program::TcIngress, v4_tcp(), keep, blocked, TC_ACT_SHOT, "10.10.0.5", false, true, false},
       {"Blocked device's download dropped", Program::TcEgress, down_v4(), keep, blocked, TC_ACT_SHOT, "10.10.0.5", false, true, false},
       {"Blocked IPv6 device dropped", Program::Xdp, v6_udp(9999), keep, blocked, XDP_DROP, "fd00:10::5", false, true, false},
@@ -240,19 +253,15 @@ std::vector<CountCase> count_cases() {
 }
 
 TEST_F(BpfProgramsTest, ParsingCountingBlockingTable) {
-  exempt(6, 53);
-  exempt(17, 53);
-  exempt(6, 443);
-  exempt(17, 123);
   for (const CountCase& c : count_cases()) {
     SCOPED_TRACE(c.description);
     // Each case starts from empty counters and a policy for its device.
     TearDown();
     SetUp();
-    exempt(6, 53);
-    exempt(17, 53);
-    exempt(6, 443);
-    exempt(17, 123);
+    priority(6, 53);
+    priority(17, 53);
+    priority(6, 443);
+    priority(17, 123);
     std::string device = c.spec.ipv6 ? "fd00:10::5" : "10.10.0.5";
     policy(device, 0, 0, 1, c.policy_flags);
     std::vector<uint8_t> packet = c.mangle(build_packet(c.spec));
@@ -273,7 +282,7 @@ TEST_F(BpfProgramsTest, ParsingCountingBlockingTable) {
     } else {
       EXPECT_EQ(counted.packets[dir], 1u);
       EXPECT_EQ(counted.bytes[dir], packet.size()) << "bytes = frame length";
-      EXPECT_EQ(counted.exempt_bytes[dir], c.expect_exempt ? packet.size() : 0u);
+      EXPECT_EQ(counted.priority_bytes[dir], c.expect_priority ? packet.size() : 0u);
       EXPECT_GT(counted.last_seen_ns, 0u);
     }
     EXPECT_EQ(global().unparsed_packets, c.expect_unparsed ? 1u : 0u);
@@ -296,14 +305,14 @@ TEST_F(BpfProgramsTest, TcIngressCountsOnlyWhenXdpIsAbsent) {
 // ---- EDT pacing ----
 
 TEST_F(BpfProgramsTest, DepartureSpacingIsWireLengthOverRate) {
-  // 100 us per byte: ~15 ms between departures, so the queue never drains
+  // 100 us per byte: ~145 ms between departures, so the queue never drains
   // between two test runs even on a slow machine (under qemu's TCG a run
   // takes longer than the 154 us that 1 us per byte gave, and the device
   // went idle). A 1 s horizon keeps the five queued packets from dropping.
   constexpr uint64_t kRate = 10'000;  // bytes/s
   settings(1'000'000'000, 1'000'000'000, 0);
   policy("10.10.0.5", 0, kRate, 3);
-  auto packet = build_packet(down_v4());
+  auto packet = build_packet(full_size(down_v4()));
   const uint64_t spacing = packet.size() * 1'000'000'000ull / kRate;
   TcRun first = run_tc(skel_->progs.bwa_tc_egress, packet);
   EXPECT_EQ(first.verdict, TC_ACT_OK);
@@ -324,7 +333,7 @@ TEST_F(BpfProgramsTest, DepartureSpacingIsWireLengthOverRate) {
 TEST_F(BpfProgramsTest, GsoPacketsArePacedAndCountedAtTheirWireLength) {
   constexpr uint64_t kRate = 1'000'000;
   policy("10.10.0.5", 0, kRate, 3);
-  auto packet = build_packet(down_v4());  // the first segment's headers + payload
+  auto packet = build_packet(full_size(down_v4()));  // the first segment's headers + payload
   __sk_buff ctx{};
   ctx.gso_segs = 4;
   ctx.gso_size = 100;
@@ -338,10 +347,10 @@ TEST_F(BpfProgramsTest, GsoPacketsArePacedAndCountedAtTheirWireLength) {
 }
 
 TEST_F(BpfProgramsTest, HorizonDropIsCounted) {
-  constexpr uint64_t kRate = 100'000;  // 10 us per byte: a 154 B frame waits 1.54 ms
+  constexpr uint64_t kRate = 1'000'000;  // 1 us per byte: a 1,454 B frame waits 1.45 ms
   settings(5'000'000, 1'000'000'000, 0);  // 5 ms horizon, CE off
   policy("10.10.0.5", 0, kRate, 4);
-  auto packet = build_packet(down_v4());
+  auto packet = build_packet(full_size(down_v4()));
   int sent = 0, dropped = 0;
   for (int i = 0; i < 40; ++i) {
     int verdict = run_tc(skel_->progs.bwa_tc_egress, packet).verdict;
@@ -357,10 +366,10 @@ TEST_F(BpfProgramsTest, HorizonDropIsCounted) {
 }
 
 TEST_F(BpfProgramsTest, EcnCapablePacketsAreMarkedCeAboveTarget) {
-  constexpr uint64_t kRate = 100'000;
+  constexpr uint64_t kRate = 1'000'000;  // 1.45 ms per frame
   settings(50'000'000, 2'000'000, BWA_SETTING_ECN);  // CE above 2 ms of queue
   policy("10.10.0.5", 0, kRate, 5);
-  PacketSpec spec = down_v4();
+  PacketSpec spec = full_size(down_v4());
   spec.ecn = 2;  // ECT(0)
   auto packet = build_packet(spec);
   uint8_t last_ecn = 0;
@@ -374,45 +383,84 @@ TEST_F(BpfProgramsTest, EcnCapablePacketsAreMarkedCeAboveTarget) {
   EXPECT_EQ(counters("10.10.0.5").horizon_drops[BWA_DIR_DOWN], 0u);
 }
 
-TEST_F(BpfProgramsTest, ExemptPortsAreNeverDelayedAndNeverAdvanceTheClock) {
-  exempt(6, 443);
+// Priority ports count against the limit like every byte: HTTPS on 443 is
+// most of today's bulk traffic, so "exempt" would void every limit.
+TEST_F(BpfProgramsTest, PriorityPortTrafficIsChargedToTheLimitLikeAnyOther) {
+  constexpr uint64_t kRate = 10'000;  // 145 ms per full-size frame
+  settings(1'000'000'000, 1'000'000'000, 0);
+  priority(6, 443);
+  policy("10.10.0.5", 0, kRate, 6);
+  policy("10.10.0.6", 0, kRate, 7);
+  auto https = build_packet(full_size(down_v4(443)));
+  auto other = build_packet(full_size(PacketSpec{false, "198.51.100.2", "10.10.0.6", 6, 5201, 40000}));
+  ASSERT_EQ(https.size(), other.size());
+  const uint64_t wire_ns = https.size() * 1'000'000'000ull / kRate;
+  int https_waited = 0, other_waited = 0;
+  for (int i = 0; i < 6; ++i) {
+    TcRun a = run_tc(skel_->progs.bwa_tc_egress, https);
+    TcRun b = run_tc(skel_->progs.bwa_tc_egress, other);
+    ASSERT_EQ(a.verdict, TC_ACT_OK);
+    ASSERT_EQ(b.verdict, TC_ACT_OK);
+    https_waited += a.ctx.tstamp != 0;
+    other_waited += b.ctx.tstamp != 0;
+  }
+  // Both clocks advanced by the same five wire times (the first packet of
+  // an idle device sets the clock to now); the runs themselves take
+  // microseconds against 145 ms per frame.
+  const int64_t difference = static_cast<int64_t>(t_last(6, BWA_DIR_DOWN)) - static_cast<int64_t>(t_last(7, BWA_DIR_DOWN));
+  EXPECT_LT(std::llabs(difference), static_cast<int64_t>(wire_ns / 10)) << "443 is charged like port 5201";
+  EXPECT_GT(https_waited, 0) << "a 443 download waits for its departure time like any bulk flow";
+  EXPECT_GE(https_waited, other_waited - 4) << "priority only lets a flow stay sparse for 4 quanta, not forever";
+  EXPECT_EQ(counters("10.10.0.5").priority_bytes[BWA_DIR_DOWN], 6 * https.size());
+  EXPECT_EQ(counters("10.10.0.6").priority_bytes[BWA_DIR_DOWN], 0u);
+}
+
+// Only an operator's explicit unlimited ports (empty by default) pass
+// unpaced, and they do not advance the device's clock.
+TEST_F(BpfProgramsTest, UnlimitedPortsAreNeverDelayedAndNeverAdvanceTheClock) {
+  unlimited(6, 8443);
   policy("10.10.0.5", 0, 1000, 6);  // 1 kB/s: anything paced would wait
-  auto https = build_packet(down_v4(443));
+  auto packet = build_packet(full_size(down_v4(8443)));
   for (int i = 0; i < 10; ++i) {
-    TcRun run = run_tc(skel_->progs.bwa_tc_egress, https);
+    TcRun run = run_tc(skel_->progs.bwa_tc_egress, packet);
     EXPECT_EQ(run.verdict, TC_ACT_OK);
     EXPECT_EQ(run.ctx.tstamp, 0u);
   }
   EXPECT_EQ(t_last(6, BWA_DIR_DOWN), 0u);
-  EXPECT_EQ(counters("10.10.0.5").exempt_bytes[BWA_DIR_DOWN], 10 * https.size());
+  EXPECT_EQ(counters("10.10.0.5").unlimited_bytes[BWA_DIR_DOWN], 10 * packet.size());
+  EXPECT_EQ(counters("10.10.0.5").priority_bytes[BWA_DIR_DOWN], 0u);
 }
 
-// The exempt set is a bitmap per protocol: its edges (ports 0 and 65535,
-// the bits either side of a word boundary) and the protocol split must be
-// exact. A paced packet at 1 kB/s gets a departure time; an exempt one not.
-TEST_F(BpfProgramsTest, ExemptBitmapEdgesAndProtocols) {
-  exempt(6, 0);
-  exempt(17, 65535);
-  exempt(6, 63);
-  exempt(17, 64);
+// The port classes are two bits per port and protocol: their edges (ports
+// 0 and 65535, the ports either side of a word boundary) and the protocol
+// split must be exact. A bulk packet at 1 kB/s gets a departure time; one on
+// an unlimited port not.
+TEST_F(BpfProgramsTest, PortClassBitmapEdgesAndProtocols) {
+  unlimited(6, 0);
+  unlimited(17, 65535);
+  unlimited(6, 31);
+  unlimited(17, 32);
+  priority(6, 32);  // a neighbour's other class must not leak into port 31/33
   struct PortCase {
     uint8_t protocol;
     uint16_t src_port;
     uint16_t dst_port;
-    bool exempt;
+    bool unlimited;
+    bool priority;
   };
   const PortCase cases[] = {
-      {6, 0, 40000, true},       // TCP port 0, first bit of the TCP words
-      {6, 40000, 0, true},       // ... as the destination too
-      {17, 0, 40000, false},     // UDP port 0 is a different bit
-      {17, 65535, 40000, true},  // UDP port 65535, last bit of the whole map
-      {17, 40000, 65535, true},
-      {6, 65535, 40000, false},  // TCP 65535: last TCP bit, not set
-      {6, 63, 40000, true},      // last bit of TCP word 0
-      {6, 64, 40000, false},     // first bit of TCP word 1
-      {17, 64, 40000, true},     // first bit of UDP word 1025
-      {17, 63, 40000, false},
-      {1, 0, 0, false},          // ICMP has no ports, never exempt
+      {6, 0, 40000, true, false},       // TCP port 0, first bits of the TCP words
+      {6, 40000, 0, true, false},       // ... as the destination too
+      {17, 0, 40000, false, false},     // UDP port 0 is a different pair of bits
+      {17, 65535, 40000, true, false},  // UDP port 65535, last bits of the whole map
+      {17, 40000, 65535, true, false},
+      {6, 65535, 40000, false, false},  // TCP 65535: last TCP bits, not set
+      {6, 31, 40000, true, false},      // last port of TCP word 0
+      {6, 32, 40000, false, true},      // first port of TCP word 1: priority only
+      {6, 33, 40000, false, false},
+      {17, 32, 40000, true, false},     // first port of UDP word 2049
+      {17, 31, 40000, false, false},
+      {1, 0, 0, false, false},          // ICMP has no ports, no class
   };
   uint32_t slot = 20;
   for (const PortCase& c : cases) {
@@ -420,14 +468,103 @@ TEST_F(BpfProgramsTest, ExemptBitmapEdgesAndProtocols) {
                  std::to_string(c.dst_port));
     std::string device = "10.10.1." + std::to_string(slot);
     policy(device, 0, 1000, slot++);  // 1 kB/s: anything paced waits
-    auto packet = build_packet(PacketSpec{false, "198.51.100.2", device, c.protocol, c.src_port, c.dst_port});
+    auto packet = build_packet(full_size(PacketSpec{false, "198.51.100.2", device, c.protocol, c.src_port, c.dst_port}));
     run_tc(skel_->progs.bwa_tc_egress, packet);  // the first packet of an idle device leaves at once
     TcRun second = run_tc(skel_->progs.bwa_tc_egress, packet);
     EXPECT_EQ(second.verdict, TC_ACT_OK);
-    EXPECT_EQ(second.ctx.tstamp == 0, c.exempt);
-    EXPECT_EQ(counters(device).exempt_bytes[BWA_DIR_DOWN], c.exempt ? 2 * packet.size() : 0u);
+    if (!c.priority) EXPECT_EQ(second.ctx.tstamp == 0, c.unlimited);  // a priority flow may still be sparse
+    EXPECT_EQ(counters(device).unlimited_bytes[BWA_DIR_DOWN], c.unlimited ? 2 * packet.size() : 0u);
+    EXPECT_EQ(counters(device).priority_bytes[BWA_DIR_DOWN], c.priority ? 2 * packet.size() : 0u);
     EXPECT_EQ(counters(device).packets[BWA_DIR_DOWN], 2u);
   }
+}
+
+// ---- The fast lane inside a device ----
+
+// A device's bulk download has its clock ahead of now; a ping (another,
+// sparse flow) must not wait behind it, yet pays for its bytes.
+TEST_F(BpfProgramsTest, SparsePacketDepartsAtOnceAndAdvancesTheClockByItsWireTime) {
+  constexpr uint64_t kRate = 10'000;  // 145 ms per full-size frame: the clock stays ahead
+  settings(1'000'000'000, 1'000'000'000, 0);
+  policy("10.10.0.5", 0, kRate, 3);
+  auto bulk = build_packet(full_size(down_v4()));
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(run_tc(skel_->progs.bwa_tc_egress, bulk).verdict, TC_ACT_OK);
+  const uint64_t clock = t_last(3, BWA_DIR_DOWN);
+  ASSERT_GT(clock, 0u);
+
+  PacketSpec echo{false, "198.51.100.2", "10.10.0.5", 1, 0, 0};
+  echo.payload = 56;
+  auto ping = build_packet(echo);
+  TcRun fast = run_tc(skel_->progs.bwa_tc_egress, ping);
+  EXPECT_EQ(fast.verdict, TC_ACT_OK);
+  EXPECT_EQ(fast.ctx.tstamp, 0u) << "the ping leaves at once, not behind the download";
+  EXPECT_EQ(t_last(3, BWA_DIR_DOWN), clock + ping.size() * 1'000'000'000ull / kRate)
+      << "charged to the device's clock by its wire time";
+
+  TcRun waits = run_tc(skel_->progs.bwa_tc_egress, bulk);
+  EXPECT_EQ(waits.verdict, TC_ACT_OK);
+  EXPECT_EQ(waits.ctx.tstamp, clock + (ping.size() + bulk.size()) * 1'000'000'000ull / kRate)
+      << "the bulk flow's next packet waits, after the ping's time too";
+  bwa_counters c = counters("10.10.0.5");
+  EXPECT_EQ(c.sparse_packets[BWA_DIR_DOWN], 2u) << "the download's first packet and the ping";
+  EXPECT_EQ(c.horizon_drops[BWA_DIR_DOWN], 0u);
+}
+
+// A flood of small packets, each a new flow, cannot pass the limit by more
+// than one horizon: past two horizons of debt (bulk fills the first) the
+// fast lane drops, and says so.
+TEST_F(BpfProgramsTest, FastLaneFloodPastTheHorizonIsDroppedAndCounted) {
+  constexpr uint64_t kRate = 100'000;  // a 154 B frame is 1.54 ms of the device's time
+  constexpr uint64_t kHorizon = 5'000'000;
+  settings(kHorizon, 1'000'000, 0);
+  policy("10.10.0.5", 0, kRate, 4);
+  int sent = 0, dropped = 0;
+  uint64_t frame = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto packet = build_packet(PacketSpec{false, "198.51.100.2", "10.10.0.5", 17, static_cast<uint16_t>(1000 + i), 53});
+    frame = packet.size();
+    (run_tc(skel_->progs.bwa_tc_egress, packet).verdict == TC_ACT_SHOT ? dropped : sent)++;
+  }
+  const uint64_t per_frame = frame * 1'000'000'000ull / kRate;
+  EXPECT_GT(dropped, 0);
+  EXPECT_LE(static_cast<uint64_t>(sent), 2 * kHorizon / per_frame + 2) << "at most two horizons of debt, plus a frame";
+  bwa_counters c = counters("10.10.0.5");
+  EXPECT_EQ(c.horizon_drops[BWA_DIR_DOWN], static_cast<uint64_t>(dropped));
+  EXPECT_EQ(c.sparse_packets[BWA_DIR_DOWN], static_cast<uint64_t>(sent)) << "every sent one took the fast lane";
+  EXPECT_EQ(c.packets[BWA_DIR_DOWN], static_cast<uint64_t>(sent));
+}
+
+// 100,000 distinct flows through one device: the flow table is an array of
+// fixed size, each flow takes at most one way, and a flow that finds no
+// free way is still paced on the device's clock (never unlimited, never
+// lost from the counters).
+TEST_F(BpfProgramsTest, FlowStateStaysBoundedUnderAHundredThousandFlows) {
+  constexpr uint64_t kRate = 1'000'000'000;
+  settings(1'000'000'000, 1'000'000'000, 0);
+  policy("10.10.0.5", 0, kRate, 5);
+  constexpr int kFlows = 100'000;
+  int sent = 0, dropped = 0;
+  for (int i = 0; i < kFlows; ++i) {
+    PacketSpec spec{false, "198.51.100.2", "10.10.0.5", 6, static_cast<uint16_t>(1024 + i % 60000),
+                    static_cast<uint16_t>(40000 + i / 60000)};
+    spec.src = "198.51." + std::to_string(100 + (i >> 16)) + "." + std::to_string((i >> 8) & 255);
+    (run_tc(skel_->progs.bwa_tc_egress, build_packet(spec)).verdict == TC_ACT_SHOT ? dropped : sent)++;
+  }
+  EXPECT_EQ(bpf_map__max_entries(skel_->maps.bwa_flows), static_cast<uint32_t>(BWA_FLOW_SETS));
+  uint64_t occupied = 0;
+  for (uint32_t set = 0; set < BWA_FLOW_SETS; ++set) {
+    bwa_flow_set value{};
+    ASSERT_EQ(bpf_map_lookup_elem(fd(skel_->maps.bwa_flows), &set, &value), 0);
+    for (const bwa_flow& way : value.way) occupied += way.tag != 0;
+  }
+  EXPECT_LE(occupied, static_cast<uint64_t>(BWA_FLOW_SETS) * BWA_FLOW_WAYS);
+  EXPECT_GT(occupied, 0u);
+  bwa_counters c = counters("10.10.0.5");
+  EXPECT_EQ(c.packets[BWA_DIR_DOWN] + c.horizon_drops[BWA_DIR_DOWN] + c.fair_drops[BWA_DIR_DOWN],
+            static_cast<uint64_t>(kFlows))
+      << "every packet was either sent and counted or dropped and counted";
+  EXPECT_EQ(c.packets[BWA_DIR_DOWN], static_cast<uint64_t>(sent));
+  EXPECT_GT(t_last(5, BWA_DIR_DOWN), 0u) << "the device's clock was charged";
 }
 
 // Each CPU keeps a copy of a device's policy in its counter entry. After the
@@ -493,7 +630,7 @@ TEST_F(BpfProgramsTest, WanEgressPacesUploadByTheMarkAfterNat) {
   constexpr uint64_t kRate = 1'000'000;
   policy("10.10.0.5", kRate, 0, 9);
   // After NAT the source is the router's WAN address: only the mark names the device.
-  auto packet = build_packet(PacketSpec{false, "198.51.100.1", "198.51.100.2", 6, 40000, 5201});
+  auto packet = build_packet(full_size(PacketSpec{false, "198.51.100.1", "198.51.100.2", 6, 40000, 5201}));
   __sk_buff ctx{};
   ctx.mark = 9u << BWA_MARK_SHIFT;
   run_tc(skel_->progs.bwa_tc_wan_egress, packet, ctx);

@@ -188,7 +188,7 @@ TEST_F(FallbackNetTest, HtbHoldsAHeavyDeviceToItsRateBothWays) {
   EXPECT_GT(free_run.received_bits_per_second, 5.0 * kLimit);
 }
 
-TEST_F(FallbackNetTest, BlockedGetsNothingThroughWhileExemptPortsOfALimitedDevicePass) {
+TEST_F(FallbackNetTest, BlockedGetsNothingThroughWhileProtocolPortsOfALimitedDevicePass) {
   open_datapath();
   start_iperf_servers({5201, 443});
   const IpAddress dev2 = ip(VirtualLan::device_ipv4(2));
@@ -241,7 +241,7 @@ TEST_F(FallbackNetTest, BlockedGetsNothingThroughWhileExemptPortsOfALimitedDevic
   EXPECT_LT(limited_run.received_bits_per_second, 1.1 * kLimit);
   EXPECT_GT(limited_run.received_bits_per_second, 0.8 * kLimit);
   EXPECT_GT(exempt_run.received_bits_per_second, 20.0 * kLimit);
-  EXPECT_GT(counters_of(dev3).down_exempt_bytes, 1'000'000u);
+  EXPECT_GT(counters_of(dev3).down_priority_bytes, 1'000'000u);
 
   // Unblocked, dev2 passes again.
   ASSERT_TRUE(datapath_->apply_policies({limited(dev2, Priority::Normal, 20'000'000), limited(dev2v6, Priority::Normal, 20'000'000)}).ok());

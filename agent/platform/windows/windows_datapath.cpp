@@ -79,7 +79,7 @@ Result<std::unique_ptr<Datapath>> open_windows_datapath(const Config& config) {
   PcapDatapathOptions options;
   options.interface = adapter->npcap_device;
   options.max_devices = config.datapath.max_devices;
-  options.exempt_ports = config.datapath.exempt_ports;
+  options.priority_ports = config.datapath.priority_ports;
   const std::string name = config.datapath.lan_interface;
   auto lan = [name]() -> Result<LanAddresses> {
     auto found = find_windows_adapter(name);

@@ -18,7 +18,7 @@ TEST(Config, DefaultsFollowTheOriginalAndValidate) {
   EXPECT_EQ(c.rates.normal_bits_per_sec, 20'000'000u);
   EXPECT_EQ(c.rates.low_bits_per_sec, 5'000'000u);
   EXPECT_EQ(c.http.bind, "127.0.0.1");
-  EXPECT_EQ(c.datapath.exempt_ports.size(), 8u);
+  EXPECT_EQ(c.datapath.priority_ports.size(), 8u);
 }
 
 TEST(Config, UnitsParse) {
@@ -38,7 +38,7 @@ TEST(Config, FileSetsValues) {
 [datapath]
 lan_interface = "br-lan"
 horizon = "30ms"
-exempt_tcp_ports = [22, 443]
+priority_tcp_ports = [22, 443]
 [rates]
 low = "2Mbit"
 [allocator]
@@ -50,8 +50,34 @@ tick = "2s"
   EXPECT_EQ(c->rates.low_bits_per_sec, 2'000'000u);
   EXPECT_EQ(c->allocator.tick.count(), 2000);
   int tcp = 0;
-  for (auto& p : c->datapath.exempt_ports) tcp += p.protocol == 6;
+  for (auto& p : c->datapath.priority_ports) tcp += p.protocol == 6;
   EXPECT_EQ(tcp, 2);
+}
+
+TEST(Config, PriorityPortsAreNotUnlimitedAndNothingIsUnlimitedByDefault) {
+  Config defaults;
+  EXPECT_EQ(defaults.datapath.priority_ports.size(), 8u) << "53, 22, 443, 123 over TCP and UDP";
+  EXPECT_TRUE(defaults.datapath.unlimited_ports.empty()) << "an unlimited port voids every limit: opt-in only";
+  auto c = parse_config("[datapath]\nunlimited_tcp_ports = [8443]\n", "u.toml");
+  ASSERT_TRUE(c.ok()) << c.message();
+  ASSERT_EQ(c->datapath.unlimited_ports.size(), 1u);
+  EXPECT_EQ(c->datapath.unlimited_ports[0], (ProtocolPort{6, 8443}));
+  EXPECT_EQ(c->datapath.priority_ports.size(), 8u) << "the priority list is a separate setting";
+}
+
+TEST(Config, OldExemptKeysAreReadAsPriorityPortsWithAWarning) {
+  testing::internal::CaptureStderr();
+  auto c = parse_config("[datapath]\nexempt_udp_ports = [53]\n", "old.toml");
+  const std::string log = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(c.ok()) << c.message();
+  int udp = 0;
+  for (auto& p : c->datapath.priority_ports) udp += p.protocol == 17;
+  EXPECT_EQ(udp, 1);
+  EXPECT_TRUE(c->datapath.unlimited_ports.empty()) << "exempt no longer means unlimited";
+  EXPECT_NE(log.find("datapath.priority_udp_ports"), std::string::npos) << "the warning names the new key: " << log;
+  Config runtime;
+  ASSERT_TRUE(apply_override(runtime, "datapath.exempt_tcp_ports=[22]", true).ok()) << "saved settings use the old name";
+  EXPECT_EQ(find_config_key("datapath.exempt_tcp_ports"), nullptr) << "not listed in --help or the README";
 }
 
 TEST(Config, ErrorsNameFileAndLine) {

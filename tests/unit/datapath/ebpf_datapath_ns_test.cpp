@@ -306,16 +306,16 @@ TEST_F(EbpfDatapathNs, AttachesCountsBlocksAndDetachesCleanly) {
   ASSERT_EQ(stat((state_dir_ + "/datapath.state").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 
-  // Settings change at run time: the exempt map follows the configured ports.
+  // Settings change at run time: the port map follows the configured ports.
   auto exempt_entries = [&] {
     for (const auto& m : datapath_->status().maps) {
-      if (m.name == "bwa_exempt") return m.used_entries;
+      if (m.name == "bwa_ports") return m.used_entries;
     }
     return ~0u;
   };
-  EXPECT_EQ(exempt_entries(), default_exempt_ports().size());
+  EXPECT_EQ(exempt_entries(), default_priority_ports().size());
   DatapathConfig changed = config_;
-  changed.exempt_ports = {ExemptPort{17, 53}};
+  changed.priority_ports = {ProtocolPort{17, 53}};
   ASSERT_TRUE(datapath_->update_settings(changed).ok());
   EXPECT_EQ(exempt_entries(), 1u);
 

@@ -77,13 +77,18 @@ TEST(MapCodec, SumsEveryCpuAndTakesTheNewestLastSeen) {
   per_cpu[1].bytes[BWA_DIR_DOWN] = 1'500;
   per_cpu[1].packets[BWA_DIR_UP] = 1;
   per_cpu[1].packets[BWA_DIR_DOWN] = 1;
-  per_cpu[1].exempt_bytes[BWA_DIR_DOWN] = 1'500;
+  per_cpu[1].priority_bytes[BWA_DIR_DOWN] = 1'500;
+  per_cpu[1].unlimited_bytes[BWA_DIR_DOWN] = 700;
+  per_cpu[1].sparse_packets[BWA_DIR_DOWN] = 1;
   per_cpu[1].last_seen_ns = 5'000;
   per_cpu[2].blocked_drops[BWA_DIR_UP] = 2;
   per_cpu[2].blocked_drops[BWA_DIR_DOWN] = 3;
   per_cpu[2].horizon_drops[BWA_DIR_DOWN] = 4;
   per_cpu[2].ce_marks[BWA_DIR_UP] = 6;
-  per_cpu[2].exempt_bytes[BWA_DIR_UP] = 10;
+  per_cpu[2].priority_bytes[BWA_DIR_UP] = 10;
+  per_cpu[2].sparse_packets[BWA_DIR_UP] = 2;
+  per_cpu[2].fair_drops[BWA_DIR_UP] = 7;
+  per_cpu[0].unlimited_bytes[BWA_DIR_UP] = 30;
   per_cpu[2].last_seen_ns = 3'000;
 
   DeviceCounters d = sum_per_cpu_counters(parse("10.0.0.2"), per_cpu, 9'000);
@@ -92,8 +97,12 @@ TEST(MapCodec, SumsEveryCpuAndTakesTheNewestLastSeen) {
   EXPECT_EQ(d.down_bytes, 1'500u);
   EXPECT_EQ(d.up_packets, 2u);
   EXPECT_EQ(d.down_packets, 1u);
-  EXPECT_EQ(d.up_exempt_bytes, 10u);
-  EXPECT_EQ(d.down_exempt_bytes, 1'500u);
+  EXPECT_EQ(d.up_priority_bytes, 10u);
+  EXPECT_EQ(d.down_priority_bytes, 1'500u);
+  EXPECT_EQ(d.up_unlimited_bytes, 30u);
+  EXPECT_EQ(d.down_unlimited_bytes, 700u);
+  EXPECT_EQ(d.sparse_packets, 3u);
+  EXPECT_EQ(d.fair_drops, 7u);
   EXPECT_EQ(d.blocked_drops, 5u);
   EXPECT_EQ(d.horizon_drops, 4u);
   EXPECT_EQ(d.ce_marks, 6u);
@@ -107,18 +116,21 @@ TEST(MapCodec, AgeIsZeroWhenNeverSeenOrClockBehind) {
   EXPECT_EQ(sum_per_cpu_counters(parse("10.0.0.2"), per_cpu, 9'000).last_seen_age_ns, 0u);
 }
 
-TEST(MapCodec, ExemptPortsBecomeOneBitPerProtocolAndPort) {
-  auto bits = exempt_bitmap({{6, 0}, {6, 63}, {6, 64}, {17, 65535}, {17, 53}, {1, 7}, {6, 63}});
-  ASSERT_EQ(bits.size(), static_cast<size_t>(BWA_EXEMPT_WORDS));
-  EXPECT_EQ(bits[0], (1ull << 0) | (1ull << 63));  // TCP 0 and 63 share word 0; a repeat is harmless
-  EXPECT_EQ(bits[1], 1ull << 0);                   // TCP 64 starts word 1
-  EXPECT_EQ(bits[1024 + 0], 1ull << 53);           // UDP words follow the 1,024 TCP words
-  EXPECT_EQ(bits[BWA_EXEMPT_WORDS - 1], 1ull << 63);  // UDP 65535: the very last bit
+TEST(MapCodec, PortClassesAreTwoBitsPerProtocolAndPort) {
+  auto bits = port_class_bitmap({{6, 0}, {6, 31}, {6, 32}, {17, 53}, {1, 7}, {6, 31}}, {{17, 65535}, {6, 31}});
+  ASSERT_EQ(bits.size(), static_cast<size_t>(BWA_PORT_WORDS));
+  // TCP 0 and 31 share word 0 (bits 0 and 62); a repeat is harmless; TCP 31
+  // is both priority and unlimited.
+  EXPECT_EQ(bits[0], (uint64_t{BWA_PORT_PRIORITY} << 0) | (uint64_t{BWA_PORT_PRIORITY | BWA_PORT_UNLIMITED} << 62));
+  EXPECT_EQ(bits[1], uint64_t{BWA_PORT_PRIORITY});  // TCP 32 starts word 1
+  EXPECT_EQ(bits[2048 + 1], uint64_t{BWA_PORT_PRIORITY} << 42);  // UDP words follow the 2,048 TCP words; 53 = 32 + 21
+  EXPECT_EQ(bits[BWA_PORT_WORDS - 1], uint64_t{BWA_PORT_UNLIMITED} << 62);  // UDP 65535: the very last pair
   int set = 0;
   for (uint64_t w : bits) set += __builtin_popcountll(w);
-  EXPECT_EQ(set, 5) << "ICMP (protocol 1) is never exempt and is skipped";
-  EXPECT_EQ(bwa_exempt_word(0, 65535), 1023u);
-  EXPECT_EQ(bwa_exempt_word(1, 0), 1024u);
+  EXPECT_EQ(set, 6) << "ICMP (protocol 1) has no ports and is skipped";
+  EXPECT_EQ(bwa_port_word(0, 65535), 2047u);
+  EXPECT_EQ(bwa_port_word(1, 0), 2048u);
+  EXPECT_EQ(bwa_port_shift(33), 2u);
 }
 
 }  // namespace

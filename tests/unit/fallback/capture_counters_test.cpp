@@ -81,10 +81,10 @@ TEST(CaptureCounters, RouterAddressesOutsidersAndNonDevicesAreNotDevices) {
   EXPECT_EQ(find(all, "10.10.0.1"), nullptr);
 }
 
-TEST(CaptureCounters, ExemptPortsEitherWay) {
+TEST(CaptureCounters, ProtocolPortsEitherWay) {
   CaptureCounters c(100);
   c.set_lan(lan());
-  c.set_exempt_ports(default_exempt_ports());
+  c.set_priority_ports(default_priority_ports());
   c.count(packet("10.10.0.11", "198.51.100.2", 100, 6, 40000, 443), 1);
   c.count(packet("198.51.100.2", "10.10.0.11", 200, 6, 443, 40000), 1);
   c.count(packet("198.51.100.2", "10.10.0.11", 300, 17, 5000, 5001), 1);
@@ -92,8 +92,8 @@ TEST(CaptureCounters, ExemptPortsEitherWay) {
   const auto all = c.snapshot(1);
   const auto* d = find(all, "10.10.0.11");
   ASSERT_TRUE(d);
-  EXPECT_EQ(d->up_exempt_bytes, 100u);
-  EXPECT_EQ(d->down_exempt_bytes, 600u);
+  EXPECT_EQ(d->up_priority_bytes, 100u);
+  EXPECT_EQ(d->down_priority_bytes, 600u);
   EXPECT_EQ(d->down_bytes, 900u);
 }
 

@@ -122,11 +122,11 @@ class PcapDatapathTest : public ::testing::Test {
 
   Result<std::unique_ptr<PcapDatapath>> open(bool dry_run = false) {
     TcShaperConfig tc;
-    tc.exempt_ports = {{6, 443}};
+    tc.priority_ports = {{6, 443}};
     auto shaper = TcShaper::create(tc);
     EXPECT_TRUE(shaper.ok());
     PcapDatapathOptions options;
-    options.exempt_ports = {{6, 443}};
+    options.priority_ports = {{6, 443}};
     return PcapDatapath::open(fake_api(), options, [] { return Result<LanAddresses>(lan()); }, std::move(*shaper),
                               std::make_unique<RecordingRunner>(recorded_, dry_run));
   }
@@ -182,7 +182,7 @@ TEST_F(PcapDatapathTest, CountsCapturedFramesPerDeviceAndDirection) {
       EXPECT_EQ(c.up_bytes, 10 * up.size());
       EXPECT_EQ(c.up_packets, 10u);
       EXPECT_EQ(c.down_bytes, down.size());
-      EXPECT_EQ(c.down_exempt_bytes, down.size());
+      EXPECT_EQ(c.down_priority_bytes, down.size());
     } else {
       EXPECT_EQ(c.address, ip("fd00:10::12"));
       EXPECT_EQ(c.up_bytes, v6.size());

@@ -18,7 +18,7 @@ TcShaperConfig config() {
   TcShaperConfig c;
   c.lan_interface = "lan0";
   c.ifb_interface = "bwalloc-ifb0";
-  c.exempt_ports = {{6, 53}};
+  c.priority_ports = {{6, 53}};
   c.link_bits_per_sec = 1'000'000'000;
   return c;
 }
@@ -242,9 +242,9 @@ TEST(TcShaper, HostileOrOutOfRangeInputIsRejected) {
     EXPECT_FALSE(tc_commands(TcState{}, {}, c).ok()) << link;
   }
   TcShaperConfig bad_port = config();
-  bad_port.exempt_ports = {{1, 53}};
+  bad_port.priority_ports = {{1, 53}};
   EXPECT_FALSE(tc_commands(TcState{}, {}, bad_port).ok());
-  bad_port.exempt_ports = {{17, 0}};
+  bad_port.priority_ports = {{17, 0}};
   EXPECT_FALSE(tc_commands(TcState{}, {}, bad_port).ok());
 
   auto state = installed_with({});
@@ -263,7 +263,7 @@ TEST(TcShaper, HostileOrOutOfRangeInputIsRejected) {
   EXPECT_FALSE(mixed.ok());
 }
 
-TEST(TcShaper, ShaperCommitsInvalidatesAndRebuildsOnExemptPortChange) {
+TEST(TcShaper, ShaperCommitsInvalidatesAndRebuildsOnProtocolPortChange) {
   auto shaper = TcShaper::create(config());
   ASSERT_TRUE(shaper.ok());
   auto& s = **shaper;
@@ -277,14 +277,14 @@ TEST(TcShaper, ShaperCommitsInvalidatesAndRebuildsOnExemptPortChange) {
   s.invalidate();
   EXPECT_EQ(*s.plan(wanted), *first) << "after a failed run everything is rebuilt";
   s.commit(wanted);
-  ASSERT_TRUE(s.update_exempt_ports({{17, 123}}).ok());
+  ASSERT_TRUE(s.update_priority_ports({{17, 123}}).ok());
   auto rebuilt = s.plan(wanted);
   ASSERT_TRUE(rebuilt.ok());
   EXPECT_EQ((*rebuilt)[0].argv, (Argv{"tc", "qdisc", "del", "dev", "lan0", "root"}));
   bool has_123 = false;
   for (const auto& c : *rebuilt) has_123 = has_123 || c.to_string().find("dport 123 0xffff") != std::string::npos;
   EXPECT_TRUE(has_123);
-  EXPECT_FALSE(s.update_exempt_ports({{6, 0}}).ok());
+  EXPECT_FALSE(s.update_priority_ports({{6, 0}}).ok());
   auto teardown = s.teardown();
   EXPECT_EQ(teardown.size(), 3u);
   for (const auto& c : teardown) EXPECT_TRUE(c.may_fail);
