@@ -51,4 +51,15 @@ int minimal_count_tc(struct __sk_buff *skb)
 	return 0; /* TC_ACT_OK */
 }
 
+/* The baseline of the paced egress program: the same count plus the one
+ * clock read any EDT pacer needs (a helper call that costs as much as a
+ * hash lookup), so the ratio measures bwalloc's logic, not the helper. */
+SEC("tc")
+int minimal_pace_tc(struct __sk_buff *skb)
+{
+	minimal_count_frame((void *)(long)skb->data, (void *)(long)skb->data_end);
+	skb->tstamp = bpf_ktime_get_ns();
+	return 0; /* TC_ACT_OK */
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -37,9 +37,22 @@
 #define BWA_FLOW_PRIORITY_QUANTA 4
 /* A device's active flows are counted per epoch of this length. */
 #define BWA_FLOW_EPOCH_NS 100000000ull
-/* A bulk flow far above its fair share loses at most one packet per this
- * interval to tell it (fq_codel's interval). */
+/* A bulk flow far above its fair share (bwa_settings.fair_quanta) loses at
+ * most one packet per this interval to tell it (fq_codel's interval). */
 #define BWA_FLOW_SIGNAL_NS 100000000ull
+#define BWA_DEFAULT_FAIR_QUANTA 16
+/* The largest packet one bulk admission can add to a device's clock (a GSO
+ * packet of 64 KiB plus its segments' headers): the fast lane's bound sits
+ * above it, so one big bulk packet never makes the fast lane drop. */
+#define BWA_MAX_GSO_BYTES 70000
+/* At low rates a time horizon holds too few packets for TCP to recover a
+ * loss by fast retransmit (20 ms at 5 Mbit/s is 8 full-size frames shared by
+ * every flow: a loss means a 200 ms retransmission timeout). The horizon and
+ * the CE target are at least this many full-size frames of the device's
+ * time, as cake raises codel's target at low rates. Interactive traffic does
+ * not wait in this queue: it takes the fast lane. */
+#define BWA_MIN_HORIZON_FRAMES 32
+#define BWA_MIN_CE_TARGET_FRAMES 2
 
 /* Upload shaping happens on WAN egress, after NAT rewrote the source address,
  * so LAN ingress stores the device's slot in the upper 16 bits of skb->mark. */
@@ -160,7 +173,7 @@ struct bwa_settings {
 	__u32 flags;        /* BWA_SETTING_* */
 	__u32 layout_version;
 	__u32 policy_generation; /* changed by the agent after writing policies (bwa_policy_cache) */
-	__u32 reserved;
+	__u32 fair_quanta;       /* fairness drop when a bulk flow is this many quanta ahead of its share; 0 = off */
 };
 
 /* bwa_global value, per CPU: datapath health the agent reports. */

@@ -182,6 +182,7 @@ struct EbpfDatapath::Impl {
     settings.flags = (config.ecn ? BWA_SETTING_ECN : 0u) | (xdp.attached ? 0u : BWA_SETTING_TC_INGRESS_COUNTS);
     settings.layout_version = BWA_LAYOUT_VERSION;
     settings.policy_generation = next_policy_generation(map_fds().settings);  // never back to an old value
+    settings.fair_quanta = BWA_DEFAULT_FAIR_QUANTA;
     uint32_t zero = 0;
     if (bpf_map_update_elem(map_fds().settings, &zero, &settings, BPF_ANY) != 0) {
       return make_error("write datapath settings", errno_text(errno));

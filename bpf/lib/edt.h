@@ -54,13 +54,18 @@ static __always_inline int bwa_edt_pace(struct __sk_buff *skb, const struct bwa_
 	delay_ns = wire_len * BWA_NSEC_PER_SEC / rate;
 	horizon = settings ? settings->horizon_ns : BWA_NSEC_PER_SEC;
 	ce_target = settings ? settings->ce_target_ns : horizon;
+	quantum_ns = (__u64)BWA_FLOW_QUANTUM * BWA_NSEC_PER_SEC / rate; /* one frame of the device's time */
+	if (horizon < BWA_MIN_HORIZON_FRAMES * quantum_ns)
+		horizon = BWA_MIN_HORIZON_FRAMES * quantum_ns;
+	if (ce_target < BWA_MIN_CE_TARGET_FRAMES * quantum_ns)
+		ce_target = BWA_MIN_CE_TARGET_FRAMES * quantum_ns;
 
 	flow = bwa_flow_for(pkt, slot, dir, now);
 	flows = bwa_active_flows(state, flow, now);
 	/* The flow's own clock at its fair share (the device's rate over its
 	 * active flows): how far ahead of that share it is, in time. */
 	ahead = 0;
-	quantum_ns = (__u64)BWA_FLOW_QUANTUM * BWA_NSEC_PER_SEC * flows / rate;
+	quantum_ns *= flows; /* a frame at the flow's fair share */
 	if (port_class & BWA_PORT_PRIORITY)
 		quantum_ns *= BWA_FLOW_PRIORITY_QUANTA;
 	if (flow) {
@@ -79,7 +84,7 @@ static __always_inline int bwa_edt_pace(struct __sk_buff *skb, const struct bwa_
 	clock = READ_ONCE(state->t_last_ns);
 	next = clock + delay_ns;
 	if (sparse) {
-		if (clock > now && clock - now > 2 * horizon) {
+		if (clock > now && clock - now > 2 * horizon + BWA_MAX_GSO_BYTES * BWA_NSEC_PER_SEC / rate) {
 			if (c)
 				c->horizon_drops[dir & 1]++;
 			return EDT_DROP;
@@ -106,8 +111,8 @@ static __always_inline int bwa_edt_pace(struct __sk_buff *skb, const struct bwa_
 	}
 	/* Fairness is between flows: a device's only flow is held by the
 	 * horizon alone. */
-	if (flow && flows > 1 && next - now > ce_target && ahead > 2 * quantum_ns &&
-	    now - flow->signal_ns >= BWA_FLOW_SIGNAL_NS &&
+	if (flow && flows > 1 && settings && settings->fair_quanta && next - now > ce_target &&
+	    ahead > settings->fair_quanta * quantum_ns && now - flow->signal_ns >= BWA_FLOW_SIGNAL_NS &&
 	    !(pkt->ecn_capable && settings && (settings->flags & BWA_SETTING_ECN))) {
 		flow->signal_ns = now;
 		if (c)

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -348,21 +349,39 @@ TEST_F(BpfProgramsTest, GsoPacketsArePacedAndCountedAtTheirWireLength) {
 
 TEST_F(BpfProgramsTest, HorizonDropIsCounted) {
   constexpr uint64_t kRate = 1'000'000;  // 1 us per byte: a 1,454 B frame waits 1.45 ms
-  settings(5'000'000, 1'000'000'000, 0);  // 5 ms horizon, CE off
+  settings(60'000'000, 1'000'000'000, 0);  // 60 ms horizon (above the 32-frame floor of 48 ms), CE off
   policy("10.10.0.5", 0, kRate, 4);
   auto packet = build_packet(full_size(down_v4()));
   int sent = 0, dropped = 0;
-  for (int i = 0; i < 40; ++i) {
+  for (int i = 0; i < 60; ++i) {
     int verdict = run_tc(skel_->progs.bwa_tc_egress, packet).verdict;
     (verdict == TC_ACT_SHOT ? dropped : sent)++;
   }
   EXPECT_GT(dropped, 0);
-  // 5 ms of horizon plus one packet's own time: about 4-5 packets queue.
-  EXPECT_GE(sent, 3);
-  EXPECT_LE(sent, 8);
+  // The first leaves at once; then 60 ms of horizon plus one packet's own
+  // time: about 42 packets queue.
+  EXPECT_GE(sent, 40);
+  EXPECT_LE(sent, 50);
   bwa_counters c = counters("10.10.0.5");
   EXPECT_EQ(c.horizon_drops[BWA_DIR_DOWN], static_cast<uint64_t>(dropped));
   EXPECT_EQ(c.packets[BWA_DIR_DOWN], static_cast<uint64_t>(sent));
+}
+
+// At 5 Mbit/s 20 ms is 8 full-size frames for every flow of a device: a
+// loss then costs TCP a retransmission timeout. The horizon holds at least
+// 32 frames of the device's time (interactive packets take the fast lane).
+TEST_F(BpfProgramsTest, AtLowRatesTheHorizonHoldsAtLeast32Frames) {
+  constexpr uint64_t kRate = 10'000;  // 145 ms per full-size frame
+  settings(5'000'000, 1'000'000'000, 0);  // 5 ms: not even one frame
+  policy("10.10.0.5", 0, kRate, 4);
+  auto packet = build_packet(full_size(down_v4()));
+  int sent = 0, dropped = 0;
+  for (int i = 0; i < 40; ++i) {
+    (run_tc(skel_->progs.bwa_tc_egress, packet).verdict == TC_ACT_SHOT ? dropped : sent)++;
+  }
+  EXPECT_GE(sent, 1 + BWA_MIN_HORIZON_FRAMES) << "the first leaves at once, then the floor's 32 frames queue";
+  EXPECT_LE(sent, 1 + BWA_MIN_HORIZON_FRAMES + 3);
+  EXPECT_GT(dropped, 0) << "the floor is a bound too";
 }
 
 TEST_F(BpfProgramsTest, EcnCapablePacketsAreMarkedCeAboveTarget) {
@@ -511,27 +530,59 @@ TEST_F(BpfProgramsTest, SparsePacketDepartsAtOnceAndAdvancesTheClockByItsWireTim
 }
 
 // A flood of small packets, each a new flow, cannot pass the limit by more
-// than one horizon: past two horizons of debt (bulk fills the first) the
-// fast lane drops, and says so.
+// than one horizon: past two horizons of debt (bulk fills the first, plus
+// the largest GSO packet bulk may add at once) the fast lane drops, and
+// says so.
 TEST_F(BpfProgramsTest, FastLaneFloodPastTheHorizonIsDroppedAndCounted) {
   constexpr uint64_t kRate = 100'000;  // a 154 B frame is 1.54 ms of the device's time
   constexpr uint64_t kHorizon = 5'000'000;
   settings(kHorizon, 1'000'000, 0);
   policy("10.10.0.5", 0, kRate, 4);
+  // The horizon's floor at this rate: 32 frames of 1,514 B.
+  const uint64_t horizon = std::max<uint64_t>(kHorizon, BWA_MIN_HORIZON_FRAMES * (BWA_FLOW_QUANTUM * 1'000'000'000ull / kRate));
+  const uint64_t bound = 2 * horizon + BWA_MAX_GSO_BYTES * 1'000'000'000ull / kRate;
   int sent = 0, dropped = 0;
-  uint64_t frame = 0;
-  for (int i = 0; i < 40; ++i) {
+  uint64_t frame = 0, worst_debt = 0;
+  for (int i = 0; i < 3000; ++i) {
     auto packet = build_packet(PacketSpec{false, "198.51.100.2", "10.10.0.5", 17, static_cast<uint16_t>(1000 + i), 53});
     frame = packet.size();
     (run_tc(skel_->progs.bwa_tc_egress, packet).verdict == TC_ACT_SHOT ? dropped : sent)++;
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);  // bpf_ktime_get_ns()'s clock, read after the run
+    const uint64_t now_ns = static_cast<uint64_t>(now.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(now.tv_nsec);
+    const uint64_t clock = t_last(4, BWA_DIR_DOWN);
+    if (clock > now_ns) worst_debt = std::max(worst_debt, clock - now_ns);
   }
   const uint64_t per_frame = frame * 1'000'000'000ull / kRate;
-  EXPECT_GT(dropped, 0);
-  EXPECT_LE(static_cast<uint64_t>(sent), 2 * kHorizon / per_frame + 2) << "at most two horizons of debt, plus a frame";
+  EXPECT_GT(dropped, 0) << "3,000 frames are 4.6 s of the device's time, above the " << bound / 1'000'000 << " ms bound";
+  EXPECT_LE(worst_debt, bound + per_frame) << "the fast lane's debt stays within its bound";
   bwa_counters c = counters("10.10.0.5");
   EXPECT_EQ(c.horizon_drops[BWA_DIR_DOWN], static_cast<uint64_t>(dropped));
   EXPECT_EQ(c.sparse_packets[BWA_DIR_DOWN], static_cast<uint64_t>(sent)) << "every sent one took the fast lane";
   EXPECT_EQ(c.packets[BWA_DIR_DOWN], static_cast<uint64_t>(sent));
+}
+
+// Two bulk flows of one device: the one far above its fair share (half the
+// rate) is the one that loses a packet to slow down, not whichever packet
+// meets the horizon; the other flow loses nothing.
+TEST_F(BpfProgramsTest, TheFlowFarAboveItsFairShareIsTheOneDropped) {
+  constexpr uint64_t kRate = 1'000'000;  // 1.45 ms per full-size frame
+  bwa_settings s{1'000'000'000, 1'000'000, 0, BWA_LAYOUT_VERSION, 0, 4};  // fairness at 4 quanta ahead
+  uint32_t zero = 0;
+  ASSERT_EQ(bpf_map_update_elem(fd(skel_->maps.bwa_settings), &zero, &s, BPF_ANY), 0);
+  policy("10.10.0.5", 0, kRate, 8);
+  auto hog = build_packet(full_size(down_v4(5201)));
+  auto polite = build_packet(full_size(down_v4(5202)));
+  int hog_dropped = 0, polite_dropped = 0;
+  for (int i = 0; i < 30; ++i) {
+    hog_dropped += run_tc(skel_->progs.bwa_tc_egress, hog).verdict == TC_ACT_SHOT;
+    if (i % 10 == 0) polite_dropped += run_tc(skel_->progs.bwa_tc_egress, polite).verdict == TC_ACT_SHOT;
+  }
+  EXPECT_GE(hog_dropped, 1) << "the flow sending ten times more is told to slow down";
+  EXPECT_EQ(polite_dropped, 0);
+  bwa_counters c = counters("10.10.0.5");
+  EXPECT_EQ(c.fair_drops[BWA_DIR_DOWN], static_cast<uint64_t>(hog_dropped));
+  EXPECT_EQ(c.horizon_drops[BWA_DIR_DOWN], 0u) << "the queue never reached the 1 s horizon";
 }
 
 // 100,000 distinct flows through one device: the flow table is an array of
