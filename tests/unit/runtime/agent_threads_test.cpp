@@ -1,15 +1,16 @@
-// Agent::run on its own thread, as the daemon runs it, while another thread
-// does what the HTTP side does: changes settings, blocks and unblocks a
-// device, reads the settings, the snapshot and the history. Each result is
-// checked; the point is ThreadSanitizer (scripts/sanitize.sh --tsan), which
-// reports any access the two threads make to the agent's state without its
-// lock (update_config assigning the settings while run read the tick period
-// was one).
+// Agent::run on its own thread, as the daemon runs it, while two more do
+// what the HTTP server's two threads do: one changes settings and blocks and
+// unblocks a device, the other reads the history, events, settings and the
+// snapshot. Each result is checked; the point is ThreadSanitizer
+// (scripts/sanitize.sh --tsan), which reports any access these threads make
+// to the agent's state without its lock (update_config assigning the
+// settings while run read the tick period was one).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <thread>
 
@@ -58,41 +59,57 @@ class AgentThreads : public ::testing::Test {
   std::unique_ptr<Agent> agent_;
 };
 
-TEST_F(AgentThreads, CommandsAndReadsFromAnotherThreadWhileRunTicks) {
-  std::atomic<bool> stop{false};
-  std::thread ticker([&] { agent_->run(stop); });
-  struct StopTicker {  // also when an assertion returns early
-    std::atomic<bool>& stop;
+TEST_F(AgentThreads, CommandsAndReadsFromOtherThreadsWhileRunTicks) {
+  const IpAddress device = IpAddress::parse("10.0.0.200").value();
+  std::atomic<bool> stop_ticks{false}, stop_reads{false}, reads_failed{false};
+  std::atomic<uint64_t> reads{0};
+  std::thread ticker([&] { agent_->run(stop_ticks); });
+  // The HTTP server's other thread: reads (history first, so its first use
+  // of the reader connection meets the commands below), while this thread
+  // sends commands.
+  std::thread reader([&] {
+    while (!stop_reads) {
+      const bool ok = agent_->history(device, 0, INT64_MAX, HistoryResolution::Raw).ok() &&
+                      agent_->recent_events(5).ok() && agent_->recent_usage(5).ok() && agent_->blocked().ok() &&
+                      !setting(*agent_, "allocator.demotion_ticks").empty() && !agent_->snapshot()->devices.empty();
+      if (!ok) reads_failed = true;
+      ++reads;
+      std::this_thread::sleep_for(1ms);  // pacing only
+    }
+  });
+  struct StopThreads {  // also when an assertion returns early
+    std::atomic<bool>& stop_ticks;
+    std::atomic<bool>& stop_reads;
     std::thread& ticker;
-    ~StopTicker() {
-      stop = true;
+    std::thread& reader;
+    ~StopThreads() {
+      stop_reads = true;
+      if (reader.joinable()) reader.join();
+      stop_ticks = true;
       if (ticker.joinable()) ticker.join();
     }
-  } stop_ticker{stop, ticker};
+  } stop_threads{stop_ticks, stop_reads, ticker, reader};
 
-  const IpAddress device = IpAddress::parse("10.0.0.200").value();
   const uint64_t first_tick = agent_->snapshot()->tick;
   const auto deadline = std::chrono::steady_clock::now() + kSafetyTimeout;
   int changes = 0;
   // Commands until the run loop has gone through 10 ticks (and the sleeps
-  // between them) since the first command: each of them raced commands.
-  while (agent_->snapshot()->tick < first_tick + 10) {
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the run loop stopped ticking";
+  // between them) since the first command, and the reader has read a few
+  // times: each of them raced commands.
+  while (agent_->snapshot()->tick < first_tick + 10 || reads < 10) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the run loop or the reader stopped";
     const std::string demotion = std::to_string(1 + changes % 5);
     ASSERT_TRUE(agent_->update_config({{"allocator.demotion_ticks", demotion}}, "test").ok());
-    ASSERT_EQ(setting(*agent_, "allocator.demotion_ticks"), demotion);
     ASSERT_TRUE(agent_->set_auto_mode(changes % 2 == 0, "test").ok());
     ASSERT_TRUE((changes % 2 == 0 ? agent_->block(device, "test", "test") : agent_->unblock(device, "test")).ok());
-    ASSERT_TRUE(agent_->recent_events(5).ok());
-    ASSERT_TRUE(agent_->recent_usage(5).ok());
-    ASSERT_TRUE(agent_->blocked().ok());
-    ASSERT_FALSE(agent_->snapshot()->devices.empty());
     ++changes;
-    std::this_thread::sleep_for(1ms);  // pacing only: leaves the lock to the tick thread now and then
+    std::this_thread::sleep_for(1ms);  // pacing only: leaves the lock to the other threads now and then
   }
-  stop = true;
+  stop_reads = true;
+  reader.join();
+  stop_ticks = true;
   ticker.join();
-  EXPECT_GT(changes, 0);
+  EXPECT_FALSE(reads_failed) << "a read failed while commands ran";
   EXPECT_EQ(setting(*agent_, "allocator.demotion_ticks"), std::to_string(1 + (changes - 1) % 5));
 }
 
