@@ -294,14 +294,19 @@ TEST_F(BpfProgramsTest, TcIngressCountsOnlyWhenXdpIsAbsent) {
 }
 
 // ---- EDT pacing ----
+// The programs pace by bpf_ktime_get_ns(), and real time passes between two
+// test runs: a preemption on a loaded machine can take tens of ms. So the
+// rates here give each packet seconds of departure time (and the horizons
+// and CE targets are scaled to match): a queue only drains, or stays below
+// a threshold, if seconds pass between two runs, never for a busy machine.
 
 TEST_F(BpfProgramsTest, DepartureSpacingIsWireLengthOverRate) {
-  // 100 us per byte: ~15 ms between departures, so the queue never drains
-  // between two test runs even on a slow machine (under qemu's TCG a run
-  // takes longer than the 154 us that 1 us per byte gave, and the device
-  // went idle). A 1 s horizon keeps the five queued packets from dropping.
-  constexpr uint64_t kRate = 10'000;  // bytes/s
-  settings(1'000'000'000, 1'000'000'000, 0);
+  // 0.1 s per byte: ~15 s between departures, so the queue never drains
+  // between two test runs however slow the machine (qemu's TCG, a loaded
+  // host: 1 us and then 100 us per byte let the device go idle). A 1,000 s
+  // horizon keeps the five queued packets from dropping.
+  constexpr uint64_t kRate = 10;  // bytes/s
+  settings(1'000'000'000'000, 1'000'000'000'000, 0);
   policy("10.10.0.5", 0, kRate, 3);
   auto packet = build_packet(down_v4());
   const uint64_t spacing = packet.size() * 1'000'000'000ull / kRate;
@@ -322,7 +327,8 @@ TEST_F(BpfProgramsTest, DepartureSpacingIsWireLengthOverRate) {
 }
 
 TEST_F(BpfProgramsTest, GsoPacketsArePacedAndCountedAtTheirWireLength) {
-  constexpr uint64_t kRate = 1'000'000;
+  constexpr uint64_t kRate = 100;  // seconds per packet: the queue never drains between runs
+  settings(1'000'000'000'000, 1'000'000'000'000, BWA_SETTING_ECN | BWA_SETTING_TC_INGRESS_COUNTS);
   policy("10.10.0.5", 0, kRate, 3);
   auto packet = build_packet(down_v4());  // the first segment's headers + payload
   __sk_buff ctx{};
@@ -338,8 +344,8 @@ TEST_F(BpfProgramsTest, GsoPacketsArePacedAndCountedAtTheirWireLength) {
 }
 
 TEST_F(BpfProgramsTest, HorizonDropIsCounted) {
-  constexpr uint64_t kRate = 100'000;  // 10 us per byte: a 154 B frame waits 1.54 ms
-  settings(5'000'000, 1'000'000'000, 0);  // 5 ms horizon, CE off
+  constexpr uint64_t kRate = 100;  // 10 ms per byte: a 154 B frame waits 1.54 s
+  settings(5'000'000'000, 1'000'000'000'000, 0);  // 5 s horizon, CE off
   policy("10.10.0.5", 0, kRate, 4);
   auto packet = build_packet(down_v4());
   int sent = 0, dropped = 0;
@@ -348,7 +354,7 @@ TEST_F(BpfProgramsTest, HorizonDropIsCounted) {
     (verdict == TC_ACT_SHOT ? dropped : sent)++;
   }
   EXPECT_GT(dropped, 0);
-  // 5 ms of horizon plus one packet's own time: about 4-5 packets queue.
+  // 5 s of horizon plus one packet's own time: about 4-5 packets queue.
   EXPECT_GE(sent, 3);
   EXPECT_LE(sent, 8);
   bwa_counters c = counters("10.10.0.5");
@@ -357,8 +363,8 @@ TEST_F(BpfProgramsTest, HorizonDropIsCounted) {
 }
 
 TEST_F(BpfProgramsTest, EcnCapablePacketsAreMarkedCeAboveTarget) {
-  constexpr uint64_t kRate = 100'000;
-  settings(50'000'000, 2'000'000, BWA_SETTING_ECN);  // CE above 2 ms of queue
+  constexpr uint64_t kRate = 100;  // 1.54 s per packet
+  settings(50'000'000'000, 2'000'000'000, BWA_SETTING_ECN);  // CE above 2 s of queue
   policy("10.10.0.5", 0, kRate, 5);
   PacketSpec spec = down_v4();
   spec.ecn = 2;  // ECT(0)
@@ -369,14 +375,14 @@ TEST_F(BpfProgramsTest, EcnCapablePacketsAreMarkedCeAboveTarget) {
     ASSERT_EQ(run.verdict, TC_ACT_OK);
     last_ecn = run.data[15] & 3;
   }
-  EXPECT_EQ(last_ecn, 3) << "the fifth packet waits ~6 ms: above the 2 ms target, so CE";
+  EXPECT_EQ(last_ecn, 3) << "the fifth packet waits ~6 s: above the 2 s target, so CE";
   EXPECT_GT(counters("10.10.0.5").ce_marks[BWA_DIR_DOWN], 0u);
   EXPECT_EQ(counters("10.10.0.5").horizon_drops[BWA_DIR_DOWN], 0u);
 }
 
 TEST_F(BpfProgramsTest, ExemptPortsAreNeverDelayedAndNeverAdvanceTheClock) {
   exempt(6, 443);
-  policy("10.10.0.5", 0, 1000, 6);  // 1 kB/s: anything paced would wait
+  policy("10.10.0.5", 0, 10, 6);  // 10 B/s: anything paced would wait seconds
   auto https = build_packet(down_v4(443));
   for (int i = 0; i < 10; ++i) {
     TcRun run = run_tc(skel_->progs.bwa_tc_egress, https);
@@ -389,7 +395,8 @@ TEST_F(BpfProgramsTest, ExemptPortsAreNeverDelayedAndNeverAdvanceTheClock) {
 
 // The exempt set is a bitmap per protocol: its edges (ports 0 and 65535,
 // the bits either side of a word boundary) and the protocol split must be
-// exact. A paced packet at 1 kB/s gets a departure time; an exempt one not.
+// exact. A paced packet at 10 B/s gets a departure time (seconds away); an
+// exempt one not.
 TEST_F(BpfProgramsTest, ExemptBitmapEdgesAndProtocols) {
   exempt(6, 0);
   exempt(17, 65535);
@@ -419,7 +426,7 @@ TEST_F(BpfProgramsTest, ExemptBitmapEdgesAndProtocols) {
     SCOPED_TRACE(std::to_string(c.protocol) + " " + std::to_string(c.src_port) + " -> " +
                  std::to_string(c.dst_port));
     std::string device = "10.10.1." + std::to_string(slot);
-    policy(device, 0, 1000, slot++);  // 1 kB/s: anything paced waits
+    policy(device, 0, 10, slot++);  // 10 B/s: anything paced waits seconds
     auto packet = build_packet(PacketSpec{false, "198.51.100.2", device, c.protocol, c.src_port, c.dst_port});
     run_tc(skel_->progs.bwa_tc_egress, packet);  // the first packet of an idle device leaves at once
     TcRun second = run_tc(skel_->progs.bwa_tc_egress, packet);
@@ -490,7 +497,8 @@ TEST_F(BpfProgramsTest, TcIngressMarksTheSlotKeepingOtherMarkBits) {
 }
 
 TEST_F(BpfProgramsTest, WanEgressPacesUploadByTheMarkAfterNat) {
-  constexpr uint64_t kRate = 1'000'000;
+  constexpr uint64_t kRate = 100;  // seconds per packet: the queue never drains between runs
+  settings(1'000'000'000'000, 1'000'000'000'000, BWA_SETTING_ECN | BWA_SETTING_TC_INGRESS_COUNTS);
   policy("10.10.0.5", kRate, 0, 9);
   // After NAT the source is the router's WAN address: only the mark names the device.
   auto packet = build_packet(PacketSpec{false, "198.51.100.1", "198.51.100.2", 6, 40000, 5201});
