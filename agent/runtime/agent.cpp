@@ -232,7 +232,7 @@ void Agent::run(const std::atomic<bool>& stop) {
       if (auto scanned = discover("discovery"); !scanned) log_warn(kLog, "neighbour scan: " + scanned.message());
       next_scan = std::chrono::steady_clock::now() + kDiscoveryInterval;
     }
-    next += config_.allocator.tick;
+    next += tick_period();
     auto now = std::chrono::steady_clock::now();
     if (next < now) next = now;  // a slow tick: do not try to catch up in a burst
     while (!stop && std::chrono::steady_clock::now() < next) {
@@ -462,9 +462,21 @@ void Agent::set_privileges(PrivilegeView privileges) {
   }
 }
 
+std::chrono::milliseconds Agent::tick_period() const {
+  // update_config assigns config_ from an HTTP thread, under the lock.
+  std::lock_guard lock(mutex_);
+  return config_.allocator.tick;
+}
+
 Result<SqliteStore*> Agent::reader() const {
   if (!reader_) {
-    auto opened = SqliteStore::open_reader(config_.store.path);
+    std::string path;
+    {
+      // Under reader_mutex_ (read_rows); update_config writes config_ under mutex_.
+      std::lock_guard lock(mutex_);
+      path = config_.store.path;
+    }
+    auto opened = SqliteStore::open_reader(path);
     if (!opened) return opened.error();
     reader_ = std::move(*opened);
   }

@@ -84,6 +84,8 @@ class Agent final : public AgentControl {
   };
 
   int64_t now_ms() const;
+  // config_.allocator.tick, read under the lock (for the run loop).
+  std::chrono::milliseconds tick_period() const;
   Device& device_locked(const IpAddress& ip);
   void apply_policies_locked(bool all);
   Event admin_event(const IpAddress* ip, const std::string& actor, std::string message) const;
@@ -91,6 +93,8 @@ class Agent final : public AgentControl {
   void persist_locked(TickRecord record);
   void publish_locked();
   void save_baselines_locked();
+  // The reader connection, opened on first use; call with reader_mutex_ held
+  // (never with mutex_ held: it takes mutex_ to read the store's path).
   Result<SqliteStore*> reader() const;
   // Runs a query on the reader connection and converts its rows.
   template <class Row, class Query, class Convert>

@@ -304,14 +304,19 @@ TEST_F(BpfProgramsTest, TcIngressCountsOnlyWhenXdpIsAbsent) {
 }
 
 // ---- EDT pacing ----
+// The programs pace by bpf_ktime_get_ns(), and real time passes between two
+// test runs: a preemption on a loaded machine can take tens of ms. So the
+// rates here give each packet seconds of departure time (and the horizons
+// and CE targets are scaled to match): a queue only drains, or stays below
+// a threshold, if seconds pass between two runs, never for a busy machine.
 
 TEST_F(BpfProgramsTest, DepartureSpacingIsWireLengthOverRate) {
-  // 100 us per byte: ~145 ms between departures, so the queue never drains
-  // between two test runs even on a slow machine (under qemu's TCG a run
-  // takes longer than the 154 us that 1 us per byte gave, and the device
-  // went idle). A 1 s horizon keeps the five queued packets from dropping.
-  constexpr uint64_t kRate = 10'000;  // bytes/s
-  settings(1'000'000'000, 1'000'000'000, 0);
+  // 0.1 s per byte: ~145 s between departures, so the queue never drains
+  // between two test runs however slow the machine (qemu's TCG, a loaded
+  // host: 1 us and then 100 us per byte let the device go idle). A 1,000 s
+  // horizon keeps the five queued packets from dropping.
+  constexpr uint64_t kRate = 10;  // bytes/s
+  settings(1'000'000'000'000, 1'000'000'000'000, 0);
   policy("10.10.0.5", 0, kRate, 3);
   auto packet = build_packet(full_size(down_v4()));
   const uint64_t spacing = packet.size() * 1'000'000'000ull / kRate;
@@ -332,7 +337,8 @@ TEST_F(BpfProgramsTest, DepartureSpacingIsWireLengthOverRate) {
 }
 
 TEST_F(BpfProgramsTest, GsoPacketsArePacedAndCountedAtTheirWireLength) {
-  constexpr uint64_t kRate = 1'000'000;
+  constexpr uint64_t kRate = 100;  // seconds per packet: the queue never drains between runs
+  settings(1'000'000'000'000, 1'000'000'000'000, BWA_SETTING_ECN | BWA_SETTING_TC_INGRESS_COUNTS);
   policy("10.10.0.5", 0, kRate, 3);
   auto packet = build_packet(full_size(down_v4()));  // the first segment's headers + payload
   __sk_buff ctx{};
@@ -348,8 +354,8 @@ TEST_F(BpfProgramsTest, GsoPacketsArePacedAndCountedAtTheirWireLength) {
 }
 
 TEST_F(BpfProgramsTest, HorizonDropIsCounted) {
-  constexpr uint64_t kRate = 1'000'000;  // 1 us per byte: a 1,454 B frame waits 1.45 ms
-  settings(60'000'000, 1'000'000'000, 0);  // 60 ms horizon (above the 32-frame floor of 48 ms), CE off
+  constexpr uint64_t kRate = 100;  // 10 ms per byte: a 1,454 B frame waits 14.5 s
+  settings(600'000'000'000, 1'000'000'000'000, 0);  // 600 s horizon (above the 32-frame floor of 484 s), CE off
   policy("10.10.0.5", 0, kRate, 4);
   auto packet = build_packet(full_size(down_v4()));
   int sent = 0, dropped = 0;
@@ -358,7 +364,7 @@ TEST_F(BpfProgramsTest, HorizonDropIsCounted) {
     (verdict == TC_ACT_SHOT ? dropped : sent)++;
   }
   EXPECT_GT(dropped, 0);
-  // The first leaves at once; then 60 ms of horizon plus one packet's own
+  // The first leaves at once; then 600 s of horizon plus one packet's own
   // time: about 42 packets queue.
   EXPECT_GE(sent, 40);
   EXPECT_LE(sent, 50);
@@ -371,8 +377,8 @@ TEST_F(BpfProgramsTest, HorizonDropIsCounted) {
 // loss then costs TCP a retransmission timeout. The horizon holds at least
 // 32 frames of the device's time (interactive packets take the fast lane).
 TEST_F(BpfProgramsTest, AtLowRatesTheHorizonHoldsAtLeast32Frames) {
-  constexpr uint64_t kRate = 10'000;  // 145 ms per full-size frame
-  settings(5'000'000, 1'000'000'000, 0);  // 5 ms: not even one frame
+  constexpr uint64_t kRate = 10;  // 145 s per full-size frame
+  settings(5'000'000'000, 1'000'000'000'000, 0);  // 5 s: not even one frame
   policy("10.10.0.5", 0, kRate, 4);
   auto packet = build_packet(full_size(down_v4()));
   int sent = 0, dropped = 0;
@@ -385,8 +391,8 @@ TEST_F(BpfProgramsTest, AtLowRatesTheHorizonHoldsAtLeast32Frames) {
 }
 
 TEST_F(BpfProgramsTest, EcnCapablePacketsAreMarkedCeAboveTarget) {
-  constexpr uint64_t kRate = 1'000'000;  // 1.45 ms per frame
-  settings(50'000'000, 2'000'000, BWA_SETTING_ECN);  // CE above 2 ms of queue
+  constexpr uint64_t kRate = 100;  // 14.5 s per frame
+  settings(500'000'000'000, 2'000'000'000, BWA_SETTING_ECN);  // CE above 2 s of queue (the 2-frame floor: 30 s)
   policy("10.10.0.5", 0, kRate, 5);
   PacketSpec spec = full_size(down_v4());
   spec.ecn = 2;  // ECT(0)
@@ -397,7 +403,7 @@ TEST_F(BpfProgramsTest, EcnCapablePacketsAreMarkedCeAboveTarget) {
     ASSERT_EQ(run.verdict, TC_ACT_OK);
     last_ecn = run.data[15] & 3;
   }
-  EXPECT_EQ(last_ecn, 3) << "the fifth packet waits ~6 ms: above the 2 ms target, so CE";
+  EXPECT_EQ(last_ecn, 3) << "the fifth packet waits ~58 s: above the 30 s target, so CE";
   EXPECT_GT(counters("10.10.0.5").ce_marks[BWA_DIR_DOWN], 0u);
   EXPECT_EQ(counters("10.10.0.5").horizon_drops[BWA_DIR_DOWN], 0u);
 }
@@ -405,8 +411,8 @@ TEST_F(BpfProgramsTest, EcnCapablePacketsAreMarkedCeAboveTarget) {
 // Priority ports count against the limit like every byte: HTTPS on 443 is
 // most of today's bulk traffic, so "exempt" would void every limit.
 TEST_F(BpfProgramsTest, PriorityPortTrafficIsChargedToTheLimitLikeAnyOther) {
-  constexpr uint64_t kRate = 10'000;  // 145 ms per full-size frame
-  settings(1'000'000'000, 1'000'000'000, 0);
+  constexpr uint64_t kRate = 10;  // 145 s per full-size frame
+  settings(1'000'000'000'000, 1'000'000'000'000, 0);
   priority(6, 443);
   policy("10.10.0.5", 0, kRate, 6);
   policy("10.10.0.6", 0, kRate, 7);
@@ -425,7 +431,7 @@ TEST_F(BpfProgramsTest, PriorityPortTrafficIsChargedToTheLimitLikeAnyOther) {
   }
   // Both clocks advanced by the same five wire times (the first packet of
   // an idle device sets the clock to now); the runs themselves take
-  // microseconds against 145 ms per frame.
+  // milliseconds at most against 145 s per frame.
   const int64_t difference = static_cast<int64_t>(t_last(6, BWA_DIR_DOWN)) - static_cast<int64_t>(t_last(7, BWA_DIR_DOWN));
   EXPECT_LT(std::llabs(difference), static_cast<int64_t>(wire_ns / 10)) << "443 is charged like port 5201";
   EXPECT_GT(https_waited, 0) << "a 443 download waits for its departure time like any bulk flow";
@@ -438,7 +444,7 @@ TEST_F(BpfProgramsTest, PriorityPortTrafficIsChargedToTheLimitLikeAnyOther) {
 // unpaced, and they do not advance the device's clock.
 TEST_F(BpfProgramsTest, UnlimitedPortsAreNeverDelayedAndNeverAdvanceTheClock) {
   unlimited(6, 8443);
-  policy("10.10.0.5", 0, 1000, 6);  // 1 kB/s: anything paced would wait
+  policy("10.10.0.5", 0, 10, 6);  // 10 B/s: anything paced would wait minutes
   auto packet = build_packet(full_size(down_v4(8443)));
   for (int i = 0; i < 10; ++i) {
     TcRun run = run_tc(skel_->progs.bwa_tc_egress, packet);
@@ -452,8 +458,8 @@ TEST_F(BpfProgramsTest, UnlimitedPortsAreNeverDelayedAndNeverAdvanceTheClock) {
 
 // The port classes are two bits per port and protocol: their edges (ports
 // 0 and 65535, the ports either side of a word boundary) and the protocol
-// split must be exact. A bulk packet at 1 kB/s gets a departure time; one on
-// an unlimited port not.
+// split must be exact. A bulk packet at 10 B/s gets a departure time
+// (minutes away); one on an unlimited port not.
 TEST_F(BpfProgramsTest, PortClassBitmapEdgesAndProtocols) {
   unlimited(6, 0);
   unlimited(17, 65535);
@@ -486,7 +492,7 @@ TEST_F(BpfProgramsTest, PortClassBitmapEdgesAndProtocols) {
     SCOPED_TRACE(std::to_string(c.protocol) + " " + std::to_string(c.src_port) + " -> " +
                  std::to_string(c.dst_port));
     std::string device = "10.10.1." + std::to_string(slot);
-    policy(device, 0, 1000, slot++);  // 1 kB/s: anything paced waits
+    policy(device, 0, 10, slot++);  // 10 B/s: anything paced waits minutes
     auto packet = build_packet(full_size(PacketSpec{false, "198.51.100.2", device, c.protocol, c.src_port, c.dst_port}));
     run_tc(skel_->progs.bwa_tc_egress, packet);  // the first packet of an idle device leaves at once
     TcRun second = run_tc(skel_->progs.bwa_tc_egress, packet);
@@ -503,8 +509,8 @@ TEST_F(BpfProgramsTest, PortClassBitmapEdgesAndProtocols) {
 // A device's bulk download has its clock ahead of now; a ping (another,
 // sparse flow) must not wait behind it, yet pays for its bytes.
 TEST_F(BpfProgramsTest, SparsePacketDepartsAtOnceAndAdvancesTheClockByItsWireTime) {
-  constexpr uint64_t kRate = 10'000;  // 145 ms per full-size frame: the clock stays ahead
-  settings(1'000'000'000, 1'000'000'000, 0);
+  constexpr uint64_t kRate = 10;  // 145 s per full-size frame: the clock stays ahead
+  settings(1'000'000'000'000, 1'000'000'000'000, 0);
   policy("10.10.0.5", 0, kRate, 3);
   auto bulk = build_packet(full_size(down_v4()));
   for (int i = 0; i < 3; ++i) ASSERT_EQ(run_tc(skel_->progs.bwa_tc_egress, bulk).verdict, TC_ACT_OK);
@@ -534,9 +540,9 @@ TEST_F(BpfProgramsTest, SparsePacketDepartsAtOnceAndAdvancesTheClockByItsWireTim
 // the largest GSO packet bulk may add at once) the fast lane drops, and
 // says so.
 TEST_F(BpfProgramsTest, FastLaneFloodPastTheHorizonIsDroppedAndCounted) {
-  constexpr uint64_t kRate = 100'000;  // a 154 B frame is 1.54 ms of the device's time
-  constexpr uint64_t kHorizon = 5'000'000;
-  settings(kHorizon, 1'000'000, 0);
+  constexpr uint64_t kRate = 100;  // a 154 B frame is 1.54 s of the device's time
+  constexpr uint64_t kHorizon = 5'000'000'000;
+  settings(kHorizon, 1'000'000'000, 0);
   policy("10.10.0.5", 0, kRate, 4);
   // The horizon's floor at this rate: 32 frames of 1,514 B.
   const uint64_t horizon = std::max<uint64_t>(kHorizon, BWA_MIN_HORIZON_FRAMES * (BWA_FLOW_QUANTUM * 1'000'000'000ull / kRate));
@@ -554,7 +560,7 @@ TEST_F(BpfProgramsTest, FastLaneFloodPastTheHorizonIsDroppedAndCounted) {
     if (clock > now_ns) worst_debt = std::max(worst_debt, clock - now_ns);
   }
   const uint64_t per_frame = frame * 1'000'000'000ull / kRate;
-  EXPECT_GT(dropped, 0) << "3,000 frames are 4.6 s of the device's time, above the " << bound / 1'000'000 << " ms bound";
+  EXPECT_GT(dropped, 0) << "3,000 frames are 4,620 s of the device's time, above the " << bound / 1'000'000'000 << " s bound";
   EXPECT_LE(worst_debt, bound + per_frame) << "the fast lane's debt stays within its bound";
   bwa_counters c = counters("10.10.0.5");
   EXPECT_EQ(c.horizon_drops[BWA_DIR_DOWN], static_cast<uint64_t>(dropped));
@@ -566,8 +572,8 @@ TEST_F(BpfProgramsTest, FastLaneFloodPastTheHorizonIsDroppedAndCounted) {
 // rate) is the one that loses a packet to slow down, not whichever packet
 // meets the horizon; the other flow loses nothing.
 TEST_F(BpfProgramsTest, TheFlowFarAboveItsFairShareIsTheOneDropped) {
-  constexpr uint64_t kRate = 1'000'000;  // 1.45 ms per full-size frame
-  bwa_settings s{1'000'000'000, 1'000'000, 0, BWA_LAYOUT_VERSION, 0, 4};  // fairness at 4 quanta ahead
+  constexpr uint64_t kRate = 100;  // 14.5 s per full-size frame
+  bwa_settings s{1'000'000'000'000, 1'000'000'000, 0, BWA_LAYOUT_VERSION, 0, 4};  // fairness at 4 quanta ahead
   uint32_t zero = 0;
   ASSERT_EQ(bpf_map_update_elem(fd(skel_->maps.bwa_settings), &zero, &s, BPF_ANY), 0);
   policy("10.10.0.5", 0, kRate, 8);
@@ -582,7 +588,7 @@ TEST_F(BpfProgramsTest, TheFlowFarAboveItsFairShareIsTheOneDropped) {
   EXPECT_EQ(polite_dropped, 0);
   bwa_counters c = counters("10.10.0.5");
   EXPECT_EQ(c.fair_drops[BWA_DIR_DOWN], static_cast<uint64_t>(hog_dropped));
-  EXPECT_EQ(c.horizon_drops[BWA_DIR_DOWN], 0u) << "the queue never reached the 1 s horizon";
+  EXPECT_EQ(c.horizon_drops[BWA_DIR_DOWN], 0u) << "the queue never reached the 1,000 s horizon";
 }
 
 // 100,000 distinct flows through one device: the flow table is an array of
@@ -678,7 +684,8 @@ TEST_F(BpfProgramsTest, TcIngressMarksTheSlotKeepingOtherMarkBits) {
 }
 
 TEST_F(BpfProgramsTest, WanEgressPacesUploadByTheMarkAfterNat) {
-  constexpr uint64_t kRate = 1'000'000;
+  constexpr uint64_t kRate = 100;  // seconds per packet: the queue never drains between runs
+  settings(1'000'000'000'000, 1'000'000'000'000, BWA_SETTING_ECN | BWA_SETTING_TC_INGRESS_COUNTS);
   policy("10.10.0.5", kRate, 0, 9);
   // After NAT the source is the router's WAN address: only the mark names the device.
   auto packet = build_packet(full_size(PacketSpec{false, "198.51.100.1", "198.51.100.2", 6, 40000, 5201}));

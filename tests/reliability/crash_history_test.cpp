@@ -4,21 +4,33 @@
 // committed (so at most the one tick in flight is lost), hold no torn tick,
 // and its minute rollup must equal the raw rows it covers (a kill inside
 // maintenance never double counts).
+//
+// The kill points follow the writer's own reports (tick_writer.cpp), not
+// the clock, so the cycles kill writes however loaded the machine is. One
+// cycle in kStartupKillOneIn kills during start-up (open, migrations, WAL
+// recovery) a random moment after the spawn; every other cycle waits for
+// the writer's k-th report, k random in [0, kMaxTicksBeforeKill] (0 is
+// "opened", k its k-th committed tick), and kills a random moment later
+// (inside the next tick, its maintenance, or a few ticks on).
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <string>
-#include <thread>
 
 #include "agent/store/sqlite_handle.h"
 #include "tests/reliability/crash_ticks.h"
@@ -30,43 +42,111 @@ namespace {
 
 constexpr int kCycles = 1000;
 constexpr int kDevices = 4;
-constexpr int kMaxRunMicros = 12'000;  // each writer lives 0-12 ms: open, migrate, recover, write
+constexpr int kStartupKillOneIn = 8;
+constexpr int kMaxStartupKillMicros = 3'000;  // a writer's start-up takes a few ms at most on an idle machine
+constexpr int kMaxTicksBeforeKill = 4;
+constexpr int kMaxKillDelayMicros = 1'000;  // after the chosen report: about one tick on an idle machine
+// Only turns a hung writer into a failure: a working writer reports every
+// tick, within a millisecond when the machine is idle.
+constexpr int kReportTimeoutMs = 120'000;
 
-struct Child {
-  pid_t pid = -1;
-  int out = -1;  // read end of the writer's stdout
-};
-
-Child spawn_writer(const std::string& db) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return {};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  std::string devices = std::to_string(kDevices);
-  char* argv[] = {const_cast<char*>(TICK_WRITER_PATH), const_cast<char*>(db.c_str()), devices.data(), nullptr};
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, TICK_WRITER_PATH, &actions, nullptr, argv, environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(fds[1]);
-  if (rc != 0) {
-    close(fds[0]);
-    return {};
-  }
-  return Child{pid, fds[0]};
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return "exited with " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("killed by signal ") + strsignal(WTERMSIG(status));
+  return "wait status " + std::to_string(status);
 }
 
-// Everything the writer reported before it died: the last full line.
-int64_t last_reported(int fd, int64_t previous) {
-  std::string all;
-  char buf[4096];
-  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) all.append(buf, static_cast<size_t>(n));
-  close(fd);
-  auto end = all.rfind('\n');
-  if (end == std::string::npos) return previous;
-  auto start = all.rfind('\n', end - 1);
-  start = start == std::string::npos ? 0 : start + 1;
-  return std::stoll(all.substr(start, end - start));
+// One tick_writer and the read end of its stdout, split into report lines.
+// Killed and reaped when it goes out of scope, so a failed assertion never
+// leaves a writer behind (it loops forever otherwise).
+class Writer {
+ public:
+  enum class Next { Report, Exited, Silent };
+
+  explicit Writer(const std::string& db) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    std::string devices = std::to_string(kDevices);
+    char* argv[] = {const_cast<char*>(TICK_WRITER_PATH), const_cast<char*>(db.c_str()), devices.data(), nullptr};
+    int rc = posix_spawn(&pid_, TICK_WRITER_PATH, &actions, nullptr, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    if (rc != 0) {
+      pid_ = -1;
+      close(fds[0]);
+      return;
+    }
+    out_ = fds[0];
+  }
+  ~Writer() {
+    if (pid_ > 0) kill_and_reap();
+    if (out_ >= 0) close(out_);
+  }
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  bool started() const { return pid_ > 0; }
+
+  // The writer's next report line. Blocks while the writer works on it (a
+  // busy machine only makes that slower); Silent only after kReportTimeoutMs
+  // without a byte, Exited at the end of its output (it died by itself, or
+  // was killed: then every line it wrote has been returned).
+  Next next(std::string& line) {
+    for (;;) {
+      if (auto end = buffered_.find('\n'); end != std::string::npos) {
+        line = buffered_.substr(0, end);
+        buffered_.erase(0, end + 1);
+        return Next::Report;
+      }
+      pollfd p{out_, POLLIN, 0};
+      int ready = poll(&p, 1, kReportTimeoutMs);
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready == 0) return Next::Silent;
+      char buf[4096];
+      ssize_t n = read(out_, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return Next::Exited;  // a partial line cannot happen: each report is one small write(2)
+      buffered_.append(buf, static_cast<size_t>(n));
+    }
+  }
+
+  // SIGKILL (a no-op on a writer that already exited) and reap; the wait status.
+  int kill_and_reap() {
+    kill(pid_, SIGKILL);
+    return reap();
+  }
+  int reap() {
+    int status = 0;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+    return status;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;  // read end of the writer's stdout
+  std::string buffered_;
+};
+
+// Busy-waits: a sleep would add the scheduler's wake-up latency (milliseconds
+// on a loaded machine) to every kill point, and the writer would write many
+// ticks meanwhile, growing the database each cycle inspects.
+void spin_for(std::chrono::microseconds delay) {
+  const auto until = std::chrono::steady_clock::now() + delay;
+  while (std::chrono::steady_clock::now() < until) {
+  }
+}
+
+// Reads one report: "opened" or the number of the tick just committed.
+std::optional<int64_t> tick_in(const std::string& line) {
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), n);
+  if (ec != std::errc{} || end != line.data() + line.size()) return std::nullopt;
+  return n;
 }
 
 bool has_row(Result<bool> r) { return r.ok() && *r; }
@@ -115,25 +195,71 @@ TEST(CrashHistory, ThousandKillsLoseAtMostTheTickInFlight) {
   const std::filesystem::path dir(tmpl);
   const std::string db = (dir / "bwalloc.db").string();
   std::mt19937 rng(20240607);
-  std::uniform_int_distribution<int> run_micros(0, kMaxRunMicros);
+  std::uniform_int_distribution<int> startup_kill(1, kStartupKillOneIn);
+  std::uniform_int_distribution<int> startup_micros(0, kMaxStartupKillMicros);
+  std::uniform_int_distribution<int> reports_before_kill(0, kMaxTicksBeforeKill);
+  std::uniform_int_distribution<int> delay_micros(0, kMaxKillDelayMicros);
 
   int64_t reported = 0;     // newest tick any writer reported committed
   int64_t committed = 0;    // newest tick seen in the database
+  int64_t ticks_waited_for = 0;  // tick reports the kill points waited for: committed by construction
   int unreported_commits = 0;  // cycles where the tick in flight had committed
+  int startup_kills = 0, startup_kills_before_open = 0;
   const auto started = std::chrono::steady_clock::now();
   for (int cycle = 0; cycle < kCycles; ++cycle) {
-    Child child = spawn_writer(db);
-    ASSERT_GT(child.pid, 0) << "spawn " << TICK_WRITER_PATH;
-    std::this_thread::sleep_for(std::chrono::microseconds(run_micros(rng)));
-    ASSERT_EQ(kill(child.pid, SIGKILL), 0);
-    int status = 0;
-    ASSERT_EQ(waitpid(child.pid, &status, 0), child.pid);
-    // A writer that exited by itself failed (it loops forever otherwise).
-    ASSERT_TRUE(WIFSIGNALED(status)) << "cycle " << cycle << ": writer exited with " << WEXITSTATUS(status);
     // The newest tick this database may hold without a report: one past what
     // was known before this writer (reported or found committed) or reported by it.
     const int64_t known_before = std::max(reported, committed);
-    reported = last_reported(child.out, reported);
+    bool opened = false;
+    // Each report must be "opened" first, then the ticks after the newest one committed, in order.
+    auto take = [&](const std::string& line) -> testing::AssertionResult {
+      if (line == "opened") {
+        if (opened) return testing::AssertionFailure() << "\"opened\" reported twice";
+        opened = true;
+        return testing::AssertionSuccess();
+      }
+      const std::optional<int64_t> tick = tick_in(line);
+      if (!tick) return testing::AssertionFailure() << "unreadable report \"" << line << "\"";
+      const int64_t expected = std::max(reported, committed) + 1;
+      if (!opened || *tick != expected) {
+        return testing::AssertionFailure() << "report " << line << ", expected " << (opened ? "" : "\"opened\" then ")
+                                           << expected;
+      }
+      reported = *tick;
+      return testing::AssertionSuccess();
+    };
+
+    Writer writer(db);
+    ASSERT_TRUE(writer.started()) << "spawn " << TICK_WRITER_PATH;
+    if (startup_kill(rng) == 1) {
+      ++startup_kills;
+      spin_for(std::chrono::microseconds(startup_micros(rng)));
+    } else {
+      const int k = reports_before_kill(rng);  // wait for "opened" and then k ticks
+      const int64_t kill_after = committed + k;
+      std::string line;
+      while (!opened || reported < kill_after) {
+        const Writer::Next next = writer.next(line);
+        ASSERT_NE(next, Writer::Next::Silent)
+            << "cycle " << cycle << ": the writer reported nothing for " << kReportTimeoutMs / 1000
+            << " s (it hangs); " << (opened ? "last tick reported " + std::to_string(reported) : "store not opened");
+        if (next == Writer::Next::Exited) {
+          FAIL() << "cycle " << cycle << ": the writer " << describe_status(writer.reap())
+                 << " by itself (its stderr is above) before " << (opened ? "tick " + std::to_string(kill_after)
+                                                                           : std::string("opening the store"));
+        }
+        ASSERT_TRUE(take(line)) << "cycle " << cycle;
+      }
+      ticks_waited_for += k;
+      spin_for(std::chrono::microseconds(delay_micros(rng)));
+    }
+    const int status = writer.kill_and_reap();
+    // A writer that exited by itself failed (it loops forever otherwise).
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+        << "cycle " << cycle << ": writer " << describe_status(status) << " (its stderr is above)";
+    // Everything it reported before it died.
+    for (std::string line; writer.next(line) == Writer::Next::Report;) ASSERT_TRUE(take(line)) << "cycle " << cycle;
+    startup_kills_before_open += !opened;
 
     DbState s = inspect(db);
     ASSERT_EQ(s.integrity, "ok") << "cycle " << cycle;
@@ -152,10 +278,14 @@ TEST(CrashHistory, ThousandKillsLoseAtMostTheTickInFlight) {
     committed = s.max_tick;
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::cout << "crash cycles: " << kCycles << ", ticks committed: " << committed
-            << ", cycles where the tick in flight had committed unreported: " << unreported_commits
-            << ", ticks lost: 0, time: " << seconds << " s\n";
-  EXPECT_GT(committed, kCycles / 10) << "the writer hardly ever got to write: the kill points are not exercising writes";
+  std::cout << "crash cycles: " << kCycles << ", ticks committed: " << committed << " (" << ticks_waited_for
+            << " waited for), kills during start-up: " << startup_kills << " (" << startup_kills_before_open
+            << " before the store was open), cycles where the tick in flight had committed unreported: "
+            << unreported_commits << ", ticks lost: 0, time: " << seconds << " s\n";
+  // Both hold by construction of the kill points, however slow the machine:
+  // each cycle that waited for k tick reports added k committed ticks.
+  EXPECT_GT(ticks_waited_for, kCycles / 10) << "the kill points hardly ever wait for a write";
+  EXPECT_GE(committed, ticks_waited_for) << "ticks the writers reported committed are missing";
   std::filesystem::remove_all(dir);
 }
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <functional>
 #include <thread>
 
 #include "agent/metrics/gateway_prober.h"
@@ -65,11 +67,22 @@ TEST(Metrics, ProberMeasuresTheRealDefaultGateway) {
     EXPECT_EQ((*gw)->to_string(), "10.98.0.1");
     GatewayProber prober("", 100ms, 5);
     prober.start();  // the thread starts inside bwt-gw-a
-    std::this_thread::sleep_for(800ms);
-    reachable = prober.health();
+    // Polls for what the prober has measured, not for a guessed time; the
+    // limit only turns a stuck prober into a failure.
+    auto wait_for = [&](const std::function<bool(const GatewayHealth&)>& done) {
+      const auto deadline = std::chrono::steady_clock::now() + 120s;
+      GatewayHealth h = prober.health();
+      while (!done(h) && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(20ms);
+        h = prober.health();
+      }
+      return h;
+    };
+    // The first probe's outcome: answered, with a delay.
+    reachable = wait_for([](const GatewayHealth& h) { return h.loss_percent.has_value(); });
     system("ip -n bwt-gw-b addr del 10.98.0.1/24 dev g1");
-    std::this_thread::sleep_for(7000ms);
-    gone = prober.health();
+    // A window of 5 lost probes (each waits 1 s for its reply).
+    gone = wait_for([](const GatewayHealth& h) { return h.loss_percent.value_or(0) == 100.0; });
   }
   system("ip netns del bwt-gw-a; ip netns del bwt-gw-b");
   EXPECT_EQ(reachable.gateway.value_or(""), "10.98.0.1");

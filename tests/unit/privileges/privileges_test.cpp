@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <linux/capability.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,6 +94,19 @@ std::string read_text(const std::string& path) {
   return s.str();
 }
 
+// Polls `done` until it holds (true), or 120 s pass (false): a hang.
+bool wait_until(const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!done() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return done();
+}
+
+// Thread `tid` of this process sits in system call `number` (/proc's view).
+bool in_syscall(pid_t tid, long number) {
+  const std::string call = read_text("/proc/self/task/" + std::to_string(tid) + "/syscall");
+  return call.rfind(std::to_string(number) + " ", 0) == 0;
+}
+
 TEST(Privileges, DropReachesEveryThreadAndBlockedCallsCarryOn) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root: dropping capabilities it does not hold proves nothing";
   std::string outcome = in_child([]() -> std::string {
@@ -104,11 +118,14 @@ TEST(Privileges, DropReachesEveryThreadAndBlockedCallsCarryOn) {
     int p[2];
     if (pipe(p) != 0) return "pipe failed";
     std::string got;
+    std::atomic<pid_t> reader_tid{0};
     std::thread reader([&] {
+      reader_tid = gettid();
       char c = 0;
       if (read(p[0], &c, 1) == 1) got.assign(1, c);
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let both block
+    // The signal must find the reader blocked in read(): wait until it is.
+    const bool reader_blocked = wait_until([&] { return reader_tid != 0 && in_syscall(reader_tid, SYS_read); });
 
     auto report = restrict_process_capabilities(bit(CAP_NET_RAW));
     if (!report) return "restrict failed: " + report.message();
@@ -131,6 +148,7 @@ TEST(Privileges, DropReachesEveryThreadAndBlockedCallsCarryOn) {
     reader.join();
     done = true;
     sleeper.join();
+    if (!reader_blocked) return "the reader thread never blocked in read()";
     if (!problems.empty()) return "still privileged:" + problems;
     if (threads < 3) return "saw only " + std::to_string(threads) + " threads";
     if (report->threads < 3) return "the drop ran on " + std::to_string(report->threads) + " threads only";
@@ -145,16 +163,20 @@ TEST(Privileges, AThreadThatBlocksTheSignalFailsTheDropWithAReason) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
   std::string outcome = in_child([]() -> std::string {
     std::atomic<bool> done{false};
+    std::atomic<bool> deaf_now{false};
     std::thread deaf([&] {
       sigset_t all;
       sigfillset(&all);
       pthread_sigmask(SIG_BLOCK, &all, nullptr);
+      deaf_now = true;
       while (!done) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // The drop must meet the thread with its signals blocked.
+    const bool masked = wait_until([&] { return deaf_now.load(); });
     auto report = restrict_process_capabilities(bit(CAP_NET_RAW));
     done = true;
     deaf.join();
+    if (!masked) return "the deaf thread never blocked its signals";
     if (report) return "the drop claimed success with a thread it could not reach";
     if (report.message().find("did not answer") == std::string::npos) return "unexpected error: " + report.message();
     return "";
