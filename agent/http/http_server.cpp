@@ -108,7 +108,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return reply_and_close(json_error(400, "malformed HTTP request: " + ec.message()));
 
     auto& req = parser_->get();
-    HttpRequest request = to_http_request(req);
+    auto parsed = to_http_request(req);
+    // Ambiguous framing may leave bytes of a smuggled request behind: never
+    // read on after one.
+    if (!parsed) return reply_and_close(json_error(400, parsed.message()));
+    const HttpRequest& request = *parsed;
     HttpResponse response;
     try {
       response = handle_request(request, server_.agent, server_.context);
@@ -117,11 +121,14 @@ class Session : public std::enable_shared_from_this<Session> {
       log_error("http", std::string("handler failed: ") + e.what());
       response = json_error(500, "internal error");
     }
-    if (response.stream) return start_stream(req.version());
-    keep_alive_ = req.keep_alive();
+    const bool head = request.method == "HEAD";
+    if (response.stream && !head) return start_stream(req.version());
+    // HEAD on the stream: its headers, then the connection ends as a
+    // stream's would.
+    keep_alive_ = req.keep_alive() && !response.stream;
     auto res = std::make_shared<http::response<http::string_body>>(to_response(response, req.version()));
     res->keep_alive(keep_alive_);
-    if (request.method == "HEAD") res->body().clear();
+    if (head) res->body().clear();  // Content-Length stays that of the GET
     stream_->expires_after(server_.config.read_timeout);
     http::async_write(*stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
       if (ec || !self->keep_alive_) return self->close();
