@@ -113,9 +113,11 @@ class RawClient {
     return reply;
   }
 
-  // Reads until `marker` has arrived; returns all text read so far.
+  // Reads until `marker` has arrived (or the peer closed, or the safety
+  // deadline passed); returns all text read so far.
   std::string read_until(const std::string& marker) {
-    while (pending_.find(marker) == std::string::npos && read_more()) {
+    auto deadline = std::chrono::steady_clock::now() + kSafetyTimeout;
+    while (pending_.find(marker) == std::string::npos && std::chrono::steady_clock::now() < deadline && read_more()) {
     }
     return pending_;
   }
