@@ -99,7 +99,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!ec && !parser.is_done()) parser.put_eof(ec);
   if (ec || !parser.is_done()) return 0;  // the server answers these with 400/413/431 itself
 
-  const HttpRequest request = to_http_request(parser.get());
+  const auto parsed = to_http_request(parser.get());
+  if (!parsed) return 0;  // request_policy.h's rules: the server answers 400 and closes
+  const HttpRequest& request = *parsed;
   const HttpResponse response = handle_request(request, *world->agent, world->context);
   if (response.status < 200 || response.status > 599) finding("status out of range", request, response);
   if (response.status == 500) finding("internal error", request, response);

@@ -4,9 +4,12 @@
 #include <algorithm>
 #include <cctype>
 
+#include "agent/http/request_policy.h"
+
 namespace bwalloc {
 
-HttpRequest to_http_request(const boost::beast::http::request<boost::beast::http::string_body>& req) {
+Result<HttpRequest> to_http_request(const boost::beast::http::request<boost::beast::http::string_body>& req) {
+  if (auto strict = check_request(req.base()); !strict) return strict.error();
   HttpRequest request;
   request.method = std::string(req.method_string());
   request.target = std::string(req.target());

@@ -6,6 +6,7 @@
 #include <boost/beast/http.hpp>
 #include <cstddef>
 
+#include "agent/common/result.h"
 #include "agent/http/routes.h"
 
 namespace bwalloc {
@@ -13,8 +14,10 @@ namespace bwalloc {
 inline constexpr size_t kHttpHeaderLimit = 8 * 1024;
 inline constexpr size_t kHttpBodyLimit = 64 * 1024;
 
-// Header names lower-cased (HTTP names are case-insensitive); the last of a
-// repeated header wins.
-HttpRequest to_http_request(const boost::beast::http::request<boost::beast::http::string_body>& req);
+// The request for the routes, or why it breaks request_policy.h's rules
+// (the server answers that with 400 and closes the connection). Header
+// names are lower-cased (HTTP names are case-insensitive); the headers
+// that must be single are checked to be, so no "last wins" remains.
+[[nodiscard]] Result<HttpRequest> to_http_request(const boost::beast::http::request<boost::beast::http::string_body>& req);
 
 }  // namespace bwalloc

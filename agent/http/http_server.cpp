@@ -11,8 +11,10 @@
 #include "agent/common/log.h"
 #include "agent/http/api_token.h"
 #include "agent/http/beast_request.h"
+#include "agent/http/connection_limiter.h"
 #include "agent/http/json_views.h"
 #include "agent/http/routes.h"
+#include "agent/http/stream_registry.h"
 
 namespace bwalloc {
 
@@ -44,16 +46,23 @@ struct HttpServer::Impl {
   HttpServerConfig config;
   AgentControl& agent;
   RouteContext context;
-  asio::io_context io{2};
-  tcp::acceptor acceptor{io};
-  std::vector<std::thread> threads;
-  std::atomic<size_t> connections{0};
-  std::atomic<size_t> stream_clients{0};
+  ConnectionLimiter limiter;
+  StreamRegistry stream_registry;
+  std::atomic<size_t> sessions{0};  // alive, admitted or refused: stop() waits for them
   std::atomic<bool> stopping{false};
   std::mutex sessions_mutex;
   std::set<std::shared_ptr<beast::tcp_stream>> streams;  // to close on stop
+  // Declared after everything a session touches: destroying the io_context
+  // destroys the sessions its pending handlers still hold.
+  asio::io_context io{2};
+  tcp::acceptor acceptor{io};
+  std::vector<std::thread> threads;
 
-  Impl(HttpServerConfig c, AgentControl& a) : config(std::move(c)), agent(a) {}
+  Impl(HttpServerConfig c, AgentControl& a)
+      : config(std::move(c)),
+        agent(a),
+        limiter(config.max_connections, config.max_connections_per_client),
+        stream_registry(config.max_stream_clients, config.max_streams_per_client) {}
   void accept();
 };
 
@@ -61,13 +70,17 @@ namespace {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl& server)
-      : stream_(std::make_shared<beast::tcp_stream>(std::move(socket))), server_(server) {
-    ++server_.connections;
+  // `slot` is empty for a connection refused at a cap (see reject_busy).
+  Session(tcp::socket socket, HttpServer::Impl& server, asio::ip::address client,
+          std::optional<ConnectionLimiter::Slot> slot)
+      : stream_(std::make_shared<beast::tcp_stream>(std::move(socket))),
+        server_(server),
+        client_(client),
+        slot_(std::move(slot)) {
+    ++server_.sessions;
   }
   ~Session() {
-    --server_.connections;
-    if (streaming_) --server_.stream_clients;
+    --server_.sessions;
     std::lock_guard lock(server_.sessions_mutex);
     server_.streams.erase(stream_);
   }
@@ -80,10 +93,11 @@ class Session : public std::enable_shared_from_this<Session> {
     asio::dispatch(stream_->get_executor(), beast::bind_front_handler(&Session::read, shared_from_this()));
   }
 
-  void reject_busy() {
-    auto res = std::make_shared<http::response<http::string_body>>(
-        to_response(json_error(503, "too many connections; try again shortly"), 11));
+  void reject_busy(const std::string& why) {
+    auto res = std::make_shared<http::response<http::string_body>>(to_response(json_error(503, why), 11));
     res->keep_alive(false);
+    res->set(http::field::retry_after, "5");
+    stream_->expires_after(std::chrono::seconds(5));  // a refusal never holds a socket for long
     http::async_write(*stream_, *res, [self = shared_from_this(), res](beast::error_code, size_t) {
       beast::error_code ec;
       self->stream_->socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -108,7 +122,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return reply_and_close(json_error(400, "malformed HTTP request: " + ec.message()));
 
     auto& req = parser_->get();
-    HttpRequest request = to_http_request(req);
+    auto parsed = to_http_request(req);
+    // Ambiguous framing may leave bytes of a smuggled request behind: never
+    // read on after one.
+    if (!parsed) return reply_and_close(json_error(400, parsed.message()));
+    const HttpRequest& request = *parsed;
     HttpResponse response;
     try {
       response = handle_request(request, server_.agent, server_.context);
@@ -117,11 +135,14 @@ class Session : public std::enable_shared_from_this<Session> {
       log_error("http", std::string("handler failed: ") + e.what());
       response = json_error(500, "internal error");
     }
-    if (response.stream) return start_stream(req.version());
-    keep_alive_ = req.keep_alive();
+    const bool head = request.method == "HEAD";
+    if (response.stream && !head) return start_stream();
+    // HEAD on the stream: its headers, then the connection ends as a
+    // stream's would.
+    keep_alive_ = req.keep_alive() && !response.stream;
     auto res = std::make_shared<http::response<http::string_body>>(to_response(response, req.version()));
     res->keep_alive(keep_alive_);
-    if (request.method == "HEAD") res->body().clear();
+    if (head) res->body().clear();  // Content-Length stays that of the GET
     stream_->expires_after(server_.config.read_timeout);
     http::async_write(*stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
       if (ec || !self->keep_alive_) return self->close();
@@ -153,24 +174,34 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // Server-Sent Events: headers once, then one event per new snapshot and
-  // a comment every 15 s so proxies keep the connection open.
-  void start_stream(unsigned version) {
-    if (++server_.stream_clients > server_.config.max_stream_clients) {
-      --server_.stream_clients;
-      return reply_and_close(json_error(503, "too many live dashboards connected"));
-    }
-    streaming_ = true;
-    (void)version;
+  // a comment line when nothing else went out for a heartbeat. Every write
+  // has a deadline, so a peer that vanished or stopped reading is dropped
+  // instead of holding its stream for ever.
+  void start_stream() {
+    membership_.emplace(server_.stream_registry.admit(client_, [weak = weak_from_this(), ex = stream_->get_executor()] {
+      asio::post(ex, [weak] {
+        if (auto self = weak.lock()) self->end_stream();
+      });
+    }));
+    stream_->expires_never();
+    set_stream_socket_options();
+    timer_.emplace(stream_->get_executor());
     auto head = std::make_shared<std::string>(
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
         "X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\nretry: 2000\n\n");
-    stream_->expires_never();
-    timer_.emplace(stream_->get_executor());
-    asio::async_write(stream_->socket(), asio::buffer(*head),
-                      [self = shared_from_this(), head](beast::error_code ec, size_t) {
-                        if (ec) return self->close();
-                        self->push_snapshot();
-                      });
+    write_stream(std::move(head));
+  }
+
+  // Data the peer has not acknowledged within the write timeout aborts the
+  // connection in the kernel, so a peer that vanished without a FIN (a
+  // laptop closed, a cable pulled) fails the next write, not one 15 minutes
+  // of retransmissions later.
+  void set_stream_socket_options() {
+#if defined(TCP_USER_TIMEOUT)
+    using user_timeout = asio::detail::socket_option::integer<IPPROTO_TCP, TCP_USER_TIMEOUT>;
+    beast::error_code ignored;
+    stream_->socket().set_option(user_timeout(static_cast<int>(server_.config.stream_write_timeout.count())), ignored);
+#endif
   }
 
   void push_snapshot() {
@@ -182,14 +213,19 @@ class Session : public std::enable_shared_from_this<Session> {
       message = std::make_shared<std::string>("event: snapshot\ndata: " + snapshot_json(*snap) + "\n\n");
       last_tick_ = snap->tick;
       sent_any_ = true;
-      last_write_ = now;
-    } else if (now - last_write_ > std::chrono::seconds(15)) {
-      message = std::make_shared<std::string>(": keep-alive\n\n");
-      last_write_ = now;
+    } else if (now - last_write_ >= server_.config.stream_heartbeat) {
+      message = std::make_shared<std::string>(": heartbeat\n\n");
     }
     if (!message) return wait_and_push();
-    asio::async_write(stream_->socket(), asio::buffer(*message), [self = shared_from_this(), message](beast::error_code ec, size_t) {
+    write_stream(std::move(message));
+  }
+
+  void write_stream(std::shared_ptr<std::string> message) {
+    last_write_ = std::chrono::steady_clock::now();
+    stream_->expires_after(server_.config.stream_write_timeout);
+    asio::async_write(*stream_, asio::buffer(*message), [self = shared_from_this(), message](beast::error_code ec, size_t) {
       if (ec) return self->close();
+      self->stream_->expires_never();
       self->wait_and_push();
     });
   }
@@ -202,12 +238,21 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // Evicted for a newer stream (stream_registry.h): the pending write or
+  // wait completes with an error and the session ends.
+  void end_stream() {
+    if (timer_) timer_->cancel();
+    close();
+  }
+
   std::shared_ptr<beast::tcp_stream> stream_;
   HttpServer::Impl& server_;
+  asio::ip::address client_;
+  std::optional<ConnectionLimiter::Slot> slot_;
+  std::optional<StreamRegistry::Membership> membership_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keep_alive_ = false;
-  bool streaming_ = false;
   bool sent_any_ = false;
   uint64_t last_tick_ = 0;
   std::chrono::steady_clock::time_point last_write_ = std::chrono::steady_clock::now();
@@ -219,12 +264,14 @@ class Session : public std::enable_shared_from_this<Session> {
 void HttpServer::Impl::accept() {
   acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
     if (stopping) return;
-    if (!ec) {
-      auto session = std::make_shared<Session>(std::move(socket), *this);
-      if (connections > config.max_connections) {
-        session->reject_busy();
+    beast::error_code peer_ec;
+    auto peer = ec ? tcp::endpoint{} : socket.remote_endpoint(peer_ec);
+    if (!ec && !peer_ec) {  // a peer gone before its accept has nothing to answer
+      auto slot = limiter.acquire(peer.address());
+      if (slot) {
+        std::make_shared<Session>(std::move(socket), *this, peer.address(), std::move(*slot))->start();
       } else {
-        session->start();
+        std::make_shared<Session>(std::move(socket), *this, peer.address(), std::nullopt)->reject_busy(slot.message());
       }
     }
     accept();
@@ -284,7 +331,7 @@ void HttpServer::stop() {
   });
   // Sessions end on their own once their sockets are closed; give in-flight
   // writes a moment, then stop the loop.
-  for (int i = 0; i < 50 && impl_->connections > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 50 && impl_->sessions > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   impl_->io.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();

@@ -1,8 +1,9 @@
 // HttpServer: Boost.Beast over TCP, in the shape of Beast's advanced server:
 // an io_context with a small thread pool, one session per connection on a
-// strand, a timeout before every read, header and body limits, a connection
-// cap, and Server-Sent Events for /api/stream. Requests go to the pure
-// handlers in routes.h.
+// strand, a timeout before every read, header and body limits, connection
+// caps (in all and per client address), and Server-Sent Events for
+// /api/stream with a heartbeat, write timeouts and eviction at the caps.
+// Requests go to the pure handlers in routes.h.
 #pragma once
 
 #include <chrono>
@@ -24,8 +25,22 @@ struct HttpServerConfig {
   std::vector<std::string> allowed_hosts;
   std::chrono::milliseconds read_timeout{10'000};  // whole request; slow clients are dropped
   size_t max_connections = 256;
+  // One address (a slowloris client, a runaway script) fills only its own
+  // share, so every other address is still served. All local programs share
+  // 127.0.0.1 and a dashboard tab opens about six connections and a stream,
+  // so the share leaves room for several dashboards behind one address.
+  size_t max_connections_per_client = 64;
+  // Live dashboards. At a cap a new stream evicts an old one rather than
+  // being refused (stream_registry.h says which one).
   size_t max_stream_clients = 64;
+  size_t max_streams_per_client = 16;
   std::chrono::milliseconds stream_poll{250};
+  // A comment line when no snapshot went out for this long: proxies keep
+  // the connection, and a vanished peer fails a write.
+  std::chrono::milliseconds stream_heartbeat{15'000};
+  // A stream write (or unacknowledged data, via TCP_USER_TIMEOUT) taking
+  // longer than this ends the stream: the peer is gone or not reading.
+  std::chrono::milliseconds stream_write_timeout{30'000};
 };
 
 class HttpServer {

@@ -418,7 +418,9 @@ HttpResponse handle_request(const HttpRequest& request, AgentControl& agent, con
   std::string allow;
   for (const Route* m : matching) {
     allow += (allow.empty() ? "" : ", ") + m->method;
-    if (m->method == request.method) route = m;
+    if (m->method == "GET") allow += ", HEAD";
+    // HEAD is GET without the body (RFC 9110 9.3.2); the server drops it.
+    if (m->method == request.method || (request.method == "HEAD" && m->method == "GET")) route = m;
   }
   if (!route) {
     HttpResponse r = json_error(405, request.method + " is not allowed on " + target.path + " (allowed: " + allow + ")");

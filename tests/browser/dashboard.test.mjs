@@ -1,8 +1,10 @@
 // The dashboard in a real headless Chromium against a real agent (simulator
 // backend, real HTTP on 127.0.0.1, real SQLite): tiles and the device table
 // fill in from the live stream, Block on a device shows it Blocked in the
-// page and in the API, and a screenshot is saved for the README.
+// page and in the API, the page survives losing its stream (refused, or
+// evicted by other streams), and a screenshot is saved for the README.
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, rmSync, copyFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -145,3 +147,83 @@ test('dashboard stays usable with 1,000 devices', { skip: skipReason ?? false, t
     rmSync(big.dir, { recursive: true, force: true });
   }
 });
+
+// Opens one /api/stream from this process and resolves once it is admitted
+// (its 200 head arrived); the caller ends it with .destroy().
+function holdStream(url) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${url}/api/stream`, { agent: false, localAddress: '127.0.0.1' }, (res) => {
+      if (res.statusCode !== 200) reject(new Error(`stream refused: ${res.statusCode}`));
+      res.on('data', () => {});
+      res.on('error', () => {});
+      resolve(req);
+    });
+    req.on('error', () => {});  // evicted later by the dashboard's own retry
+  });
+}
+
+// Paths the page requested, in order, and the connection badge's texts.
+async function watchPage(page) {
+  const seen = { requests: [], states: [] };
+  page.on('request', (r) => seen.requests.push(new URL(r.url()).pathname));
+  await page.exposeFunction('recordState', (text) => seen.states.push(text));
+  await page.addInitScript(() => {
+    document.addEventListener('DOMContentLoaded', () => {
+      const badge = document.getElementById('connection');
+      new MutationObserver(() => window.recordState(badge.textContent))
+        .observe(badge, { childList: true, characterData: true, subtree: true });
+    });
+  });
+  return seen;
+}
+
+// After request number `from`, did the page poll (GET /api/devices) and
+// then ask for the stream again? The page polls in its error handler and
+// asks for the stream only from a retry timer, so this order is the code's.
+function polledThenRetried(requests, from) {
+  const later = requests.slice(from);
+  const poll = later.indexOf('/api/devices');
+  return poll !== -1 && later.indexOf('/api/stream', poll + 1) !== -1;
+}
+
+test('dashboard polls at once when its stream fails and returns to the stream', { skip: skipReason ?? false, timeout: 90000 },
+  async () => {
+    const browser = await launchBrowser();
+    const held = [];
+    try {
+      const page = await browser.newPage();
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      const seen = await watchPage(page);
+
+      // 1. The first stream is refused (as a full agent once did): the
+      // browser's EventSource gives up on a 503, the page must not.
+      let refusals = 1;
+      await page.route('**/api/stream', (route) => {
+        if (refusals > 0) {
+          refusals -= 1;
+          return route.fulfill({ status: 503, contentType: 'application/json', body: '{"ok":false,"error":"busy"}' });
+        }
+        return route.fallback();
+      });
+      await page.goto(base);
+      await waitFor(() => polledThenRetried(seen.requests, 0), 'a poll, then a new stream, after the refusal', 30000);
+      await page.waitForFunction(() => document.getElementById('connection').textContent === 'live', null, { timeout: 30000 });
+      await page.unroute('**/api/stream');
+
+      // 2. Other streams from the same address overrun its share (16 streams):
+      // the dashboard's, older than all of them, is evicted. It polls,
+      // retries, and its retry evicts the oldest of those instead. Twice the
+      // share, so streams an earlier test left behind cannot shield it.
+      const mark = seen.requests.length;
+      const statesMark = seen.states.length;
+      for (let i = 0; i < 32; i++) held.push(await holdStream(base));
+      await waitFor(() => seen.states.slice(statesMark).some((s) => s !== 'live'), 'the dashboard to lose its stream', 30000);
+      await waitFor(() => polledThenRetried(seen.requests, mark), 'a poll, then a new stream, after the eviction', 30000);
+      await page.waitForFunction(() => document.getElementById('connection').textContent === 'live', null, { timeout: 30000 });
+      assert.deepEqual(errors, [], 'no script errors in the page');
+    } finally {
+      for (const req of held) req.destroy();
+      await browser.close();
+    }
+  });
