@@ -1,6 +1,6 @@
 // See latency_compare.h. The scenario, per method, on one virtual LAN:
 //   1. idle RTT: dev1 pings the inet side (50 pings, 20 ms apart);
-//   2. load: dev1 downloads over 4 TCP flows (4 iperf3 servers in inet
+//   2. load: dev1 downloads over 4 TCP flows (-t 10 after 2 omitted seconds) (4 iperf3 servers in inet
 //      whose replies netem delays by 5, 10, 20 and 40 ms, so the flows have
 //      different RTTs; the shaped path through the router stays the same),
 //      a 64 kbit/s flow of 160-byte UDP datagrams reaches dev1, and once
@@ -55,6 +55,7 @@ constexpr int kLoaded = 1;  // the device that downloads
 constexpr int kOther = 2;   // the device that only pings
 constexpr int kBulkPort = 5201;
 constexpr int kBulkFlows = 4;
+constexpr int kOmitSeconds = 2;  // of the bulk run: slow start, and the pings' head start
 constexpr int kClientPortBase = 40000;  // 0x9c40: bulk stream i of a run has a port = base + i (mod 4)
 constexpr int kSmallUdpPort = 5220;
 constexpr int kHttpsPort = 443;
@@ -204,7 +205,7 @@ class EdtAgentMethod : public Method {
  public:
   explicit EdtAgentMethod(const VirtualLan& lan) : lan_(lan) {}
   std::string key() const override { return "edt"; }
-  std::string name() const override { return "bwalloc EDT (agent, fq)"; }
+  std::string name() const override { return "bwalloc EDT (agent)"; }
 
   bool start(uint64_t mbit, std::string& error) override {
     clear_files();
@@ -412,6 +413,7 @@ class Scenario {
 
   json::object measure(Method& method) {
     json::object row{{"key", method.key()}, {"method", method.name()}};
+    auto started = std::chrono::steady_clock::now();
     std::string error;
     std::fprintf(stderr, "== %s\n", method.name().c_str());
     if (!method.start(options_.limit_mbit, error)) {
@@ -432,6 +434,8 @@ class Scenario {
     wait_until_quiet();
     https_phase(row);
     method.stop();
+    row["elapsed_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::fprintf(stderr, "  (%.0f s)\n", row["elapsed_s"].as_double());
     return row;
   }
 
@@ -450,27 +454,35 @@ class Scenario {
     std::atomic<bool> bulk_done{false};
     std::thread bulk_thread([&] {
       auto args = timed();
-      args.insert(args.end(), {"-P", std::to_string(kBulkFlows), "-O", "1", "--cport", std::to_string(cport)});
+      args.insert(args.end(), {"-P", std::to_string(kBulkFlows), "-O", std::to_string(kOmitSeconds), "--cport",
+                               std::to_string(cport)});
       bulk = iperf3(lan_, kBulkPort, args);
       bulk_done = true;
     });
     Iperf small;
     std::thread small_thread([&] {
-      auto args = timed(1);  // the bulk run's omitted second too
+      auto args = timed(kOmitSeconds);  // as long as the bulk run with its omitted seconds
       args.insert(args.end(), {"-u", "-b", "64k", "-l", std::to_string(kSmallDatagram)});
       small = iperf3(lan_, kSmallUdpPort, args);
     });
+    // The pings start once the download saturates the limit, or after the
+    // omitted seconds at the latest, so that they end well before it does.
     bool saturated = wait_for_rx_rate(lan_, kLoaded, [&](double bps) { return bps > 0.8 * limit_bps(); },
-                                      std::chrono::seconds(10));
+                                      std::chrono::seconds(kOmitSeconds));
     PingRun same, other;
+    auto pings_start = std::chrono::steady_clock::now();
     std::thread other_ping([&] { other = ping(lan_, kOther, options_.pings, options_.ping_interval_s); });
     same = ping(lan_, kLoaded, options_.pings, options_.ping_interval_s);
     other_ping.join();
+    const double ping_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - pings_start).count();
     const bool load_outlasted_pings = !bulk_done.load();
+    if (!load_outlasted_pings) std::fprintf(stderr, "  the download ended before the pings did\n");
     bulk_thread.join();
     small_thread.join();
 
-    json::object load{{"saturated_before_pings", saturated}, {"load_outlasted_pings", load_outlasted_pings}};
+    json::object load{{"saturated_before_pings", saturated},
+                      {"load_outlasted_pings", load_outlasted_pings},
+                      {"ping_seconds", ping_seconds}};
     json::array per_flow;
     std::vector<double> shares;
     double goodput = 0, retransmits = 0;
