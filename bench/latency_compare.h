@@ -23,6 +23,7 @@ struct LatencyOptions {
   double udp443_offered_mbit = 50;
   std::vector<std::string> methods = {"edt", "htb_cake", "htb_fq_codel", "htb_pfifo"};
   std::string kernel_label;
+  std::string note;  // printed with the figures (e.g. the host's load around a VM run)
 };
 
 // Runs the comparison; 0 after printing the JSON, 77 when this machine

@@ -154,6 +154,7 @@ bool plot(const json::object& run, const std::vector<const json::object*>& metho
      << "set grid ytics\nset key below vertical maxrows 3 font ',9'\nset xtics font ',10' noenhanced\n"
      << "set multiplot layout 1,3 title '" << title(run) << ": every device held at " << fixed(limit, 0)
      << " Mbit/s' noenhanced\n"
+     << "set xrange [-0.6:" << methods.size() - 0.4 << "]\n"
      << "set title 'delay (ms, log scale)'\nset logscale y\nset yrange [0.01:*]\n"
      << "plot " << d << " using 2:xtic(1) title 'idle RTT p50', '' using 3 title 'same-device ping p50', "
      << "'' using 4 title 'same-device ping p99', '' using 5 title 'other-device ping p99', "
@@ -193,7 +194,7 @@ std::string latency_markdown(const json::object& run, const std::filesystem::pat
   std::ostringstream md;
   md << "## " << title(run) << "\n\n"
      << "Every device held at " << fixed(limit, 0) << " Mbit/s each way. dev1 downloads over 4 TCP flows ("
-     << fixed(num(run, "seconds"), 0) << " s, first second omitted";
+     << fixed(num(run, "seconds"), 0) << " s after " << fixed(run.contains("omit_seconds") ? num(run, "omit_seconds") : 1, 0) << " omitted";
   std::string delays = delays_text(run);
   md << (delays.empty() ? "; no netem here, so the flows share one RTT"
                         : "; netem in inet adds " + delays + " to the flows' RTTs")
@@ -219,6 +220,19 @@ std::string latency_markdown(const json::object& run, const std::filesystem::pat
     }
   }
   for (const auto& u : unavailable) md << "- not run here: " << u << "\n";
+  for (const auto* m : methods) {
+    const auto& b = obj(*m, "bulk");
+    if (b.contains("load_outlasted_pings") && !b.at("load_outlasted_pings").as_bool()) {
+      md << "- " << str(*m, "method") << ": the download ended before the pings did"
+         << (b.contains("ping_seconds") ? " (they took " + fixed(num(b, "ping_seconds"), 1) + " s)" : "")
+         << ", so some pings saw an idle device.\n";
+    }
+    if (b.contains("saturated_before_pings") && !b.at("saturated_before_pings").as_bool()) {
+      md << "- " << str(*m, "method") << ": the download had not reached 80 % of the limit when the pings "
+            "started.\n";
+    }
+  }
+  if (!str(run, "note").empty()) md << "- " << str(run, "note") << ".\n";
   md << "\n| figure |";
   for (const auto* m : methods) md << " " << str(*m, "method") << " |";
   md << "\n|---|";

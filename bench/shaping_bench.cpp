@@ -11,7 +11,7 @@
 //                      [--kernel-label TEXT]
 //        shaping_bench --scenario latency [--seconds 10] [--limit 5]
 //                      [--pings 300] [--methods edt,htb_cake,htb_fq_codel,htb_pfifo]
-//                      [--kernel-label TEXT]
+//                      [--kernel-label TEXT] [--note TEXT]
 //   The second form is the latency comparison of bench/latency_compare.h:
 //   bwalloc's agent against HTB with cake, fq_codel and pfifo leaves.
 #include <sys/utsname.h>
@@ -85,6 +85,8 @@ std::optional<Options> parse_options(int argc, char** argv) {
       options.latency.pings = std::stoi(value);
     } else if (key == "--methods") {
       options.latency.methods = split(value);
+    } else if (key == "--note") {
+      options.latency.note = value;
     } else if (key == "--flows") {
       options.flows = std::stoi(value);
     } else if (key == "--kernel-label") {
@@ -371,7 +373,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: %s [--rates 1,10,100,1000] [--seconds 6] [--flows 4] [--kernel-label TEXT]\n"
                  "       %s --scenario latency [--seconds 10] [--limit 5] [--pings 300]\n"
-                 "          [--methods edt,htb_cake,htb_fq_codel,htb_pfifo] [--kernel-label TEXT]\n",
+                 "          [--methods edt,htb_cake,htb_fq_codel,htb_pfifo] [--kernel-label TEXT] [--note TEXT]\n",
                  argv[0], argv[0]);
     return 2;
   }
