@@ -227,6 +227,10 @@ std::string latency_markdown(const json::object& run, const std::filesystem::pat
          << (b.contains("ping_seconds") ? " (they took " + fixed(num(b, "ping_seconds"), 1) + " s)" : "")
          << ", so some pings saw an idle device.\n";
     }
+    if (b.contains("seconds") && num(b, "seconds") != num(run, "seconds")) {
+      md << "- " << str(*m, "method") << ": the pings took " << fixed(num(b, "ping_seconds"), 1)
+         << " s (slow wake-ups), so the download ran " << fixed(num(b, "seconds"), 0) << " s.\n";
+    }
     if (b.contains("saturated_before_pings") && !b.at("saturated_before_pings").as_bool()) {
       md << "- " << str(*m, "method") << ": the download had not reached 80 % of the limit when the pings "
             "started.\n";
