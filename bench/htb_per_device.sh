@@ -5,8 +5,12 @@
 # is redirected to. The bench runs it on the same virtual LAN as bwalloc so
 # the two methods are compared in one run.
 # Usage: htb_per_device.sh NETNS setup
-#        htb_per_device.sh NETNS limit DEVICE_IPV4 MBIT
+#        htb_per_device.sh NETNS limit DEVICE_IPV4 MBIT [LEAF_QDISC [ARG...]]
 #        htb_per_device.sh NETNS clear
+# Without LEAF_QDISC each class keeps HTB's default leaf, a pfifo as long as
+# the interface's txqueuelen (the original's method); with one (e.g.
+# "fq_codel", "cake besteffort") the class gets that leaf instead, as
+# LibreQoS-style HTB + cake setups do. Several devices may be limited.
 set -euo pipefail
 
 ns=$1 action=$2
@@ -31,17 +35,25 @@ case "$action" in
     ;;
   limit)
     ip=$3 mbit=$4
+    leaf=("${@:5}")
     [[ $ip =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || { echo "not an IPv4 address: $ip" >&2; exit 2; }
     [[ $mbit =~ ^[0-9]+$ && $mbit -gt 0 ]] || { echo "not a rate in Mbit/s: $mbit" >&2; exit 2; }
-    # One class per device: the last octet makes the class id unique on a /24.
-    id=$((0x100 + ${ip##*.}))
+    # One class per device: the last octet makes the class id (and the
+    # filter's priority, so each device's filter is replaced on its own)
+    # unique on a /24.
+    octet=${ip##*.}
+    id=$((0x100 + octet))
     classid=$(printf '1:%x' "$id")
     for side in "$lan dst" "$ifb src"; do
       read -r dev match <<<"$side"
       tcn class replace dev "$dev" parent 1:1 classid "$classid" htb rate "${mbit}mbit" ceil "${mbit}mbit" \
         quantum $((mbit * 125000 / 10 < 60000 ? mbit * 125000 / 10 : 60000))
-      tcn filter del dev "$dev" parent 1: prio 1 2>/dev/null || true
-      tcn filter add dev "$dev" parent 1: protocol ip prio 1 u32 match ip "$match" "$ip/32" flowid "$classid"
+      if ((${#leaf[@]})); then
+        tcn qdisc replace dev "$dev" parent "$classid" handle "$(printf '%x' "$id"):" "${leaf[@]}"
+      fi
+      tcn filter del dev "$dev" parent 1: prio $((10 + octet)) 2>/dev/null || true
+      tcn filter add dev "$dev" parent 1: protocol ip prio $((10 + octet)) u32 match ip "$match" "$ip/32" \
+        flowid "$classid"
     done
     ;;
   clear)

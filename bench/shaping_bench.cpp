@@ -9,6 +9,11 @@
 //
 // Usage: shaping_bench [--rates 1,10,100,1000] [--seconds 6] [--flows 4]
 //                      [--kernel-label TEXT]
+//        shaping_bench --scenario latency [--seconds 10] [--limit 5]
+//                      [--pings 300] [--methods edt,htb_cake,htb_fq_codel,htb_pfifo]
+//                      [--kernel-label TEXT] [--note TEXT]
+//   The second form is the latency comparison of bench/latency_compare.h:
+//   bwalloc's agent against HTB with cake, fq_codel and pfifo leaves.
 #include <sys/utsname.h>
 
 #include <algorithm>
@@ -23,11 +28,16 @@
 
 #include "agent/datapath/ebpf_datapath.h"
 #include "agent/runtime/netns.h"
+#include "bench/bench_stats.h"
+#include "bench/latency_compare.h"
 #include "tests/net/virtual_lan.h"
 
 namespace bwalloc {
 namespace {
 
+using bench::median;
+using bench::percentile;
+using bench::ping_rtts_ms;
 using test::BackgroundProcess;
 using test::run_in;
 using test::VirtualLan;
@@ -45,7 +55,17 @@ struct Options {
   int flows = 4;
   uint64_t latency_rate_mbit = 10;
   std::string kernel_label;
+  bool latency_scenario = false;
+  bool seconds_given = false;
+  bench::LatencyOptions latency;
 };
+
+std::vector<std::string> split(const std::string& value) {
+  std::vector<std::string> items;
+  std::stringstream list(value);
+  for (std::string item; std::getline(list, item, ',');) items.push_back(item);
+  return items;
+}
 
 std::optional<Options> parse_options(int argc, char** argv) {
   Options options;
@@ -53,10 +73,20 @@ std::optional<Options> parse_options(int argc, char** argv) {
     std::string key = argv[i], value = argv[i + 1];
     if (key == "--rates") {
       options.rates_mbit.clear();
-      std::stringstream list(value);
-      for (std::string item; std::getline(list, item, ',');) options.rates_mbit.push_back(std::stoull(item));
+      for (const auto& item : split(value)) options.rates_mbit.push_back(std::stoull(item));
     } else if (key == "--seconds") {
       options.seconds = std::stod(value);
+      options.seconds_given = true;
+    } else if (key == "--scenario" && (value == "latency" || value == "accuracy")) {
+      options.latency_scenario = value == "latency";
+    } else if (key == "--limit") {
+      options.latency.limit_mbit = std::stoull(value);
+    } else if (key == "--pings") {
+      options.latency.pings = std::stoi(value);
+    } else if (key == "--methods") {
+      options.latency.methods = split(value);
+    } else if (key == "--note") {
+      options.latency.note = value;
     } else if (key == "--flows") {
       options.flows = std::stoi(value);
     } else if (key == "--kernel-label") {
@@ -67,28 +97,12 @@ std::optional<Options> parse_options(int argc, char** argv) {
     }
   }
   if ((argc - 1) % 2 != 0) return std::nullopt;
+  options.latency.kernel_label = options.kernel_label;
+  if (options.seconds_given) options.latency.seconds = options.seconds;
   return options;
 }
 
 std::string htb_script() { return std::string(BWALLOC_SOURCE_DIR) + "/bench/htb_per_device.sh"; }
-
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  size_t index = std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size())));
-  return values[index];
-}
-
-double median(std::vector<double> values) { return percentile(std::move(values), 0.5); }
-
-std::vector<double> ping_rtts_ms(const std::string& output) {
-  std::vector<double> rtts;
-  static const std::regex re("time=([0-9.]+) ms");
-  for (std::sregex_iterator it(output.begin(), output.end(), re), end; it != end; ++it) {
-    rtts.push_back(std::stod((*it)[1]));
-  }
-  return rtts;
-}
 
 // One way of limiting a device, switched on and off around its measurements.
 class Limiter {
@@ -301,6 +315,7 @@ std::string kernel_release() {
 }
 
 int run(const Options& options) {
+  if (options.latency_scenario) return bench::run_latency_compare(options.latency);
   if (auto blocker = test::namespace_test_blocker()) {
     std::fprintf(stderr, "shaping_bench: %s\n", blocker->c_str());
     return 77;
@@ -355,8 +370,11 @@ int run(const Options& options) {
 int main(int argc, char** argv) {
   auto options = bwalloc::parse_options(argc, argv);
   if (!options) {
-    std::fprintf(stderr, "usage: %s [--rates 1,10,100,1000] [--seconds 6] [--flows 4] [--kernel-label TEXT]\n",
-                 argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s [--rates 1,10,100,1000] [--seconds 6] [--flows 4] [--kernel-label TEXT]\n"
+                 "       %s --scenario latency [--seconds 10] [--limit 5] [--pings 300]\n"
+                 "          [--methods edt,htb_cake,htb_fq_codel,htb_pfifo] [--kernel-label TEXT] [--note TEXT]\n",
+                 argv[0], argv[0]);
     return 2;
   }
   return bwalloc::run(*options);

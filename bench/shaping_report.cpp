@@ -1,11 +1,10 @@
 // Turns the JSON documents of shaping_bench runs (one per kernel: this
-// machine's, Debian's in qemu) into bench/results/shaping.{json,md} and
-// PNG plots drawn by gnuplot. Pure formatting; the figures come from the runs.
+// machine's, Debian's in qemu) into bench/results/shaping.{json,md}, those
+// of `shaping_bench --scenario latency` into
+// bench/results/latency_compare.{json,md}, and PNG plots drawn by gnuplot.
+// Pure formatting; the figures come from the runs.
 //
 // Usage: shaping_report OUT_DIR RUN.json [RUN.json ...]
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <boost/json.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -14,25 +13,17 @@
 #include <sstream>
 #include <string>
 
+#include "bench/latency_report.h"
+#include "bench/report_util.h"
+
 namespace {
 
 namespace json = boost::json;
 
-std::string fixed(double value, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, value);
-  return buf;
-}
-
-double num(const json::object& o, const char* key) {
-  auto it = o.find(key);
-  return it == o.end() ? 0.0 : it->value().to_number<double>();
-}
-
-std::string str(const json::object& o, const char* key) {
-  auto it = o.find(key);
-  return it == o.end() || !it->value().is_string() ? "" : std::string(it->value().as_string());
-}
+using bwalloc::bench::fixed;
+using bwalloc::bench::num;
+using bwalloc::bench::run_gnuplot;
+using bwalloc::bench::str;
 
 std::string run_title(const json::object& run) {
   std::string label = str(run, "kernel_label");
@@ -115,17 +106,6 @@ std::string forwarding_table(const json::object& run) {
   return md.str();
 }
 
-bool run_gnuplot(const std::filesystem::path& script) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    execlp("gnuplot", "gnuplot", script.c_str(), nullptr);
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
 // One PNG per run: goodput/limit per rate for both methods and directions.
 bool accuracy_plot(const json::object& run, const std::filesystem::path& out_dir, const std::string& name) {
   auto data = out_dir / (name + ".dat");
@@ -170,9 +150,11 @@ int main(int argc, char** argv) {
   }
   std::filesystem::path out_dir = argv[1];
   std::filesystem::create_directories(out_dir);
-  json::array runs;
-  std::ostringstream md;
+  json::array runs, latency_runs;
+  std::ostringstream md, latency_md;
   md << "# Shaping bench (bench/shaping_bench)\n\n";
+  latency_md << "# Latency under load: bwalloc against HTB + cake, fq_codel, pfifo (shaping_bench --scenario latency)"
+                "\n\n";
   for (int i = 2; i < argc; ++i) {
     std::ifstream in(argv[i]);
     std::stringstream text;
@@ -184,7 +166,13 @@ int main(int argc, char** argv) {
       return 1;
     }
     const auto& run = doc.as_object();
-    std::string name = "shaping_accuracy_" + std::to_string(i - 1);
+    if (bwalloc::bench::is_latency_run(run)) {
+      latency_md << bwalloc::bench::latency_markdown(run, out_dir,
+                                                     "latency_compare_" + std::to_string(latency_runs.size() + 1));
+      latency_runs.push_back(doc);
+      continue;
+    }
+    std::string name = "shaping_accuracy_" + std::to_string(runs.size() + 1);
     md << "## " << run_title(run) << "\n\n"
        << "Unshaped path: download " << fixed(num(run.at("unshaped_capacity_mbit").as_object(), "download"), 0)
        << " Mbit/s, upload " << fixed(num(run.at("unshaped_capacity_mbit").as_object(), "upload"), 0)
@@ -197,8 +185,16 @@ int main(int argc, char** argv) {
        << "\n";
     runs.push_back(doc);
   }
-  std::ofstream(out_dir / "shaping.json") << json::serialize(runs) << "\n";
-  std::ofstream(out_dir / "shaping.md") << md.str();
-  std::printf("%s", md.str().c_str());
+  // Each kind of run keeps its own files, so running one kind leaves the other's results alone.
+  if (!runs.empty()) {
+    std::ofstream(out_dir / "shaping.json") << json::serialize(runs) << "\n";
+    std::ofstream(out_dir / "shaping.md") << md.str();
+    std::printf("%s", md.str().c_str());
+  }
+  if (!latency_runs.empty()) {
+    std::ofstream(out_dir / "latency_compare.json") << json::serialize(latency_runs) << "\n";
+    std::ofstream(out_dir / "latency_compare.md") << latency_md.str();
+    std::printf("%s", latency_md.str().c_str());
+  }
   return 0;
 }

@@ -6,17 +6,51 @@
 #   scripts/bench.sh            everything (the shaping bench twice: on this
 #                               kernel and on Debian's in qemu, which has fq)
 #   scripts/bench.sh --quick    shorter shaping runs, no VM
+#   scripts/bench.sh latency    only the latency comparison at 5 Mbit/s per
+#                               device (bwalloc's agent against HTB + cake,
+#                               fq_codel and pfifo) on Debian's kernel in
+#                               qemu: bench/results/latency_compare.*
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=all
+[[ ${1:-} == --quick ]] && mode=quick
+[[ ${1:-} == latency ]] && mode=latency
 quick=false
-[[ ${1:-} == --quick ]] && quick=true
+[[ $mode == quick ]] && quick=true
 scripts/install-deps.sh bench
-scripts/build.sh
 build_dir=${BWALLOC_BUILD_DIR:-build}
 results=bench/results
 mkdir -p "$results"
 work=$(mktemp -d /tmp/bwalloc-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+# shaping_bench prints its JSON between marker lines (the VM returns only
+# the console output).
+extract_json() { sed -n '/^BWALLOC-BENCH-JSON-BEGIN$/,/^BWALLOC-BENCH-JSON-END$/p' "$1" | sed '1d;$d'; }
+
+if [[ $mode == latency ]]; then
+  cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$build_dir" -j"$(nproc)" --target bwalloc shaping_bench shaping_report
+  echo "== latency under load at 5 Mbit/s per device, on Debian's kernel in qemu (TCG)"
+  # TCG shares this machine's cores: its load average goes into the report.
+  load="host load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores when the run started"
+  start=$(date +%s)
+  set +e
+  scripts/vm/run-in-vm.sh "$build_dir/bench/shaping_bench" --scenario latency \
+    --kernel-label "Debian in qemu (TCG)" --note "$load" > "$work/vm.out"
+  vm_rc=$?
+  set -e
+  echo "VM run: $(($(date +%s) - start)) s, exit $vm_rc; host load average now $(cut -d' ' -f1-3 /proc/loadavg)"
+  if [[ $vm_rc -ne 0 ]]; then
+    echo "bench: the VM run failed (exit $vm_rc); its output:" >&2
+    tail -30 "$work/vm.out" >&2
+    exit 1
+  fi
+  grep -v '^{' "$work/vm.out" | grep -v '^BWALLOC-BENCH-JSON' >&2 || true
+  extract_json "$work/vm.out" > "$work/vm.json"
+  "$build_dir/bench/shaping_report" "$results" "$work/vm.json"
+  exit 0
+fi
+scripts/build.sh
 
 echo "== datapath cost (BPF_PROG_TEST_RUN, vs a minimal parse-and-count program)"
 "$build_dir/bench/datapath_cost" "$results"
@@ -28,9 +62,6 @@ echo "== API latency under load (wrk against a real agent, simulator backend)"
 bench/api_latency.sh "$build_dir/agent/cli/bwalloc" "$results" 1000 10000
 echo
 
-# shaping_bench prints its JSON between marker lines (the VM returns only
-# the console output).
-extract_json() { sed -n '/^BWALLOC-BENCH-JSON-BEGIN$/,/^BWALLOC-BENCH-JSON-END$/p' "$1" | sed '1d;$d'; }
 shaping_args=()
 $quick && shaping_args=(--rates 10,100 --seconds 4)
 echo "== shaping on this kernel ($(uname -r))"
