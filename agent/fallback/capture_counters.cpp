@@ -64,15 +64,16 @@ CaptureCounters::Entry* CaptureCounters::entry_for(const IpAddress& address) {
   return &e;
 }
 
-bool CaptureCounters::is_exempt(const ParsedPacket& packet) const {
+bool CaptureCounters::on_port(const ParsedPacket& packet, const std::vector<ProtocolPort>& ports) {
   if (!packet.has_ports) return false;
-  return std::any_of(priority_ports_.begin(), priority_ports_.end(), [&](const ProtocolPort& e) {
+  return std::any_of(ports.begin(), ports.end(), [&](const ProtocolPort& e) {
     return e.protocol == packet.protocol && (e.port == packet.src_port || e.port == packet.dst_port);
   });
 }
 
 void CaptureCounters::count(const ParsedPacket& packet, uint64_t now_ns) {
-  const bool exempt = is_exempt(packet);
+  const bool priority = on_port(packet, priority_ports_);
+  const bool unlimited = on_port(packet, unlimited_ports_);
   if (is_lan_device(lan_, packet.src)) {
     if (Entry* e = entry_for(packet.src)) {
       e->last_seen_ns = now_ns;
@@ -81,7 +82,8 @@ void CaptureCounters::count(const ParsedPacket& packet, uint64_t now_ns) {
       } else {
         e->counters.up_bytes += packet.wire_length;
         ++e->counters.up_packets;
-        if (exempt) e->counters.up_priority_bytes += packet.wire_length;
+        if (priority) e->counters.up_priority_bytes += packet.wire_length;
+        if (unlimited) e->counters.up_unlimited_bytes += packet.wire_length;
       }
     }
   }
@@ -90,7 +92,8 @@ void CaptureCounters::count(const ParsedPacket& packet, uint64_t now_ns) {
       e->last_seen_ns = now_ns;
       e->counters.down_bytes += packet.wire_length;
       ++e->counters.down_packets;
-      if (exempt) e->counters.down_priority_bytes += packet.wire_length;
+      if (priority) e->counters.down_priority_bytes += packet.wire_length;
+      if (unlimited) e->counters.down_unlimited_bytes += packet.wire_length;
     }
   }
 }

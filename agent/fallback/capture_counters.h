@@ -2,7 +2,11 @@
 // packet counts "up" for its source when that source is a device of the
 // LAN (inside a prefix of the LAN interface, not one of the router's own
 // addresses, a unicast device address) and "down" for its destination by
-// the same rule (a prefix's IPv4 broadcast address is no device). Bounded: past max_devices new devices are not counted.
+// the same rule (a prefix's IPv4 broadcast address is no device). A TCP or
+// UDP packet with a priority port at either end counts in the priority
+// bytes too, one with an unlimited port in the unlimited bytes (both, for a
+// port on both lists), as the eBPF datapath counts them. Bounded: past
+// max_devices new devices are not counted.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +48,7 @@ class CaptureCounters {
 
   void set_lan(LanAddresses lan) { lan_ = std::move(lan); }
   void set_priority_ports(std::vector<ProtocolPort> ports) { priority_ports_ = std::move(ports); }
+  void set_unlimited_ports(std::vector<ProtocolPort> ports) { unlimited_ports_ = std::move(ports); }
   // Upload packets of a blocked device count as blocked drops (the shaper
   // drops them after the capture point), not as traffic.
   void set_blocked(std::unordered_set<IpAddress> blocked) { blocked_ = std::move(blocked); }
@@ -63,11 +68,12 @@ class CaptureCounters {
     uint64_t last_seen_ns = 0;
   };
   Entry* entry_for(const IpAddress& address);
-  bool is_exempt(const ParsedPacket& packet) const;
+  static bool on_port(const ParsedPacket& packet, const std::vector<ProtocolPort>& ports);
 
   uint32_t max_devices_;
   LanAddresses lan_;
   std::vector<ProtocolPort> priority_ports_;
+  std::vector<ProtocolPort> unlimited_ports_;
   std::unordered_set<IpAddress> blocked_;
   std::unordered_map<IpAddress, Entry> entries_;
   uint64_t unparsed_ = 0;

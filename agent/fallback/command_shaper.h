@@ -43,7 +43,7 @@ class CommandShaper {
   // The commands that take the host from what this shaper last committed
   // to exactly `wanted` (every shaped device; devices not listed are
   // unshaped). The first plan also builds the fixed part (root qdiscs,
-  // default and exempt classes). Pure: runs nothing, changes nothing. An
+  // default, unlimited and blocked classes, port filters). Pure: runs nothing, changes nothing. An
   // error names the bad value (hostile or out-of-range input, too many
   // devices) and nothing may be run.
   [[nodiscard]] virtual Result<std::vector<Command>> plan(const std::vector<DevicePolicy>& wanted) const = 0;
@@ -59,9 +59,13 @@ class CommandShaper {
   // run left behind (every command may_fail). Forgets what was committed.
   virtual std::vector<Command> teardown() = 0;
 
-  // The exempt ports changed at run time. A shaper that exempts ports
-  // rebuilds on its next plan; one that cannot exempt ignores them.
-  [[nodiscard]] virtual Result<void> update_priority_ports(const std::vector<ProtocolPort>&) { return {}; }
+  // The priority or unlimited ports changed at run time. A shaper that
+  // classifies by port changes its port filters on its next plan (the
+  // devices keep their classes); one that cannot (NetQos) ignores them.
+  [[nodiscard]] virtual Result<void> update_ports(const std::vector<ProtocolPort>& /*priority*/,
+                                                  const std::vector<ProtocolPort>& /*unlimited*/) {
+    return {};
+  }
 };
 
 }  // namespace bwalloc

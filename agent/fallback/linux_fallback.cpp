@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "agent/common/log.h"
 #include "agent/fallback/command_runner.h"
 #include "agent/fallback/pcap_api.h"
 #include "agent/fallback/pcap_datapath.h"
@@ -33,13 +34,44 @@ int prefix_length(const sockaddr* netmask) {
   return bits;
 }
 
-TcShaperConfig tc_config(const DatapathConfig& config) {
+constexpr const char* kLog = "tc";
+// A short-lived ifb device for the fq_codel probe (kTcIfbInterface's sibling).
+constexpr const char* kTcProbeInterface = "bwalloc-probe0";
+
+TcShaperConfig tc_config(const DatapathConfig& config, TcLeaf leaf = TcLeaf::Bfifo) {
   TcShaperConfig tc;
   tc.lan_interface = config.lan_interface;
   tc.ifb_interface = kTcIfbInterface;
   tc.priority_ports = config.priority_ports;
+  tc.unlimited_ports = config.unlimited_ports;
   tc.max_devices = std::min(config.max_devices, kTcMaxDevices);
+  tc.leaf = leaf;
   return tc;
+}
+
+// Once at start: whether the kernel makes fq_codel (built in, or a module it
+// loads on demand). Asking the kernel is the only sure way (a container's
+// /lib/modules may not be the host's), so the probe makes a qdisc on an ifb
+// device of its own and removes it again. Logged once, with the reason.
+TcLeaf choose_leaf(bool dry_run) {
+  const char* fallback = "device classes get bfifo leaves (about 100 ms at the limit), so a bulk flow on a "
+                         "priority port shares a FIFO with that port's sparse flows";
+  if (dry_run) {
+    log_info(kLog, std::string("dry run: fq_codel is not probed; ") + fallback);
+    return TcLeaf::Bfifo;
+  }
+  PosixCommandRunner runner(false);
+  const TcLeafProbe probe = tc_fq_codel_probe(kTcProbeInterface);
+  auto made = runner.run_all(probe.before);
+  Result<void> probed = made ? runner.run(probe.probe) : made;
+  (void)runner.run_all(probe.after);
+  if (probed) {
+    log_info(kLog, "device classes get fq_codel leaves (the kernel has fq_codel): flows are isolated inside each "
+                   "device's priority and bulk classes");
+    return TcLeaf::FqCodel;
+  }
+  log_warn(kLog, "fq_codel is not usable (" + probed.message() + "): " + fallback);
+  return TcLeaf::Bfifo;
 }
 }  // namespace
 
@@ -70,12 +102,13 @@ Result<LanAddresses> read_lan_addresses(const std::string& interface) {
 Result<std::unique_ptr<Datapath>> open_pcap_datapath(const DatapathConfig& config) {
   auto api = load_pcap_api();
   if (!api) return api.error();
-  auto shaper = TcShaper::create(tc_config(config));
+  auto shaper = TcShaper::create(tc_config(config, choose_leaf(config.shaper_dry_run)));
   if (!shaper) return make_error("tc shaper", shaper.message());
   PcapDatapathOptions options;
   options.interface = config.lan_interface;
   options.max_devices = config.max_devices;
   options.priority_ports = config.priority_ports;
+  options.unlimited_ports = config.unlimited_ports;
   const std::string lan = config.lan_interface;
   auto opened = PcapDatapath::open(*api, options, [lan] { return read_lan_addresses(lan); }, std::move(*shaper),
                                    std::make_unique<PosixCommandRunner>(config.shaper_dry_run));

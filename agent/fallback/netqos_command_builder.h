@@ -17,9 +17,13 @@
 //   device) is the host's own traffic to the device; "up" (source = device)
 //   only matches when the host forwards the device's packets (Internet
 //   Connection Sharing or routing), which NetQos does not guarantee.
-// - It has no port exemptions per device here: an exempt port would need
-//   one more policy per port and direction, so exempt ports are not exempt
-//   on Windows (counting still sees them).
+// - It has no fast lane: a NetQos throttle is one rate per policy with no
+//   queue order inside it, so priority ports are throttled with the rest of
+//   the device's traffic and never sent first (their bytes count against the
+//   limit everywhere, so nothing is lost but their precedence). Unlimited
+//   ports are not honoured either: one more policy per port and direction
+//   would be needed, so every port of a throttled device is throttled.
+//   Counting still tells priority-port bytes apart.
 #pragma once
 
 #include <cstdint>

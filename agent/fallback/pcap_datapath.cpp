@@ -28,6 +28,7 @@ PcapDatapath::PcapDatapath(PcapApi api, PcapDatapathOptions options, LanAddressS
       shaper_(std::move(shaper)),
       runner_(std::move(runner)) {
   counters_.set_priority_ports(options_.priority_ports);
+  counters_.set_unlimited_ports(options_.unlimited_ports);
   if (api_.lib_version) lib_version_ = api_.lib_version();
 }
 
@@ -214,11 +215,13 @@ Result<void> PcapDatapath::remove_policy(const IpAddress& address) {
 
 Result<void> PcapDatapath::update_settings(const DatapathConfig& config) {
   std::lock_guard lock(policy_mutex_);
+  // The shaper validates the ports first: a list it refuses changes nothing.
+  if (auto changed = shaper_->update_ports(config.priority_ports, config.unlimited_ports); !changed) return changed;
   {
     std::lock_guard state(state_mutex_);
     counters_.set_priority_ports(config.priority_ports);
+    counters_.set_unlimited_ports(config.unlimited_ports);
   }
-  if (auto changed = shaper_->update_priority_ports(config.priority_ports); !changed) return changed;
   return enforce_locked(wanted_);
 }
 

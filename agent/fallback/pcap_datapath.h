@@ -30,6 +30,7 @@ struct PcapDatapathOptions {
   int timeout_ms = 100;               // how long captured packets may wait to be counted
   uint32_t max_devices = 65536;       // devices counted; more are insert failures
   std::vector<ProtocolPort> priority_ports = default_priority_ports();
+  std::vector<ProtocolPort> unlimited_ports;  // counted apart (the shaper lets them pass)
 };
 
 // The LAN interface's prefixes and own addresses, read again every few

@@ -11,18 +11,42 @@ namespace bwalloc {
 
 namespace {
 constexpr uint32_t kDefaultMinor = 1;
-constexpr uint32_t kExemptMinor = 2;
+constexpr uint32_t kUnlimitedMinor = 2;
 constexpr uint32_t kBlockedMinor = 3;
 constexpr uint32_t kDeviceMinorBase = 0x10;
+constexpr uint32_t kPriorityMinorBase = 0x4000;
+constexpr uint32_t kBulkMinorBase = 0x8000;
 constexpr uint32_t kBlockPrioBase = 1000;
-constexpr uint32_t kExemptPrioV4 = 10000;
-constexpr uint32_t kExemptPrioV6 = 10001;
+constexpr uint32_t kUnlimitedPrioV4 = 10000;
+constexpr uint32_t kUnlimitedPrioV6 = 10001;
+constexpr uint32_t kPriorityPortPrioV4 = 14000;
+constexpr uint32_t kPriorityPortPrioV6 = 14001;
+constexpr uint32_t kAddressTablePrioV4 = 15000;
+constexpr uint32_t kAddressTablePrioV6 = 15001;
+constexpr uint32_t kAddressTableV4 = 0x10;  // u32 hash table ids (below the 0x800.. tc picks itself)
+constexpr uint32_t kAddressTableV6 = 0x11;
+constexpr uint32_t kMaxNode = 0xfff;        // u32 node ids are 12 bits
 constexpr uint32_t kDevicePrioBase = 20000;
-constexpr uint64_t kQueueMillis = 100;      // a device's queue holds about this much at its rate
+constexpr uint64_t kPriorityShare = 4;      // the priority child's rate is the limit / this
+constexpr uint64_t kQueueMillis = 100;      // a bfifo leaf holds about this much at the limit
 constexpr uint64_t kMinQueueBytes = 15140;  // ten full frames, so slow classes still pass TCP
 constexpr uint64_t kMaxQueueBytes = 16u << 20;
 constexpr uint64_t kMinQuantum = 1600;
 constexpr uint64_t kMaxQuantum = 200000;  // HTB warns above this
+constexpr uint64_t kFullFrame = 1514;
+// fq_codel leaves: a flow table per leaf sized for one device's flows (the
+// kernel allocates it per leaf: 128 flows are about 9 KiB), bounds that
+// scale with the limit (the default 10,240 packets / 32 MiB per leaf would
+// let a flood hold gigabytes over thousands of leaves), and codel's target
+// raised at low rates to 1.5 frame times, as sqm-scripts do, with the
+// interval raised alike.
+constexpr uint32_t kFqCodelFlows = 128;
+constexpr uint64_t kFqCodelMinPackets = 128;
+constexpr uint64_t kFqCodelMaxPackets = 10240;
+constexpr uint64_t kFqCodelMinMemory = 1u << 20;
+constexpr uint64_t kFqCodelMaxMemory = 32u << 20;
+constexpr uint64_t kCodelTargetUs = 5000;
+constexpr uint64_t kCodelIntervalUs = 100000;
 
 std::string hex(uint32_t v) {
   char buf[16];
@@ -35,8 +59,8 @@ std::string rate_text(uint64_t bits_per_sec) { return std::to_string(bits_per_se
 std::string quantum_text(uint64_t bits_per_sec) {
   return std::to_string(std::clamp<uint64_t>(bits_per_sec / 80, kMinQuantum, kMaxQuantum));
 }
-std::string queue_bytes_text(uint64_t bits_per_sec) {
-  return std::to_string(std::clamp<uint64_t>(bits_per_sec / 8 * kQueueMillis / 1000, kMinQueueBytes, kMaxQueueBytes));
+uint64_t queue_bytes(uint64_t bits_per_sec) {
+  return std::clamp<uint64_t>(bits_per_sec / 8 * kQueueMillis / 1000, kMinQueueBytes, kMaxQueueBytes);
 }
 
 Command cmd(std::vector<std::string> argv, bool may_fail = false) { return Command{std::move(argv), may_fail}; }
@@ -61,6 +85,16 @@ Result<void> validate_rate(const std::string& what, uint64_t bits_per_sec) {
   if (bits_per_sec < kTcMinBitsPerSec || bits_per_sec > kTcMaxBitsPerSec) {
     return Error{what + " " + std::to_string(bits_per_sec) + " bit/s is outside " + std::to_string(kTcMinBitsPerSec) +
                  " bit/s .. " + std::to_string(kTcMaxBitsPerSec / 1'000'000'000) + " Gbit/s"};
+  }
+  return {};
+}
+
+Result<void> validate_ports(const std::string& what, const std::vector<ProtocolPort>& ports) {
+  for (const auto& p : ports) {
+    if ((p.protocol != 6 && p.protocol != 17) || p.port == 0) {
+      return Error{what + " " + std::to_string(p.protocol) + "/" + std::to_string(p.port) +
+                   " must be TCP (6) or UDP (17) with a port from 1 to 65535"};
+    }
   }
   return {};
 }
@@ -98,82 +132,248 @@ Match device_match(const IpAddress& address, bool upload) {
   return {"ipv6", {"match", "ip6", field, address.to_string() + "/128"}};
 }
 
+// The address table of a device's family, and its bucket: the address's
+// last byte, which is what the priority-port filters hash on.
+uint32_t address_table(const IpAddress& address) { return address.is_v4() ? kAddressTableV4 : kAddressTableV6; }
+uint32_t address_table_prio(const IpAddress& address) {
+  return address.is_v4() ? kAddressTablePrioV4 : kAddressTablePrioV6;
+}
+uint32_t bucket_of(const IpAddress& address) { return address.bytes()[15]; }
+std::string entry_handle(const IpAddress& address, uint32_t node) {
+  return hex(address_table(address)) + ":" + hex(bucket_of(address)) + ":" + hex(node);
+}
+
+std::vector<std::string> filter_head(const Side& side, const std::string& verb, const std::string& protocol,
+                                     uint32_t prio) {
+  return {"tc", "filter", verb, "dev", side.dev, "parent", "1:", "protocol", protocol, "prio", std::to_string(prio)};
+}
+
 Command filter_add(const Side& side, uint32_t prio, const Match& match, uint32_t minor) {
-  std::vector<std::string> argv = {"tc", "filter", "add", "dev", side.dev, "parent", "1:", "protocol", match.protocol,
-                                   "prio", std::to_string(prio), "u32"};
+  std::vector<std::string> argv = filter_head(side, "add", match.protocol, prio);
+  argv.push_back("u32");
   argv.insert(argv.end(), match.selector.begin(), match.selector.end());
   argv.insert(argv.end(), {"classid", classid(minor)});
   return cmd(std::move(argv));
 }
 
+// Deletes every filter of one prio: a device's own filter, or all the port
+// filters of one family.
 Command filter_del(const Side& side, uint32_t prio, const std::string& protocol) {
-  return cmd({"tc", "filter", "del", "dev", side.dev, "parent", "1:", "protocol", protocol, "prio", std::to_string(prio)});
+  return cmd(filter_head(side, "del", protocol, prio));
 }
 
-Command class_cmd(const char* verb, const Side& side, uint32_t minor, uint64_t rate) {
-  return cmd({"tc", "class", verb, "dev", side.dev, "parent", "1:", "classid", classid(minor), "htb", "rate",
-              rate_text(rate), "ceil", rate_text(rate), "quantum", quantum_text(rate)});
+// A limited device's entry in its address table -> its priority child.
+Command entry_add(const Side& side, const IpAddress& address, uint32_t node, uint32_t priority_minor) {
+  const Match match = device_match(address, side.upload);
+  std::vector<std::string> argv = filter_head(side, "add", match.protocol, address_table_prio(address));
+  const std::string bucket = hex(address_table(address)) + ":" + hex(bucket_of(address)) + ":";
+  argv.insert(argv.end(), {"handle", entry_handle(address, node), "u32", "ht", bucket});
+  argv.insert(argv.end(), match.selector.begin(), match.selector.end());
+  argv.insert(argv.end(), {"classid", classid(priority_minor)});
+  return cmd(std::move(argv));
 }
 
-Command leaf_cmd(const char* verb, const Side& side, uint32_t minor, uint64_t rate) {
-  return cmd({"tc", "qdisc", verb, "dev", side.dev, "parent", classid(minor), "handle", hex(minor) + ":", "bfifo",
-              "limit", queue_bytes_text(rate)});
+Command entry_del(const Side& side, const IpAddress& address, uint32_t node) {
+  std::vector<std::string> argv =
+      filter_head(side, "del", address.is_v4() ? "ip" : "ipv6", address_table_prio(address));
+  argv.insert(argv.end(), {"handle", entry_handle(address, node), "u32"});
+  return cmd(std::move(argv));
+}
+
+// The classes of one limited device: its parent, and the two children that
+// share its limit.
+struct DeviceClass {
+  uint32_t minor;
+  uint32_t parent;  // 0: the root
+  uint64_t rate;
+  uint64_t ceil;
+  int prio;  // -1: none (the device's own class)
+};
+
+std::vector<DeviceClass> device_classes(uint32_t slot, uint64_t limit) {
+  const uint64_t priority_rate = std::max<uint64_t>(limit / kPriorityShare, 1);
+  const uint32_t device = kDeviceMinorBase + slot;
+  return {{device, 0, limit, limit, -1},
+          {kPriorityMinorBase + slot, device, priority_rate, limit, 0},
+          {kBulkMinorBase + slot, device, limit - priority_rate, limit, 1}};
+}
+
+Command class_cmd(const char* verb, const Side& side, const DeviceClass& c) {
+  std::vector<std::string> argv = {"tc", "class", verb, "dev", side.dev, "parent",
+                                   c.parent ? classid(c.parent) : "1:", "classid", classid(c.minor), "htb",
+                                   "rate", rate_text(c.rate), "ceil", rate_text(c.ceil)};
+  if (c.prio >= 0) argv.insert(argv.end(), {"prio", std::to_string(c.prio)});
+  argv.insert(argv.end(), {"quantum", quantum_text(c.rate)});
+  return cmd(std::move(argv));
+}
+
+Command fixed_class(const Side& side, uint32_t minor, uint64_t rate) {
+  return class_cmd("add", side, DeviceClass{minor, 0, rate, rate, -1});
+}
+
+Command class_del(const Side& side, const DeviceClass& c) {
+  return cmd({"tc", "class", "del", "dev", side.dev, "parent", c.parent ? classid(c.parent) : "1:", "classid",
+              classid(c.minor)});
+}
+
+// A child's leaf; `limit` is the device's, which either child may reach.
+Command leaf_cmd(const char* verb, const Side& side, uint32_t minor, uint64_t limit, TcLeaf leaf) {
+  std::vector<std::string> argv = {"tc", "qdisc", verb, "dev", side.dev, "parent", classid(minor), "handle",
+                                   hex(minor) + ":"};
+  const uint64_t bytes = queue_bytes(limit);
+  if (leaf == TcLeaf::Bfifo) {
+    argv.insert(argv.end(), {"bfifo", "limit", std::to_string(bytes)});
+    return cmd(std::move(argv));
+  }
+  const uint64_t packets = std::clamp<uint64_t>(4 * bytes / kFullFrame, kFqCodelMinPackets, kFqCodelMaxPackets);
+  const uint64_t memory = std::clamp<uint64_t>(8 * bytes, kFqCodelMinMemory, kFqCodelMaxMemory);
+  const uint64_t frame_us = kFullFrame * 8 * 1'000'000 / limit;
+  const uint64_t target_us = std::max<uint64_t>(kCodelTargetUs, frame_us * 3 / 2);
+  const uint64_t interval_us = kCodelIntervalUs + (target_us - kCodelTargetUs);
+  argv.insert(argv.end(), {"fq_codel", "limit", std::to_string(packets)});
+  // The flow table is sized once: fq_codel refuses to change it.
+  if (std::string(verb) == "add") argv.insert(argv.end(), {"flows", std::to_string(kFqCodelFlows)});
+  argv.insert(argv.end(), {"target", std::to_string(target_us) + "us", "interval", std::to_string(interval_us) + "us",
+                           "memory_limit", std::to_string(memory)});
+  return cmd(std::move(argv));
 }
 
 // The commands that move one direction of one device from `from` to `to`.
 // Blocks go in before what they replace is taken out, so a device being
-// blocked never passes unshaped in between.
-void transition(std::vector<Command>& out, const Side& side, const IpAddress& address, uint32_t slot, Shape from,
-                Shape to) {
+// blocked never passes unshaped in between; classes go in before the
+// filters that lead to them and out after.
+void transition(std::vector<Command>& out, const Side& side, const IpAddress& address, const TcState::Device& device,
+                Shape from, Shape to, TcLeaf leaf) {
   if (from == to) return;
   const Match match = device_match(address, side.upload);
-  const uint32_t minor = kDeviceMinorBase + slot;
-  const uint32_t block_prio = kBlockPrioBase + slot;
-  const uint32_t device_prio = kDevicePrioBase + slot;
+  const uint32_t block_prio = kBlockPrioBase + device.slot;
+  const uint32_t device_prio = kDevicePrioBase + device.slot;
   if (to.kind == Shape::Block) out.push_back(filter_add(side, block_prio, match, kBlockedMinor));
   if (from.kind == Shape::Limit && to.kind == Shape::Limit) {
-    out.push_back(class_cmd("change", side, minor, to.rate));
-    out.push_back(leaf_cmd("change", side, minor, to.rate));
+    const auto classes = device_classes(device.slot, to.rate);
+    for (const auto& c : classes) out.push_back(class_cmd("change", side, c));
+    for (size_t i = 1; i < classes.size(); ++i) out.push_back(leaf_cmd("change", side, classes[i].minor, to.rate, leaf));
     return;
   }
   if (to.kind == Shape::Limit) {
-    out.push_back(class_cmd("add", side, minor, to.rate));
-    out.push_back(leaf_cmd("add", side, minor, to.rate));
-    out.push_back(filter_add(side, device_prio, match, minor));
+    const auto classes = device_classes(device.slot, to.rate);
+    out.push_back(class_cmd("add", side, classes[0]));
+    for (size_t i = 1; i < classes.size(); ++i) {
+      out.push_back(class_cmd("add", side, classes[i]));
+      out.push_back(leaf_cmd("add", side, classes[i].minor, to.rate, leaf));
+    }
+    out.push_back(entry_add(side, address, device.node, classes[1].minor));
+    out.push_back(filter_add(side, device_prio, match, classes[2].minor));
   }
   if (from.kind == Shape::Limit) {
+    const auto classes = device_classes(device.slot, from.rate);
     out.push_back(filter_del(side, device_prio, match.protocol));
-    out.push_back(cmd({"tc", "class", "del", "dev", side.dev, "parent", "1:", "classid", classid(minor)}));
+    out.push_back(entry_del(side, address, device.node));
+    out.push_back(class_del(side, classes[1]));
+    out.push_back(class_del(side, classes[2]));
+    out.push_back(class_del(side, classes[0]));
   }
   if (from.kind == Shape::Block) out.push_back(filter_del(side, block_prio, match.protocol));
+}
+
+// The selectors of one port, either way: IPv4 first, then IPv6.
+struct PortMatch {
+  bool v6;
+  std::vector<std::string> selector;
+};
+
+std::vector<PortMatch> port_matches(const ProtocolPort& port) {
+  const std::string proto = std::to_string(port.protocol);
+  const std::string number = std::to_string(port.port);
+  std::vector<PortMatch> out;
+  for (const char* which : {"sport", "dport"}) {
+    // IPv4: only an unfragmented-or-first fragment without options has
+    // its ports at offset 20 (packets with options fall to their class).
+    out.push_back({false,
+                   {"match", "ip", "protocol", proto, "0xff", "match", "u8", "0x05", "0x0f", "at", "0", "match", "u16",
+                    "0x0000", "0x1fff", "at", "6", "match", "ip", which, number, "0xffff"}});
+  }
+  for (const char* which : {"sport", "dport"}) {
+    out.push_back({true, {"match", "ip6", "protocol", proto, "0xff", "match", "ip6", which, number, "0xffff"}});
+  }
+  return out;
+}
+
+// Unlimited ports: straight to the class at link rate.
+void add_unlimited_filters(std::vector<Command>& out, const Side& side, const std::vector<ProtocolPort>& ports) {
+  for (const auto& port : ports) {
+    for (const auto& m : port_matches(port)) {
+      out.push_back(filter_add(side, m.v6 ? kUnlimitedPrioV6 : kUnlimitedPrioV4, {m.v6 ? "ipv6" : "ip", m.selector},
+                               kUnlimitedMinor));
+    }
+  }
+}
+
+// Priority ports: into the family's address table, bucket = the device
+// address's last byte (the last 32-bit word of the destination on the LAN
+// interface, of the source on the ifb device, masked to its low byte).
+void add_priority_filters(std::vector<Command>& out, const Side& side, const std::vector<ProtocolPort>& ports) {
+  for (const auto& port : ports) {
+    for (const auto& m : port_matches(port)) {
+      std::vector<std::string> argv =
+          filter_head(side, "add", m.v6 ? "ipv6" : "ip", m.v6 ? kPriorityPortPrioV6 : kPriorityPortPrioV4);
+      argv.push_back("u32");
+      argv.insert(argv.end(), m.selector.begin(), m.selector.end());
+      const char* at = m.v6 ? (side.upload ? "20" : "36") : (side.upload ? "12" : "16");
+      argv.insert(argv.end(), {"link", hex(m.v6 ? kAddressTableV6 : kAddressTableV4) + ":", "hashkey", "mask",
+                               "0x000000ff", "at", at});
+      out.push_back(cmd(std::move(argv)));
+    }
+  }
+}
+
+// Replaces one kind of port filter in place: the old ones go one prio per
+// family at a time (only where some were installed), then the new ones.
+void change_port_filters(std::vector<Command>& out, const Side& side, const std::vector<ProtocolPort>& from,
+                         const std::vector<ProtocolPort>& to, uint32_t prio_v4, uint32_t prio_v6, bool priority) {
+  if (from == to) return;
+  if (!from.empty()) {
+    out.push_back(filter_del(side, prio_v4, "ip"));
+    out.push_back(filter_del(side, prio_v6, "ipv6"));
+  }
+  if (priority) {
+    add_priority_filters(out, side, to);
+  } else {
+    add_unlimited_filters(out, side, to);
+  }
 }
 
 void fixed_tree(std::vector<Command>& out, const Side& side, const TcShaperConfig& config) {
   const uint64_t link = config.link_bits_per_sec;
   out.push_back(cmd({"tc", "qdisc", "add", "dev", side.dev, "root", "handle", "1:", "htb", "default", hex(kDefaultMinor)}));
-  for (uint32_t minor : {kDefaultMinor, kExemptMinor, kBlockedMinor}) out.push_back(class_cmd("add", side, minor, link));
+  for (uint32_t minor : {kDefaultMinor, kUnlimitedMinor, kBlockedMinor}) out.push_back(fixed_class(side, minor, link));
   out.push_back(cmd({"tc", "qdisc", "add", "dev", side.dev, "parent", classid(kBlockedMinor), "handle",
                      hex(kBlockedMinor) + ":", "pfifo", "limit", "0"}));
-  for (const auto& port : config.priority_ports) {
-    const std::string proto = std::to_string(port.protocol);
-    const std::string number = std::to_string(port.port);
-    for (const char* which : {"sport", "dport"}) {
-      // IPv4: only an unfragmented-or-first fragment without options has
-      // its ports at offset 20 (packets with options fall to their class).
-      out.push_back(filter_add(side, kExemptPrioV4,
-                               {"ip",
-                                {"match", "ip", "protocol", proto, "0xff", "match", "u8", "0x05", "0x0f", "at", "0",
-                                 "match", "u16", "0x0000", "0x1fff", "at", "6", "match", "ip", which, number, "0xffff"}},
-                               kExemptMinor));
-    }
-    for (const char* which : {"sport", "dport"}) {
-      out.push_back(filter_add(side, kExemptPrioV6,
-                               {"ipv6", {"match", "ip6", "protocol", proto, "0xff", "match", "ip6", which, number, "0xffff"}},
-                               kExemptMinor));
-    }
+  out.push_back(cmd({"tc", "filter", "add", "dev", side.dev, "parent", "1:", "protocol", "ip", "prio",
+                     std::to_string(kAddressTablePrioV4), "handle", hex(kAddressTableV4) + ":", "u32", "divisor",
+                     "256"}));
+  out.push_back(cmd({"tc", "filter", "add", "dev", side.dev, "parent", "1:", "protocol", "ipv6", "prio",
+                     std::to_string(kAddressTablePrioV6), "handle", hex(kAddressTableV6) + ":", "u32", "divisor",
+                     "256"}));
+  add_unlimited_filters(out, side, config.unlimited_ports);
+  add_priority_filters(out, side, config.priority_ports);
+}
+
+// The lowest node no other device of the same table and bucket holds.
+Result<uint32_t> free_node(const std::map<IpAddress, TcState::Device>& devices, const IpAddress& address) {
+  std::set<uint32_t> taken;
+  for (const auto& [other, device] : devices) {
+    if (other.is_v4() == address.is_v4() && bucket_of(other) == bucket_of(address)) taken.insert(device.node);
   }
+  for (uint32_t node = 1; node <= kMaxNode; ++node) {
+    if (!taken.count(node)) return node;
+  }
+  return Error{"the tc shaper holds at most " + std::to_string(kMaxNode) + " devices whose address ends in byte " +
+               std::to_string(bucket_of(address)) + "; " + address.to_string() + " is one more"};
 }
 }  // namespace
+
+const char* tc_leaf_name(TcLeaf leaf) { return leaf == TcLeaf::FqCodel ? "fq_codel" : "bfifo"; }
 
 Result<void> validate_tc_config(const TcShaperConfig& config) {
   if (auto r = validate_interface("LAN interface", config.lan_interface); !r) return r;
@@ -186,13 +386,8 @@ Result<void> validate_tc_config(const TcShaperConfig& config) {
     return Error{"the tc shaper holds 1 to " + std::to_string(kTcMaxDevices) + " devices, asked for " +
                  std::to_string(config.max_devices)};
   }
-  for (const auto& p : config.priority_ports) {
-    if ((p.protocol != 6 && p.protocol != 17) || p.port == 0) {
-      return Error{"exempt port " + std::to_string(p.protocol) + "/" + std::to_string(p.port) +
-                   " must be TCP (6) or UDP (17) with a port from 1 to 65535"};
-    }
-  }
-  return {};
+  if (auto r = validate_ports("priority port", config.priority_ports); !r) return r;
+  return validate_ports("unlimited port", config.unlimited_ports);
 }
 
 std::vector<Command> tc_teardown_commands(const TcShaperConfig& config) {
@@ -201,6 +396,15 @@ std::vector<Command> tc_teardown_commands(const TcShaperConfig& config) {
       cmd({"tc", "qdisc", "del", "dev", config.lan_interface, "ingress"}, true),
       cmd({"ip", "link", "del", "dev", config.ifb_interface}, true),
   };
+}
+
+TcLeafProbe tc_fq_codel_probe(const std::string& probe_interface) {
+  TcLeafProbe p;
+  p.before = {cmd({"ip", "link", "del", "dev", probe_interface}, true),
+              cmd({"ip", "link", "add", "name", probe_interface, "type", "ifb"})};
+  p.probe = cmd({"tc", "qdisc", "add", "dev", probe_interface, "root", "handle", "1:", "fq_codel"});
+  p.after = {cmd({"ip", "link", "del", "dev", probe_interface}, true)};
+  return p;
 }
 
 Result<TcPlan> tc_commands(const TcState& previous, const std::vector<DevicePolicy>& wanted,
@@ -238,9 +442,20 @@ Result<TcPlan> tc_commands(const TcState& previous, const std::vector<DevicePoli
                                  "all", "prio", "1", "u32", "match", "u32", "0", "0", "action", "mirred", "egress",
                                  "redirect", "dev", config.ifb_interface}));
     current.installed = true;
+    current.priority_ports = config.priority_ports;
+    current.unlimited_ports = config.unlimited_ports;
   }
+  for (const Side& side : {down, up}) {
+    change_port_filters(plan.commands, side, current.unlimited_ports, config.unlimited_ports, kUnlimitedPrioV4,
+                        kUnlimitedPrioV6, false);
+    change_port_filters(plan.commands, side, current.priority_ports, config.priority_ports, kPriorityPortPrioV4,
+                        kPriorityPortPrioV6, true);
+  }
+  current.unlimited_ports = config.unlimited_ports;
+  current.priority_ports = config.priority_ports;
 
-  // Devices that leave go first, so the slots they free can be reused below.
+  // Devices that leave go first, so the slots and nodes they free can be
+  // reused below.
   std::set<uint32_t> used;
   for (auto it = current.devices.begin(); it != current.devices.end();) {
     const auto& [address, device] = *it;
@@ -249,27 +464,31 @@ Result<TcPlan> tc_commands(const TcState& previous, const std::vector<DevicePoli
       ++it;
       continue;
     }
-    transition(plan.commands, down, address, device.slot, shape_of(device.policy, false), {});
-    transition(plan.commands, up, address, device.slot, shape_of(device.policy, true), {});
+    transition(plan.commands, down, address, device, shape_of(device.policy, false), {}, config.leaf);
+    transition(plan.commands, up, address, device, shape_of(device.policy, true), {}, config.leaf);
     it = current.devices.erase(it);
   }
   uint32_t candidate = 1;
   for (const auto& [address, policy] : wanted_by_address) {
     auto found = current.devices.find(address);
     Shape old_down, old_up;
-    uint32_t slot = 0;
+    TcState::Device device;
     if (found != current.devices.end()) {
-      slot = found->second.slot;
-      old_down = shape_of(found->second.policy, false);
-      old_up = shape_of(found->second.policy, true);
+      device = found->second;
+      old_down = shape_of(device.policy, false);
+      old_up = shape_of(device.policy, true);
     } else {
       while (used.count(candidate)) ++candidate;
-      slot = candidate;
-      used.insert(slot);
+      device.slot = candidate;
+      used.insert(device.slot);
+      auto node = free_node(current.devices, address);
+      if (!node) return node.error();
+      device.node = *node;
     }
-    transition(plan.commands, down, address, slot, old_down, shape_of(policy, false));
-    transition(plan.commands, up, address, slot, old_up, shape_of(policy, true));
-    current.devices[address] = TcState::Device{slot, policy};
+    device.policy = policy;
+    transition(plan.commands, down, address, device, old_down, shape_of(policy, false), config.leaf);
+    transition(plan.commands, up, address, device, old_up, shape_of(policy, true), config.leaf);
+    current.devices[address] = device;
   }
   plan.next = std::move(current);
   return plan;
@@ -296,14 +515,15 @@ std::vector<Command> TcShaper::teardown() {
   return tc_teardown_commands(config_);
 }
 
-Result<void> TcShaper::update_priority_ports(const std::vector<ProtocolPort>& ports) {
-  if (ports == config_.priority_ports) return {};
+Result<void> TcShaper::update_ports(const std::vector<ProtocolPort>& priority,
+                                    const std::vector<ProtocolPort>& unlimited) {
   TcShaperConfig changed = config_;
-  changed.priority_ports = ports;
+  changed.priority_ports = priority;
+  changed.unlimited_ports = unlimited;
   if (auto valid = validate_tc_config(changed); !valid) return valid;
+  // The next plan replaces the port filters in place (tc_commands compares
+  // the state's ports with the config's).
   config_ = std::move(changed);
-  // The exempt filters are part of the fixed tree: rebuild it, devices and all.
-  state_ = TcState{};
   return {};
 }
 

@@ -2,6 +2,10 @@
 // the committed state and the policies the agent wants into `tc`/`ip` argv
 // vectors; TcShaper keeps the committed state between plans.
 //
+// The guarantees are the eBPF datapath's: every byte of a limited device
+// counts against its limit whatever the port; its priority ports go first;
+// only the operator's unlimited ports escape the limit; Blocked drops all.
+//
 // The tree, the same on both shaped interfaces:
 //   LAN interface egress: download, filters match the destination address.
 //   ifb device egress: upload; LAN ingress is redirected to it (u32 match-all
@@ -9,19 +13,45 @@
 //
 //   root 1: htb default 1
 //     1:1   default class (unknown traffic), link rate
-//     1:2   exempt ports (TCP/UDP, either port), link rate
+//     1:2   unlimited ports (the operator's list, empty by default), link rate
 //     1:3   blocked: its leaf is pfifo limit 0, so everything sent there drops
-//     1:<slot+0x10>  one class per limited device, rate = ceil = its rate,
-//                    leaf bfifo holding at most ~100 ms at that rate
+//     1:<0x10+slot>    a limited device, ALL its traffic: rate = ceil = its limit
+//       1:<0x4000+slot>  its priority ports: prio 0, rate a quarter of the
+//                        limit, ceil the limit
+//       1:<0x8000+slot>  everything else: prio 1, rate the other three
+//                        quarters, ceil the limit
+// Both children borrow up to the device's limit and never beyond it: alone,
+// either gets the whole limit; together, each keeps its rate and the
+// priority child takes what the other leaves. Within its rate the priority
+// child is served first, so a sparse flow (DNS, SSH keystrokes, NTP) on a
+// priority port overtakes the device's bulk. Leaves (handle = the child's
+// minor): fq_codel where the kernel has it (flow isolation inside each
+// child: a 443 download does not delay the device's DNS), otherwise bfifo
+// holding about 100 ms at the limit (then a bulk flow on a priority port
+// shares one FIFO with that port's sparse flows).
 //
-// Filters (u32, lower prio number first):
-//   prio 1000+slot   a Blocked device -> 1:3 (before the exempt ports)
-//   prio 10000/10001 exempt ports, IPv4 / IPv6 -> 1:2
-//   prio 20000+slot  a limited device -> its class
-// Each device filter has a prio of its own, so removing it is one
-// `tc filter del ... prio N` and slot numbers make every id collision-free.
-// Only HTB, u32, pfifo/bfifo, ingress, mirred and ifb are needed (no flower,
-// matchall or gact, which some kernels lack).
+// Filters on the root (u32, lower prio number first):
+//   prio 1000+slot    a Blocked device -> 1:3, before every port filter
+//   prio 10000/10001  unlimited ports, IPv4 / IPv6 -> 1:2
+//   prio 14000/14001  priority ports, IPv4 / IPv6 (TCP/UDP, either port):
+//                     no class, a link into their family's address table,
+//                     hashed on the address's last byte
+//   prio 15000/15001  holds the address tables 10: (IPv4) and 11: (IPv6),
+//                     256 buckets each; a limited device has one entry
+//                     1x:<last byte>:<node> -> its priority child. A priority-
+//                     port packet of any other device finds no entry and
+//                     goes on to the filters below.
+//   prio 20000+slot   a limited device -> its bulk child
+// So a device costs two filters per interface whatever the number of
+// priority ports, and a change of ports replaces only the port filters (one
+// `tc filter del ... prio N` per family, then one add per port and
+// direction): the devices keep their classes, and no block lifts meanwhile.
+// Each device filter has a prio of its own or a handle of its own, so
+// removing it is one command, and slot numbers and nodes (the lowest free one
+// among the devices whose address ends in the same byte) make every id
+// collision-free. Only HTB, u32, pfifo/bfifo, ingress, mirred and ifb are
+// needed (fq_codel when present; no flower, matchall or gact, which some
+// kernels lack).
 #pragma once
 
 #include <cstdint>
@@ -37,25 +67,37 @@
 
 namespace bwalloc {
 
-// Slots 1..kTcMaxDevices: block prios stay below the exempt prio (10000),
-// class minors and leaf handles below 0xffff.
+// Slots 1..kTcMaxDevices: block prios stay below the unlimited prio (10000),
+// the three class minors of a slot apart and below 0xffff.
 inline constexpr uint32_t kTcMaxDevices = 8000;
 inline constexpr uint64_t kTcMinBitsPerSec = 1'000;
 inline constexpr uint64_t kTcMaxBitsPerSec = 400'000'000'000ull;  // 400 Gbit/s
+
+// The qdisc under each child class of a device.
+enum class TcLeaf {
+  Bfifo,    // every kernel with HTB has it
+  FqCodel,  // flow isolation inside the class; not every kernel has it
+};
 
 struct TcShaperConfig {
   std::string lan_interface = "lan0";
   std::string ifb_interface = "bwalloc-ifb0";
   std::vector<ProtocolPort> priority_ports = default_priority_ports();
-  uint64_t link_bits_per_sec = 10'000'000'000ull;  // ceiling of the default, exempt and blocked classes
+  std::vector<ProtocolPort> unlimited_ports;
+  uint64_t link_bits_per_sec = 10'000'000'000ull;  // ceiling of the default, unlimited and blocked classes
   uint32_t max_devices = kTcMaxDevices;
+  TcLeaf leaf = TcLeaf::Bfifo;
 };
 
 // What the shaper believes the kernel holds.
 struct TcState {
-  bool installed = false;  // the fixed tree (qdiscs, fixed classes, exempt filters, ifb)
+  bool installed = false;  // the fixed tree (qdiscs, fixed classes, address tables, ifb)
+  // The port filters installed (changed in place, see the header comment).
+  std::vector<ProtocolPort> priority_ports;
+  std::vector<ProtocolPort> unlimited_ports;
   struct Device {
     uint32_t slot = 0;
+    uint32_t node = 0;  // its entry in the address table's bucket (1..0xfff)
     DevicePolicy policy;
     bool operator==(const Device&) const = default;
   };
@@ -69,19 +111,31 @@ struct TcPlan {
 };
 
 // Names per IFNAMSIZ and a conservative charset, rates within bounds,
-// exempt protocols TCP or UDP and ports non-zero.
+// port protocols TCP or UDP and ports non-zero.
 [[nodiscard]] Result<void> validate_tc_config(const TcShaperConfig& config);
 
 // The commands from `previous` to exactly `wanted` (devices not listed get
-// nothing). Validates everything first; on error no command is returned.
-// When `previous` is not installed the plan starts with the teardown and
-// builds the fixed tree. Same input twice: no commands the second time.
+// nothing) and to the config's port lists. Validates everything first; on
+// error no command is returned. When `previous` is not installed the plan
+// starts with the teardown and builds the fixed tree. Same input twice: no
+// commands the second time.
 [[nodiscard]] Result<TcPlan> tc_commands(const TcState& previous, const std::vector<DevicePolicy>& wanted,
                                          const TcShaperConfig& config);
 
 // Removes the whole tree and the ifb device; every command may fail (the
 // thing may already be gone).
 std::vector<Command> tc_teardown_commands(const TcShaperConfig& config);
+
+// Whether the kernel can make an fq_codel leaf, tried on a short-lived ifb
+// device of bwalloc's own (`probe_interface`), so nothing an operator set up
+// is touched: the one command whose success says yes, and the clean-ups
+// around it (may_fail).
+struct TcLeafProbe {
+  std::vector<Command> before;  // leftovers removed, the device made
+  Command probe;                // succeeds iff fq_codel exists
+  std::vector<Command> after;   // the device removed
+};
+TcLeafProbe tc_fq_codel_probe(const std::string& probe_interface);
 
 class TcShaper final : public CommandShaper {
  public:
@@ -92,7 +146,8 @@ class TcShaper final : public CommandShaper {
   void commit(const std::vector<DevicePolicy>& wanted) override;
   void invalidate() override { state_ = TcState{}; }
   std::vector<Command> teardown() override;
-  [[nodiscard]] Result<void> update_priority_ports(const std::vector<ProtocolPort>& ports) override;
+  [[nodiscard]] Result<void> update_ports(const std::vector<ProtocolPort>& priority,
+                                          const std::vector<ProtocolPort>& unlimited) override;
 
   const TcState& state() const { return state_; }
   const TcShaperConfig& config() const { return config_; }
@@ -102,5 +157,7 @@ class TcShaper final : public CommandShaper {
   TcShaperConfig config_;
   TcState state_;
 };
+
+const char* tc_leaf_name(TcLeaf leaf);
 
 }  // namespace bwalloc

@@ -1,10 +1,13 @@
 // The Linux fallback backend (libpcap capture + tc HTB shaping) on the
 // router of a virtual LAN, with real traffic: pcap's byte counts match
 // iperf3's, HTB holds a heavy device to its rate, a Blocked device gets
-// nothing through while a limited device's exempt ports still pass, and
-// stopping removes every qdisc, filter and the ifb device.
+// nothing through (priority and unlimited ports neither), a limited
+// device's priority port 443 is held to its limit like any port (through
+// its priority child, IPv4 and IPv6) while an operator's unlimited port
+// passes, and stopping removes every qdisc, filter and the ifb device.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -37,6 +40,29 @@ DevicePolicy limited(const IpAddress& address, Priority priority, uint64_t bits_
 
 double ratio(double a, double b) { return b == 0 ? 0 : a / b; }
 
+// Bytes sent by the HTB classes of `dev` whose minor starts with `prefix`
+// ("4": the devices' priority children, "8": their bulk children), from
+// `tc -s class show`: "class htb 1:4001 parent 1:11 ..." then " Sent N bytes".
+uint64_t class_bytes(const std::string& dev, const std::string& prefix) {
+  const auto shown = run_command({"tc", "-s", "class", "show", "dev", dev});
+  uint64_t total = 0;
+  bool counting = false;
+  size_t at = 0;
+  while (at < shown.output.size()) {
+    size_t end = shown.output.find('\n', at);
+    if (end == std::string::npos) end = shown.output.size();
+    const std::string line = shown.output.substr(at, end - at);
+    at = end + 1;
+    if (line.rfind("class htb 1:", 0) == 0) {
+      counting = line.compare(12, prefix.size(), prefix) == 0 && line.find(" parent 1:") != std::string::npos;
+    } else if (counting && line.rfind(" Sent ", 0) == 0) {
+      total += std::stoull(line.substr(6));
+      counting = false;
+    }
+  }
+  return total;
+}
+
 class FallbackNetTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -67,14 +93,15 @@ class FallbackNetTest : public ::testing::Test {
     return c;
   }
 
-  void open_datapath() {
-    auto opened = open_pcap_datapath(config());
+  void open_datapath(const DatapathConfig& c) {
+    auto opened = open_pcap_datapath(c);
     if (!opened.ok() && opened.message().find("Operation not supported") != std::string::npos) {
       GTEST_SKIP() << "the kernel lacks a tc feature the fallback needs: " << opened.message();
     }
     ASSERT_TRUE(opened.ok()) << opened.message();
     datapath_ = std::move(*opened);
   }
+  void open_datapath() { open_datapath(config()); }
 
   DeviceCounters counters_of(const IpAddress& address) {
     // Packets wait in the capture buffer up to the pcap timeout (100 ms).
@@ -188,17 +215,20 @@ TEST_F(FallbackNetTest, HtbHoldsAHeavyDeviceToItsRateBothWays) {
   EXPECT_GT(free_run.received_bits_per_second, 5.0 * kLimit);
 }
 
-TEST_F(FallbackNetTest, BlockedGetsNothingThroughWhileProtocolPortsOfALimitedDevicePass) {
-  open_datapath();
-  start_iperf_servers({5201, 443});
+TEST_F(FallbackNetTest, BlockedDropsEveryPortAndALimitedDevicesPriorityPortIsHeldToItsLimit) {
+  DatapathConfig with_unlimited = config();
+  with_unlimited.unlimited_ports = {{6, 8443}};
+  open_datapath(with_unlimited);
+  start_iperf_servers({5201, 443, 8443});
   const IpAddress dev2 = ip(VirtualLan::device_ipv4(2));
   const IpAddress dev2v6 = ip(VirtualLan::device_ipv6(2));
   const IpAddress dev3 = ip(VirtualLan::device_ipv4(3));
+  const IpAddress dev3v6 = ip(VirtualLan::device_ipv6(3));
   ASSERT_EQ(run_in(lan_->device_ns(2), {"ping", "-c", "1", "-W", "1", VirtualLan::kInetIpv4}).exit_code, 0);
   constexpr uint64_t kLimit = 2'000'000;
   ASSERT_TRUE(datapath_
                   ->apply_policies({limited(dev2, Priority::Blocked, 0), limited(dev2v6, Priority::Blocked, 0),
-                                    limited(dev3, Priority::Low, kLimit)})
+                                    limited(dev3, Priority::Low, kLimit), limited(dev3v6, Priority::Low, kLimit)})
                   .ok());
 
   // Count, on the internet side, exactly the kinds of packets dev2 tries to send.
@@ -220,8 +250,10 @@ TEST_F(FallbackNetTest, BlockedGetsNothingThroughWhileProtocolPortsOfALimitedDev
   EXPECT_NE(router_ping.exit_code, 0) << "Blocked must stop traffic to the router itself too";
   auto tcp = test::run_iperf3(lan_->device_ns(2), VirtualLan::kInetIpv4, 5201, 1, false);
   EXPECT_FALSE(tcp.ok) << "a Blocked device connected to iperf3";
-  auto exempt_tcp = test::run_iperf3(lan_->device_ns(2), VirtualLan::kInetIpv4, 443, 1, false);
-  EXPECT_FALSE(exempt_tcp.ok) << "Blocked must drop exempt ports too";
+  auto priority_tcp = test::run_iperf3(lan_->device_ns(2), VirtualLan::kInetIpv4, 443, 1, false);
+  EXPECT_FALSE(priority_tcp.ok) << "Blocked must drop priority port 443 too";
+  auto unlimited_tcp = test::run_iperf3(lan_->device_ns(2), VirtualLan::kInetIpv4, 8443, 1, false);
+  EXPECT_FALSE(unlimited_tcp.ok) << "Blocked must drop unlimited port 8443 too";
   auto probe = run_in(lan_->inet_ns(), {"nft", "list", "table", "netdev", "bwfb_probe"});
   size_t zeros = 0;
   for (size_t at = probe.output.find("counter packets 0 "); at != std::string::npos;
@@ -231,22 +263,99 @@ TEST_F(FallbackNetTest, BlockedGetsNothingThroughWhileProtocolPortsOfALimitedDev
   EXPECT_EQ(zeros, 2u) << "packets of a Blocked device reached the internet: " << probe.output;
   EXPECT_GE(counters_of(dev2).blocked_drops, 5u);
 
-  // dev3 is held to 2 Mbit/s on ordinary ports, but port 443 is exempt.
+  // dev3 is held to 2 Mbit/s on every port but the operator's unlimited
+  // 8443: priority port 443 included (all in its priority child: the
+  // download's data never touches the bulk child).
   auto limited_run = test::run_iperf3(lan_->device_ns(3), VirtualLan::kInetIpv4, 5201, 3, true);
   ASSERT_TRUE(limited_run.ok) << limited_run.error;
-  auto exempt_run = test::run_iperf3(lan_->device_ns(3), VirtualLan::kInetIpv4, 443, 2, true);
-  ASSERT_TRUE(exempt_run.ok) << exempt_run.error;
-  std::printf("limit 2 Mbit/s: port 5201 goodput %.3f Mbit/s, exempt port 443 goodput %.1f Mbit/s\n",
-              limited_run.received_bits_per_second / 1e6, exempt_run.received_bits_per_second / 1e6);
+  const uint64_t priority_before = class_bytes("lan0", "4");
+  const uint64_t bulk_before = class_bytes("lan0", "8");
+  const auto counted_before = counters_of(dev3);
+  auto priority_run = test::run_iperf3(lan_->device_ns(3), VirtualLan::kInetIpv4, 443, 3, true);
+  ASSERT_TRUE(priority_run.ok) << priority_run.error;
+  const uint64_t priority_sent = class_bytes("lan0", "4") - priority_before;
+  const uint64_t bulk_sent = class_bytes("lan0", "8") - bulk_before;
+  const auto counted_after = counters_of(dev3);
+  auto priority_v6_before = class_bytes("lan0", "4");
+  auto priority_v6 = test::run_iperf3(lan_->device_ns(3), VirtualLan::kInetIpv6, 443, 2, true);
+  ASSERT_TRUE(priority_v6.ok) << priority_v6.error;
+  const uint64_t priority_v6_sent = class_bytes("lan0", "4") - priority_v6_before;
+  auto unlimited_run = test::run_iperf3(lan_->device_ns(3), VirtualLan::kInetIpv4, 8443, 2, true);
+  ASSERT_TRUE(unlimited_run.ok) << unlimited_run.error;
+  const auto counted_unlimited = counters_of(dev3);
+  std::printf("limit 2 Mbit/s: port 5201 goodput %.3f Mbit/s, priority port 443 %.3f Mbit/s (IPv6 %.3f; %llu bytes "
+              "through the priority children, %llu through the bulk ones), unlimited port 8443 %.1f Mbit/s\n",
+              limited_run.received_bits_per_second / 1e6, priority_run.received_bits_per_second / 1e6,
+              priority_v6.received_bits_per_second / 1e6, static_cast<unsigned long long>(priority_sent),
+              static_cast<unsigned long long>(bulk_sent), unlimited_run.received_bits_per_second / 1e6);
+  RecordProperty("priority_443_goodput_bps", std::to_string(priority_run.received_bits_per_second));
   EXPECT_LT(limited_run.received_bits_per_second, 1.1 * kLimit);
   EXPECT_GT(limited_run.received_bits_per_second, 0.8 * kLimit);
-  EXPECT_GT(exempt_run.received_bits_per_second, 20.0 * kLimit);
-  EXPECT_GT(counters_of(dev3).down_priority_bytes, 1'000'000u);
+  EXPECT_LT(priority_run.received_bits_per_second, 1.5 * kLimit) << "port 443 escaped the limit";
+  EXPECT_GT(priority_run.received_bits_per_second, 0.5 * kLimit);
+  EXPECT_LT(priority_v6.received_bits_per_second, 1.5 * kLimit) << "port 443 over IPv6 escaped the limit";
+  EXPECT_GT(priority_sent, 3 * kLimit / 8 / 2) << "443 did not go through the priority child";
+  EXPECT_LT(bulk_sent, priority_sent / 10) << "443 went through the bulk child";
+  EXPECT_GT(priority_v6_sent, 2 * kLimit / 8 / 2) << "IPv6 443 did not go through the priority child";
+  EXPECT_GT(unlimited_run.received_bits_per_second, 20.0 * kLimit) << "the operator's unlimited port was limited";
+  EXPECT_GT(counted_after.down_priority_bytes - counted_before.down_priority_bytes, 500'000u);
+  EXPECT_GT(counted_unlimited.down_unlimited_bytes, 1'000'000u);
+  EXPECT_EQ(counted_after.down_unlimited_bytes, 0u);
 
   // Unblocked, dev2 passes again.
   ASSERT_TRUE(datapath_->apply_policies({limited(dev2, Priority::Normal, 20'000'000), limited(dev2v6, Priority::Normal, 20'000'000)}).ok());
   EXPECT_EQ(run_in(lan_->device_ns(2), {"ping", "-c", "2", "-W", "1", VirtualLan::kInetIpv4}).exit_code, 0);
   EXPECT_EQ(run_in(lan_->device_ns(2), {"ping", "-6", "-c", "2", "-W", "1", VirtualLan::kInetIpv6}).exit_code, 0);
+}
+
+// Microseconds a TCP connect from `ns` to server:port takes (bash's
+// /dev/tcp, timed with $EPOCHREALTIME so no process start is counted), or
+// -1 when it fails.
+long connect_micros(const std::string& ns, const std::string& server, int port) {
+  const std::string script = "t0=$EPOCHREALTIME; exec 3<>/dev/tcp/" + server + "/" + std::to_string(port) +
+                             " || exit 1; t1=$EPOCHREALTIME; exec 3>&-; echo $(( ${t1/[.,]/} - ${t0/[.,]/} ))";
+  auto ran = run_in(ns, {"timeout", "5", "bash", "-c", script});
+  if (ran.exit_code != 0) return -1;
+  try {
+    return std::stol(ran.output);
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+long median(std::vector<long> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? -1 : v[v.size() / 2];
+}
+
+TEST_F(FallbackNetTest, APriorityPortOvertakesTheDevicesOwnBulk) {
+  open_datapath();
+  start_iperf_servers({5201, 5202, 443});
+  const IpAddress dev3 = ip(VirtualLan::device_ipv4(3));
+  ASSERT_EQ(run_in(lan_->device_ns(3), {"ping", "-c", "1", "-W", "1", VirtualLan::kInetIpv4}).exit_code, 0);
+  constexpr uint64_t kLimit = 2'000'000;
+  ASSERT_TRUE(datapath_->apply_policies({limited(dev3, Priority::Low, kLimit)}).ok());
+  // A download fills the device's bulk child (its FIFO holds ~60 ms at
+  // 2 Mbit/s); a connection's SYN-ACK waits behind it on a bulk port and
+  // goes first on a priority port.
+  BackgroundProcess download(lan_->device_ns(3), {"iperf3", "-c", VirtualLan::kInetIpv4, "-p", "5201", "-R", "-t", "10"});
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  std::vector<long> priority, bulk;
+  for (int i = 0; i < 7; ++i) {
+    priority.push_back(connect_micros(lan_->device_ns(3), VirtualLan::kInetIpv4, 443));
+    bulk.push_back(connect_micros(lan_->device_ns(3), VirtualLan::kInetIpv4, 5202));
+  }
+  const long priority_us = median(priority);
+  const long bulk_us = median(bulk);
+  std::printf("connect time under the device's own 2 Mbit/s download (median of 7): priority port 443 %.1f ms, "
+              "bulk port 5202 %.1f ms\n",
+              priority_us / 1e3, bulk_us / 1e3);
+  RecordProperty("priority_connect_us", std::to_string(priority_us));
+  RecordProperty("bulk_connect_us", std::to_string(bulk_us));
+  ASSERT_GT(priority_us, 0) << "connects to 443 failed";
+  ASSERT_GT(bulk_us, 0) << "connects to 5202 failed";
+  EXPECT_GT(bulk_us, 15'000) << "the download did not queue in the bulk child";
+  EXPECT_LT(priority_us, bulk_us / 2) << "the priority port waited behind the bulk";
 }
 
 TEST_F(FallbackNetTest, StopRemovesQdiscsFiltersAndTheIfbDevice) {

@@ -1,6 +1,6 @@
 // Per-device counting of the pcap datapath: direction by LAN membership,
-// the router's own addresses left out, exempt ports, blocked devices and
-// the bound on devices.
+// the router's own addresses left out, priority and unlimited ports,
+// blocked devices and the bound on devices.
 #include <gtest/gtest.h>
 
 #include "agent/fallback/capture_counters.h"
@@ -81,7 +81,7 @@ TEST(CaptureCounters, RouterAddressesOutsidersAndNonDevicesAreNotDevices) {
   EXPECT_EQ(find(all, "10.10.0.1"), nullptr);
 }
 
-TEST(CaptureCounters, ProtocolPortsEitherWay) {
+TEST(CaptureCounters, PriorityPortsEitherWay) {
   CaptureCounters c(100);
   c.set_lan(lan());
   c.set_priority_ports(default_priority_ports());
@@ -95,6 +95,27 @@ TEST(CaptureCounters, ProtocolPortsEitherWay) {
   EXPECT_EQ(d->up_priority_bytes, 100u);
   EXPECT_EQ(d->down_priority_bytes, 600u);
   EXPECT_EQ(d->down_bytes, 900u);
+}
+
+TEST(CaptureCounters, UnlimitedPortsAreCountedApartFromPriorityPorts) {
+  CaptureCounters c(100);
+  c.set_lan(lan());
+  c.set_priority_ports({{6, 443}, {17, 53}});
+  c.set_unlimited_ports({{6, 8443}, {17, 53}});
+  c.count(packet("10.10.0.11", "198.51.100.2", 100, 6, 40000, 8443), 1);  // unlimited only
+  c.count(packet("198.51.100.2", "10.10.0.11", 200, 6, 8443, 40000), 1);
+  c.count(packet("198.51.100.2", "10.10.0.11", 300, 6, 443, 40000), 1);   // priority only
+  c.count(packet("198.51.100.2", "10.10.0.11", 400, 17, 53, 5001), 1);    // on both lists: both
+  c.count(packet("198.51.100.2", "10.10.0.11", 500, 17, 8443, 5001), 1);  // 8443 is TCP only
+  const auto all = c.snapshot(1);
+  const auto* d = find(all, "10.10.0.11");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->up_bytes, 100u);
+  EXPECT_EQ(d->up_unlimited_bytes, 100u);
+  EXPECT_EQ(d->up_priority_bytes, 0u);
+  EXPECT_EQ(d->down_bytes, 1400u) << "every byte counts in the totals";
+  EXPECT_EQ(d->down_unlimited_bytes, 600u);
+  EXPECT_EQ(d->down_priority_bytes, 700u);
 }
 
 TEST(CaptureCounters, BlockedUploadsAreDropsNotTraffic) {

@@ -227,7 +227,7 @@ TEST_F(PcapDatapathTest, PoliciesAreMergedAppliedOnceAndRemoved) {
   ASSERT_TRUE(datapath_->apply_policies({a}).ok());
   ASSERT_TRUE(datapath_->apply_policies({b}).ok());  // a keeps its policy
   const size_t after = commands().size();
-  EXPECT_EQ(after - base, 6u + 2u);
+  EXPECT_EQ(after - base, 7u + 7u + 2u) << "a limited device: 3 classes, 2 leaves, 2 filters a side; a block: 1 filter a side";
   ASSERT_TRUE(datapath_->apply_policies({a, b}).ok());
   EXPECT_EQ(commands().size(), after) << "re-applying ran commands";
   ASSERT_TRUE(datapath_->remove_policy(ip("10.10.0.12")).ok());
@@ -239,6 +239,50 @@ TEST_F(PcapDatapathTest, PoliciesAreMergedAppliedOnceAndRemoved) {
   DevicePolicy hostile{ip("10.10.0.13"), Priority::Normal, 1, 1, false};
   EXPECT_FALSE(datapath_->apply_policies({hostile}).ok());
   EXPECT_EQ(commands().size(), after + 2) << "a rejected policy must run nothing";
+}
+
+TEST_F(PcapDatapathTest, PortListsChangedAtRunTimeChangeTheCountsAndOnlyThePortFilters) {
+  auto opened = open();
+  ASSERT_TRUE(opened.ok());
+  datapath_ = std::move(*opened);
+  DevicePolicy a{ip("10.10.0.11"), Priority::Low, 5'000'000, 5'000'000, false};
+  DevicePolicy b{ip("10.10.0.12"), Priority::Blocked, 0, 0, false};
+  ASSERT_TRUE(datapath_->apply_policies({a, b}).ok());
+  const size_t before = commands().size();
+  DatapathConfig settings;
+  settings.priority_ports = {{17, 53}};
+  settings.unlimited_ports = {{6, 8443}};
+  ASSERT_TRUE(datapath_->update_settings(settings).ok());
+  auto all = commands();
+  ASSERT_EQ(all.size(), before + 2 * (4 + 2 + 4)) << "per side: 4 unlimited filters, 2 deletions, 4 priority filters";
+  for (size_t i = before; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].rfind("tc filter ", 0), 0u) << "only port filters change: " << all[i];
+  }
+  EXPECT_EQ(all[before], "tc filter add dev lan0 parent 1: protocol ip prio 10000 u32 match ip protocol 6 0xff match u8 "
+                         "0x05 0x0f at 0 match u16 0x0000 0x1fff at 6 match ip sport 8443 0xffff classid 1:2");
+
+  auto https = build_packet({.src = "198.51.100.2", .dst = "10.10.0.11", .src_port = 443, .dst_port = 40000});
+  auto unlimited = build_packet({.src = "10.10.0.11", .dst = "198.51.100.2", .src_port = 40000, .dst_port = 8443});
+  feed(https);
+  feed(unlimited);
+  drain();
+  auto counters = datapath_->read_counters();
+  ASSERT_TRUE(counters.ok());
+  bool found = false;
+  for (const auto& c : *counters) {
+    if (c.address != ip("10.10.0.11")) continue;
+    found = true;
+    EXPECT_EQ(c.down_bytes, https.size());
+    EXPECT_EQ(c.down_priority_bytes, 0u) << "443 is no priority port any more";
+    EXPECT_EQ(c.up_unlimited_bytes, unlimited.size());
+    EXPECT_EQ(c.up_priority_bytes, 0u);
+  }
+  EXPECT_TRUE(found);
+
+  DatapathConfig hostile;
+  hostile.unlimited_ports = {{6, 0}};
+  EXPECT_FALSE(datapath_->update_settings(hostile).ok());
+  EXPECT_EQ(commands().size(), all.size()) << "a refused list runs nothing";
 }
 
 TEST_F(PcapDatapathTest, AFailedRunIsRebuiltFromScratchOnTheNextChange) {
@@ -264,7 +308,7 @@ TEST_F(PcapDatapathTest, AFailedRunIsRebuiltFromScratchOnTheNextChange) {
   ASSERT_FALSE(rebuilt.empty());
   EXPECT_EQ(rebuilt[0], "tc qdisc del dev lan0 root");
   EXPECT_NE(std::find(rebuilt.begin(), rebuilt.end(),
-                      "tc filter add dev lan0 parent 1: protocol ip prio 20001 u32 match ip dst 10.10.0.11/32 classid 1:11"),
+                      "tc filter add dev lan0 parent 1: protocol ip prio 20001 u32 match ip dst 10.10.0.11/32 classid 1:8001"),
             rebuilt.end());
   EXPECT_EQ(datapath_->status().pacing_note.find("failed"), std::string::npos);
 }
