@@ -7,6 +7,7 @@
 #include "agent/common/log.h"
 #include "agent/config/config_keys.h"
 #include "agent/config/config_loader.h"
+#include "agent/config/saved_settings.h"
 #include "agent/core/policy_rates.h"
 #include "agent/runtime/counter_baseline_file.h"
 
@@ -70,13 +71,21 @@ Result<void> Agent::restore() {
   std::lock_guard lock(mutex_);
   auto stored_config = store_->config_values();
   if (!stored_config) return Error{"read saved settings: " + stored_config.message()};
-  if (!stored_config->empty()) {
-    auto merged = with_changes(config_, *stored_config, true);
-    if (merged) {
-      config_ = *merged;
-    } else {
-      log_warn(kLog, "ignoring saved runtime settings: " + merged.message());
+  LoadedSettings settings = load_saved_settings(config_, *stored_config);
+  config_ = std::move(settings.config);
+  if (!settings.skipped.empty()) {
+    // Each row that cannot load costs only itself, and says so where the
+    // operator looks (the log and the event list), at every start until the
+    // setting is saved again.
+    TickRecord record;
+    record.ts_ms = now_ms();
+    for (auto& why : settings.skipped) {
+      log_error(kLog, why);
+      record.events.push_back(Event{clock_.wall_now(), EventLevel::Error,
+                                    why + "; the config file's value holds until it is set again", "agent",
+                                    std::nullopt});
     }
+    persist_locked(std::move(record));
   }
   auto devices = store_->devices();
   if (!devices) return Error{"read devices: " + devices.message()};
