@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "agent/common/device_address.h"
 #include "agent/common/log.h"
 #include "agent/config/config_keys.h"
 #include "agent/config/config_loader.h"
@@ -49,7 +50,8 @@ Agent::Agent(AgentParts parts)
       discovery_(parts.discovery),
       prober_(parts.prober),
       sampler_(static_cast<size_t>(config_.allocator.window_samples), config_.allocator.tick, std::chrono::minutes(10)),
-      counter_baseline_path_(std::move(parts.counter_baseline_path)) {
+      counter_baseline_path_(std::move(parts.counter_baseline_path)),
+      read_router_addresses_(std::move(parts.router_addresses)) {
   std::lock_guard lock(mutex_);
   publish_locked();
 }
@@ -69,27 +71,27 @@ Agent::Device& Agent::device_locked(const IpAddress& ip) {
 
 Result<void> Agent::restore() {
   std::lock_guard lock(mutex_);
+  if (read_router_addresses_) router_addresses_ = read_router_addresses_();
+  // What the start could not take back: said in the log and the event list.
+  TickRecord refused;
+  refused.ts_ms = now_ms();
+  auto refuse = [&](const std::string& why, std::optional<IpAddress> device = std::nullopt) {
+    log_error(kLog, why);
+    refused.events.push_back(Event{clock_.wall_now(), EventLevel::Error, why, "agent", device});
+  };
   auto stored_config = store_->config_values();
   if (!stored_config) return Error{"read saved settings: " + stored_config.message()};
   LoadedSettings settings = load_saved_settings(config_, *stored_config);
   config_ = std::move(settings.config);
-  if (!settings.skipped.empty()) {
-    // Each row that cannot load costs only itself, and says so where the
-    // operator looks (the log and the event list), at every start until the
-    // setting is saved again.
-    TickRecord record;
-    record.ts_ms = now_ms();
-    for (auto& why : settings.skipped) {
-      log_error(kLog, why);
-      record.events.push_back(Event{clock_.wall_now(), EventLevel::Error,
-                                    why + "; the config file's value holds until it is set again", "agent",
-                                    std::nullopt});
-    }
-    persist_locked(std::move(record));
-  }
+  // Each row that cannot load costs only itself, and says so at every start
+  // until the setting is saved again.
+  for (const auto& why : settings.skipped) refuse(why + "; the config file's value holds until it is set again");
   auto devices = store_->devices();
   if (!devices) return Error{"read devices: " + devices.message()};
   for (const auto& record : *devices) {
+    // Rows an older version let the API make (0.0.0.0, multicast, the
+    // router itself) are left out: their policies must not reach the kernel.
+    if (auto device = check_device_address(record.ip, router_addresses_); !device) continue;
     Device& d = devices_[record.ip];
     d.record = record;
     d.alloc.priority = record.priority;
@@ -97,11 +99,19 @@ Result<void> Agent::restore() {
   }
   auto blocks = store_->blocked();
   if (!blocks) return Error{"read blocked devices: " + blocks.message()};
+  size_t restored_blocks = 0;
   for (const auto& b : *blocks) {
+    if (auto device = check_device_address(b.ip, router_addresses_); !device) {
+      refuse("dropped the saved block of " + b.ip.to_string() + " (" + device.message() + ")", b.ip);
+      refused.unblocks.push_back(b.ip);
+      continue;
+    }
     Device& d = device_locked(b.ip);
     d.alloc.priority = Priority::Blocked;
     d.record.priority = Priority::Blocked;
+    ++restored_blocks;
   }
+  if (!refused.events.empty()) persist_locked(std::move(refused));
   // Totals come from the kernel's counters, which outlive the agent: take
   // them now so the API never shows a device's total fall back to 0 while
   // a restarted agent waits for its first tick.
@@ -127,7 +137,7 @@ Result<void> Agent::restore() {
     }
   }
   apply_policies_locked(true);
-  log_info(kLog, "restored " + std::to_string(devices_.size()) + " devices (" + std::to_string(blocks->size()) +
+  log_info(kLog, "restored " + std::to_string(devices_.size()) + " devices (" + std::to_string(restored_blocks) +
                      " blocked) from " + config_.store.path);
   publish_locked();
   return {};
@@ -156,6 +166,9 @@ void Agent::apply_policies_locked(bool all) {
 void Agent::tick() {
   std::lock_guard lock(mutex_);
   ++ticks_;
+  // Addresses come and go (DHCP, SLAAC): read them where the tick runs, in
+  // the datapath's namespace.
+  if (read_router_addresses_) router_addresses_ = read_router_addresses_();
   const int64_t now = now_ms();
   TickRecord record;
   record.ts_ms = now;
@@ -167,7 +180,7 @@ void Agent::tick() {
   } else {
     // The kernel counts every address it sees; multicast, broadcast and
     // link-local entries are not devices of their own.
-    std::erase_if(*counters, [](const DeviceCounters& c) { return !c.address.is_device_address(); });
+    std::erase_if(*counters, [&](const DeviceCounters& c) { return !check_device_address(c.address, router_addresses_); });
     auto samples = sampler_.update(*counters, clock_.mono_now());
     for (const auto& c : *counters) {
       Device& d = device_locked(c.address);
@@ -299,9 +312,12 @@ Event Agent::admin_event(const IpAddress* ip, const std::string& actor, std::str
   return e;
 }
 
+Result<void> Agent::check_device_locked(const IpAddress& ip) const { return check_device_address(ip, router_addresses_); }
+
 Result<void> Agent::set_priority(const IpAddress& ip, std::optional<Priority> priority, const std::string& actor) {
   if (priority == Priority::Blocked) return block(ip, "set to Blocked by " + actor, actor);
   std::lock_guard lock(mutex_);
+  if (auto device = check_device_locked(ip); !device) return device;
   Device& d = device_locked(ip);
   const Priority before = d.alloc.priority;
   TickRecord record;
@@ -331,6 +347,9 @@ Result<void> Agent::set_priority(const IpAddress& ip, std::optional<Priority> pr
 
 Result<void> Agent::block(const IpAddress& ip, const std::string& reason, const std::string& actor) {
   std::lock_guard lock(mutex_);
+  // Blocking 0.0.0.0 would drop every DHCP discovery, a multicast group
+  // every device's mDNS: refused before any row is made.
+  if (auto device = check_device_locked(ip); !device) return device;
   Device& d = device_locked(ip);
   d.alloc = AllocatorState{};
   d.alloc.priority = Priority::Blocked;
@@ -351,6 +370,7 @@ Result<void> Agent::block(const IpAddress& ip, const std::string& reason, const 
 
 Result<void> Agent::unblock(const IpAddress& ip, const std::string& actor) {
   std::lock_guard lock(mutex_);
+  if (auto device = check_device_locked(ip); !device) return device;
   Device& d = device_locked(ip);
   d.alloc = AllocatorState{};
   d.record.priority = Priority::Normal;
@@ -380,6 +400,7 @@ Result<std::vector<DeviceView>> Agent::discover(const std::string& actor) {
     TickRecord record;
     record.ts_ms = now_ms();
     for (const auto& f : *found) {
+      if (!check_device_locked(f.ip)) continue;
       Device& d = device_locked(f.ip);
       // Names and addresses only: discovery never changes a priority.
       if (!f.mac.empty()) d.record.mac = f.mac;
