@@ -6,6 +6,7 @@
 
 #include "agent/common/device_address.h"
 #include "agent/common/log.h"
+#include "agent/common/utf8.h"
 #include "agent/config/config_keys.h"
 #include "agent/config/config_loader.h"
 #include "agent/config/saved_settings.h"
@@ -18,6 +19,7 @@ namespace {
 constexpr const char* kLog = "agent";
 constexpr int kMaintainEveryTicks = 60;
 constexpr auto kDiscoveryInterval = std::chrono::seconds(30);
+constexpr size_t kMaxReasonBytes = 500;  // a block reason, as the original kept it
 
 int64_t to_ms(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -345,11 +347,14 @@ Result<void> Agent::set_priority(const IpAddress& ip, std::optional<Priority> pr
   return {};
 }
 
-Result<void> Agent::block(const IpAddress& ip, const std::string& reason, const std::string& actor) {
+Result<void> Agent::block(const IpAddress& ip, const std::string& given_reason, const std::string& actor) {
   std::lock_guard lock(mutex_);
   // Blocking 0.0.0.0 would drop every DHCP discovery, a multicast group
   // every device's mDNS: refused before any row is made.
   if (auto device = check_device_locked(ip); !device) return device;
+  // Cut between characters: a character split at the cap made every later
+  // /api/blocked and /api/events body invalid UTF-8.
+  const std::string reason = truncate_utf8(repair_utf8(given_reason), kMaxReasonBytes);
   Device& d = device_locked(ip);
   d.alloc = AllocatorState{};
   d.alloc.priority = Priority::Blocked;
