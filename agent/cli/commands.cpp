@@ -22,6 +22,7 @@
 #include "agent/metrics/gateway_prober.h"
 #include "agent/runtime/agent.h"
 #include "agent/runtime/instance_lock.h"
+#include "agent/runtime/lifecycle_messages.h"
 #include "agent/runtime/netns.h"
 #include "agent/runtime/privileges.h"
 #include "agent/runtime/router_addresses.h"
@@ -206,10 +207,7 @@ int run_agent(const Config& config, const CliArgs& args) {
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
-  log_info("agent", std::string("stopping on ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM") +
-                        (datapath->status().backend == "pcap"
-                             ? "; the pcap backend removes its tc shaping"
-                             : "; the datapath stays attached (bwalloc detach removes it)"));
+  log_info("agent", stopping_message(signal_number == SIGINT ? "SIGINT" : "SIGTERM", datapath->status().backend));
   (*server)->stop();
   stop = true;
   ticker.join();

@@ -12,6 +12,7 @@
 #include "agent/config/saved_settings.h"
 #include "agent/core/policy_rates.h"
 #include "agent/runtime/counter_baseline_file.h"
+#include "agent/runtime/lifecycle_messages.h"
 
 namespace bwalloc {
 
@@ -114,12 +115,13 @@ Result<void> Agent::restore() {
     ++restored_blocks;
   }
   if (!refused.events.empty()) persist_locked(std::move(refused));
+  const size_t saved_devices = devices_.size();
   // Totals come from the kernel's counters, which outlive the agent: take
   // them now so the API never shows a device's total fall back to 0 while
   // a restarted agent waits for its first tick.
   if (auto counters = datapath_.read_counters()) {
     for (const auto& c : *counters) {
-      if (!c.address.is_device_address()) continue;
+      if (!check_device_address(c.address, router_addresses_)) continue;
       Device& d = device_locked(c.address);
       d.up_total = c.up_bytes;
       d.down_total = c.down_bytes;
@@ -139,8 +141,9 @@ Result<void> Agent::restore() {
     }
   }
   apply_policies_locked(true);
-  log_info(kLog, "restored " + std::to_string(devices_.size()) + " devices (" + std::to_string(restored_blocks) +
-                     " blocked) from " + config_.store.path);
+  // Devices the datapath shows that the database did not know are new, not
+  // restored (the simulator's on a first start).
+  log_info(kLog, restored_message(saved_devices, restored_blocks, devices_.size() - saved_devices, config_.store.path));
   publish_locked();
   return {};
 }
