@@ -3,8 +3,11 @@
 // server uses (to_http_request) and the route table (handle_request) of a
 // real Agent (simulator datapath, fake clock, SQLite in a temporary
 // directory). No socket per input: the server only moves these bytes.
-// Checks: no crash or exception, a status in 200-599, and every 4xx/5xx is
-// the JSON error body {"ok": false, "error": "..."}; 500 never happens.
+// Checks: no crash or exception, a status in 200-599, every 4xx/5xx is the
+// JSON error body {"ok": false, "error": "..."}, 500 never happens, and
+// every JSON or text body is valid UTF-8 (JSON bodies parse). After a
+// state-changing request succeeds, the read routes are fetched and checked
+// too: what one request stores (a block reason) is served by others.
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
@@ -16,6 +19,7 @@
 #include <string>
 
 #include "agent/common/log.h"
+#include "agent/common/utf8.h"
 #include "agent/http/beast_request.h"
 #include "agent/http/routes.h"
 #include "agent/runtime/agent.h"
@@ -47,6 +51,31 @@ void remove_world() {
   std::fprintf(stderr, "%s: %s %s -> %d %s\n", what.c_str(), request.method.c_str(), request.target.c_str(),
                response.status, response.body.substr(0, 300).c_str());
   std::abort();
+}
+
+void check_body(const HttpRequest& request, const HttpResponse& response) {
+  const std::string& type = response.content_type;
+  const bool json = type.rfind("application/json", 0) == 0;
+  if (!json && type.rfind("text/", 0) != 0) return;  // images: bytes, not text
+  if (!is_valid_utf8(response.body)) finding("body is not valid UTF-8", request, response);
+  if (json && !response.stream) {
+    boost::system::error_code ec;
+    (void)boost::json::parse(response.body, ec);
+    if (ec) finding("body is not JSON (" + ec.message() + ")", request, response);
+  }
+}
+
+// The routes that serve what state-changing requests stored.
+void check_read_routes(const HttpRequest& after) {
+  for (const char* target : {"/api/blocked", "/api/events", "/api/devices", "/api/usage"}) {
+    HttpRequest read;
+    read.method = "GET";
+    read.target = target;
+    read.headers["host"] = "localhost";
+    const HttpResponse response = handle_request(read, *world->agent, world->context);
+    if (response.status != 200) finding(std::string("read route failed after ") + after.target, read, response);
+    check_body(read, response);
+  }
 }
 
 }  // namespace
@@ -114,6 +143,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       finding("error without the JSON error body", request, response);
     }
   }
+  check_body(request, response);
+  if (request.method != "GET" && request.method != "HEAD" && response.status < 300) check_read_routes(request);
   // Time moves on now and then, so handlers see ticks, rates and history.
   if (++world->inputs % 64 == 0) {
     world->clock.advance(std::chrono::seconds(1));

@@ -4,7 +4,9 @@
 # dashboard on http://127.0.0.1:PORT. Ctrl-C (or a later run after a crash)
 # removes everything it made.
 #
-# Usage: demo-lan.sh BWALLOC_BINARY [--devices N] [--port P] [--keep-db]
+# Usage: demo-lan.sh BWALLOC_BINARY [--devices N] [--port P] [--prefix P]
+#   --prefix names the namespaces (default bwa-); another prefix gets its own
+#   pin and run directories, so a test can run beside a demo.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,36 +14,60 @@ bwalloc=${1:?usage: demo-lan.sh BWALLOC_BINARY [--devices N] [--port P]}
 shift
 devices=8
 port=8080
+prefix=bwa-
 while (($#)); do
   case "$1" in
     --devices) devices=${2:?}; shift 2 ;;
     --port) port=${2:?}; shift 2 ;;
-    *) echo "demo: unknown option $1 (accepted: --devices N, --port P)" >&2; exit 2 ;;
+    --prefix) prefix=${2:?}; shift 2 ;;
+    *) echo "demo: unknown option $1 (accepted: --devices N, --port P, --prefix P)" >&2; exit 2 ;;
   esac
 done
+if ! [[ $prefix =~ ^[a-z0-9-]{1,8}$ ]]; then
+  echo "demo: --prefix must be 1-8 characters of a-z, 0-9, '-'" >&2; exit 2
+fi
 if ! [[ $devices =~ ^[0-9]+$ ]] || ((devices < 2 || devices > 200)); then
   echo "demo: --devices must be 2..200" >&2; exit 2
 fi
 
-prefix=bwa-
-run_dir=/run/bwalloc-demo
+# The default prefix keeps the paths the demo always had.
+if [[ $prefix == bwa- ]]; then suffix=; else suffix=-${prefix%-}; fi
+pin_dir=/sys/fs/bpf/bwalloc-demo$suffix
+run_dir=/run/bwalloc-demo$suffix
 pids=()
+cleaning=0
 
+detach() {
+  "$bwalloc" detach --set datapath.pin_dir="\"$pin_dir\"" \
+    --set datapath.state_dir="\"$run_dir/state\"" --netns "${prefix}rtr" >/dev/null 2>&1 || true
+}
+
+# Runs once, to the end, whichever process got the signal and however many
+# came: `timeout -s INT` signals the script and then its whole process
+# group, an impatient operator presses Ctrl-C twice. A second signal used to
+# kill the script in the middle of this (the trap had been reset to the
+# default), leaving the pins and the namespaces behind.
 cleanup() {
-  trap - EXIT INT TERM
+  trap '' INT TERM HUP
+  ((cleaning)) && return
+  cleaning=1
+  echo "demo: stopping; removing the virtual LAN"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  "$bwalloc" detach --set datapath.pin_dir="\"/sys/fs/bpf/bwalloc-demo\"" \
-    --set datapath.state_dir="\"$run_dir/state\"" --netns "${prefix}rtr" >/dev/null 2>&1 || true
+  detach
   "$here/vlan.sh" down --prefix "$prefix" || true
   echo "demo: removed the virtual LAN"
 }
 
 # A second run after a crash: clear what the first one left.
-"$bwalloc" detach --set datapath.pin_dir="\"/sys/fs/bpf/bwalloc-demo\"" \
-  --set datapath.state_dir="\"$run_dir/state\"" --netns "${prefix}rtr" >/dev/null 2>&1 || true
+detach
 "$here/vlan.sh" down --prefix "$prefix" >/dev/null 2>&1 || true
-trap cleanup EXIT INT TERM
+# EXIT covers the agent stopping on its own (a signal that reached only it);
+# the signal traps exit with the signal's status once cleanup is done.
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
+trap 'cleanup; exit 129' HUP
 
 "$here/vlan.sh" up --prefix "$prefix" --devices "$devices"
 mkdir -p "$run_dir"
@@ -61,10 +87,14 @@ ip netns exec "${prefix}dev1" bash -c "while :; do iperf3 -c $inet -p 5201 -R -t
 pids+=($!)
 ip netns exec "${prefix}dev2" bash -c "while :; do iperf3 -c $inet -p 5202 -t 3600 >/dev/null 2>&1; sleep 1; done" &
 pids+=($!)
-ip netns exec "${prefix}dev3" bash -c "while :; do sleep 25; iperf3 -c $inet -p 5203 -R -t 4 >/dev/null 2>&1; done" &
-pids+=($!)
-ip netns exec "${prefix}dev4" bash -c "while :; do iperf3 -c $inet -p 5204 -R -b 600k -t 3600 >/dev/null 2>&1; sleep 1; done" &
-pids+=($!)
+if ((devices >= 3)); then
+  ip netns exec "${prefix}dev3" bash -c "while :; do sleep 25; iperf3 -c $inet -p 5203 -R -t 4 >/dev/null 2>&1; done" &
+  pids+=($!)
+fi
+if ((devices >= 4)); then
+  ip netns exec "${prefix}dev4" bash -c "while :; do iperf3 -c $inet -p 5204 -R -b 600k -t 3600 >/dev/null 2>&1; sleep 1; done" &
+  pids+=($!)
+fi
 for ((n = 5; n <= devices; n++)); do
   ip netns exec "${prefix}dev$n" bash -c "while :; do ping -q -c 20 -i 0.5 -s 200 $inet >/dev/null 2>&1; done" &
   pids+=($!)
@@ -73,7 +103,7 @@ done
 echo "demo: $devices devices on ${prefix}* namespaces; agent starting (Ctrl-C to stop and remove everything)"
 "$bwalloc" run --netns "${prefix}rtr" \
   --set datapath.lan_interface='"lan0"' --set datapath.wan_interface='"wan0"' \
-  --set datapath.pin_dir="\"/sys/fs/bpf/bwalloc-demo\"" --set datapath.state_dir="\"$run_dir/state\"" \
+  --set datapath.pin_dir="\"$pin_dir\"" --set datapath.state_dir="\"$run_dir/state\"" \
   --set store.path="\"$run_dir/bwalloc.db\"" --set http.port="$port" \
   --set http.token_file="\"$run_dir/api-token\"" --set http.web_root="\"$here/../web\"" \
   --announce-dashboard &

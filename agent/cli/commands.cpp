@@ -22,8 +22,10 @@
 #include "agent/metrics/gateway_prober.h"
 #include "agent/runtime/agent.h"
 #include "agent/runtime/instance_lock.h"
+#include "agent/runtime/lifecycle_messages.h"
 #include "agent/runtime/netns.h"
 #include "agent/runtime/privileges.h"
+#include "agent/runtime/router_addresses.h"
 #include "agent/simulator/simulator_datapath.h"
 #include "agent/store/sqlite_store.h"
 
@@ -157,6 +159,14 @@ int run_agent(const Config& config, const CliArgs& args) {
     AgentParts parts{config, datapath.get(), std::move(*store), &clock, discovery.get(), prober.get()};
     // Only the kernel's counters outlive the agent; a restart resumes them.
     if (datapath->status().backend == "ebpf") parts.counter_baseline_path = config.datapath.state_dir + "/counters.baseline";
+    if (config.backend != "simulator") {
+      // Read on the tick thread, so in the router's namespace.
+      parts.router_addresses = [] {
+        auto own = read_router_addresses();
+        if (!own) log_warn("agent", own.message());
+        return own ? *own : std::vector<IpAddress>{};
+      };
+    }
     agent = std::make_unique<Agent>(std::move(parts));
     if (auto restored = agent->restore(); !restored) return fail(restored.message());
     ticker = std::thread([&] { agent->run(stop); });
@@ -197,10 +207,7 @@ int run_agent(const Config& config, const CliArgs& args) {
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
-  log_info("agent", std::string("stopping on ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM") +
-                        (datapath->status().backend == "pcap"
-                             ? "; the pcap backend removes its tc shaping"
-                             : "; the datapath stays attached (bwalloc detach removes it)"));
+  log_info("agent", stopping_message(signal_number == SIGINT ? "SIGINT" : "SIGTERM", datapath->status().backend));
   (*server)->stop();
   stop = true;
   ticker.join();

@@ -2,6 +2,8 @@
 // strict and already handle every IPv6 shorthand.
 #include "agent/common/ip_address.h"
 
+#include "agent/common/device_address.h"
+
 #ifdef _WIN32
 #include <ws2tcpip.h>  // inet_pton / inet_ntop
 #else
@@ -17,9 +19,25 @@ namespace {
 constexpr std::array<uint8_t, 12> kV4MappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 }
 
+namespace {
+// What an error message may quote of the input: printable ASCII only, so a
+// NUL or a control character neither cuts the message short nor reaches a
+// client raw.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (char c : text.substr(0, 64)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return out;
+}
+}  // namespace
+
 Result<IpAddress> IpAddress::parse(std::string_view text) {
-  if (text.empty() || text.size() > INET6_ADDRSTRLEN) {
-    return Error{"not an IP address: '" + std::string(text.substr(0, 64)) + "'"};
+  // inet_pton reads a C string: without this check "10.0.0.9\0x" (a JSON
+  // "\u0000", a %00 in a path) would parse as 10.0.0.9.
+  const bool only_address_characters = std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '.' || c == ':';
+  });
+  if (text.empty() || text.size() > INET6_ADDRSTRLEN || !only_address_characters) {
+    return Error{"not an IP address: '" + printable(text) + "'"};
   }
   std::string s(text);
   std::array<uint8_t, 16> bytes{};
@@ -58,18 +76,7 @@ bool IpAddress::is_unspecified() const {
   return true;
 }
 
-bool IpAddress::is_device_address() const {
-  if (is_unspecified()) return false;
-  if (is_v4()) {
-    const uint8_t first = bytes_[12];
-    const bool broadcast = bytes_[12] == 255 && bytes_[13] == 255 && bytes_[14] == 255 && bytes_[15] == 255;
-    return first != 127 && (first & 0xf0) != 0xe0 && !broadcast && first != 0;
-  }
-  const bool loopback = std::all_of(bytes_.begin(), bytes_.end() - 1, [](uint8_t b) { return b == 0; }) && bytes_[15] == 1;
-  const bool multicast = bytes_[0] == 0xff;
-  const bool link_local = bytes_[0] == 0xfe && (bytes_[1] & 0xc0) == 0x80;
-  return !loopback && !multicast && !link_local;
-}
+bool IpAddress::is_device_address() const { return non_device_reason(*this).empty(); }
 
 std::string IpAddress::to_string() const {
   char buf[INET6_ADDRSTRLEN] = {};

@@ -25,9 +25,9 @@ class IpAddress {
 
   bool is_v4() const;
   bool is_unspecified() const;
-  // A unicast address a LAN device could own: not unspecified, loopback,
-  // multicast, IPv4 broadcast, or IPv6 link-local (a device's fe80:: name
-  // would show it twice).
+  // A unicast address a LAN device could own (the rule and its reasons are
+  // in device_address.h): IPv6 link-local is excluded too, or a device's
+  // fe80:: name would show it twice.
   bool is_device_address() const;
   // IPv4 as "a.b.c.d", IPv6 in RFC 5952 form.
   std::string to_string() const;

@@ -1,6 +1,7 @@
 // The key table; see config_keys.h. Each entry binds a key to one field.
 #include "agent/config/config_keys.h"
 
+#include <charconv>
 #include <cstdio>
 
 namespace bwalloc {
@@ -24,6 +25,14 @@ std::string quote(const std::string& s) {
     }
   }
   return out + "\"";
+}
+
+// The shortest text that reads back as the same double (%g kept six digits,
+// so 2.1234567 was saved as 2.12346).
+std::string format_double(double d) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  return ec == std::errc{} ? std::string(buf, end) : std::to_string(d);
 }
 
 template <class T>
@@ -214,7 +223,7 @@ std::vector<ConfigKey> build_keys() {
   k.push_back(make_key<double>("allocator.spike_sigma", "spike rule: newest above mean + sigma * stddev of the earlier samples", true,
                                [](Config& c) -> double& { return c.allocator.spike_sigma; },
                                [](const ConfigValue& v) { return as_double(v, 0.5, 10); },
-                               [](double d) { char b[32]; std::snprintf(b, sizeof b, "%g", d); return std::string(b); }));
+                               format_double));
   k.push_back(int_key<int>("allocator.spike_min_samples", "samples (newest included) the spike rule needs", true,
                            [](Config& c) -> int& { return c.allocator.spike_min_samples; }, 3, 1000));
   k.push_back(int_key<int>("allocator.demotion_ticks", "ticks a demotion must hold before it takes effect", true,

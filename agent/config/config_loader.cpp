@@ -119,13 +119,10 @@ Result<Config> load_config_file(const std::string& path, bool required) {
   return parse_config(text.str(), path);
 }
 
-Result<void> apply_override(Config& config, const std::string& assignment, bool runtime_only) {
-  auto eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0) {
-    return Error{"--set expects section.key=value, found '" + assignment + "'"};
-  }
-  std::string name = assignment.substr(0, eq);
-  std::string value = assignment.substr(eq + 1);
+namespace {
+// Sets one key from its TOML text without the cross-field checks (the caller
+// validates the whole result).
+Result<void> apply_text(Config& config, const std::string& name, const std::string& value, bool runtime_only) {
   toml::table parsed;
   try {
     parsed = toml::parse("v = " + value);
@@ -133,21 +130,33 @@ Result<void> apply_override(Config& config, const std::string& assignment, bool 
     // Not TOML: a bare word like lan0 means the string "lan0".
     parsed = toml::table{{"v", value}};
   }
+  return apply_key(config, name, *parsed.get("v"), runtime_only);
+}
+}  // namespace
+
+Result<void> apply_override(Config& config, const std::string& assignment, bool runtime_only) {
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return Error{"--set expects section.key=value, found '" + assignment + "'"};
+  }
   Config candidate = config;
-  auto applied = apply_key(candidate, name, *parsed.get("v"), runtime_only);
+  auto applied = apply_text(candidate, assignment.substr(0, eq), assignment.substr(eq + 1), runtime_only);
   if (!applied) return Error{"--set " + assignment + ": " + applied.message()};
   if (auto valid = validate(candidate); !valid) return Error{"--set " + assignment + ": " + valid.message()};
   config = candidate;
   return {};
 }
 
+// The cross-field checks run once, on the result: changes that only fit
+// together (high_below and low_above both raised) pass in any order.
 Result<Config> with_changes(const Config& config, const std::vector<std::pair<std::string, std::string>>& changes,
                             bool runtime_only) {
   Config candidate = config;
   for (const auto& [key, value] : changes) {
-    auto applied = apply_override(candidate, key + "=" + value, runtime_only);
+    auto applied = apply_text(candidate, key, value, runtime_only);
     if (!applied) return applied.error();
   }
+  if (auto valid = validate(candidate); !valid) return valid.error();
   return candidate;
 }
 

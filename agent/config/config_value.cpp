@@ -25,6 +25,22 @@ bool split_number_unit(const std::string& text, double& number, std::string& uni
   while (!unit.empty() && unit.front() == ' ') unit.erase(unit.begin());
   return true;
 }
+
+// The caps below hold for every form of a value (a number, or text with a
+// unit): a value one form refuses must not get in through the other, or it
+// is saved as text the next start refuses.
+constexpr double kMaxRateBits = 1e12;                     // 1 Tbit/s
+constexpr double kMaxDurationMs = 100.0 * 365 * 86400e3;  // 100 years
+
+Result<uint64_t> checked_rate(double bits, const std::string& text) {
+  if (bits > kMaxRateBits) return Error{"rate " + text + " is above 1 Tbit/s"};
+  return static_cast<uint64_t>(std::llround(bits));
+}
+
+Result<std::chrono::milliseconds> checked_duration(double ms, const std::string& text) {
+  if (ms > kMaxDurationMs) return Error{"duration " + text + " is longer than 100 years"};
+  return std::chrono::milliseconds(static_cast<int64_t>(std::llround(ms)));
+}
 }  // namespace
 
 Result<bool> as_bool(const ConfigValue& v) {
@@ -58,6 +74,7 @@ Result<std::string> as_string(const ConfigValue& v) {
   return Error{"expected a string, found " + describe(v)};
 }
 
+
 Result<uint64_t> parse_rate_bits(const std::string& text) {
   double number;
   std::string unit;
@@ -69,9 +86,7 @@ Result<uint64_t> parse_rate_bits(const std::string& text) {
   else if (unit == "Mbit" || unit == "mbit" || unit == "Mbps") scale = 1e6;
   else if (unit == "Gbit" || unit == "gbit" || unit == "Gbps") scale = 1e9;
   else return Error{accepted};
-  double bits = number * scale;
-  if (bits > 1e12) return Error{"rate " + text + " is above 1 Tbit/s"};
-  return static_cast<uint64_t>(std::llround(bits));
+  return checked_rate(number * scale, text);
 }
 
 Result<std::chrono::milliseconds> parse_duration(const std::string& text) {
@@ -86,14 +101,13 @@ Result<std::chrono::milliseconds> parse_duration(const std::string& text) {
   else if (unit == "h") ms = number * 3600e3;
   else if (unit == "d") ms = number * 86400e3;
   else return Error{accepted};
-  if (ms > 100.0 * 365 * 86400e3) return Error{"duration " + text + " is longer than 100 years"};
-  return std::chrono::milliseconds(static_cast<int64_t>(std::llround(ms)));
+  return checked_duration(ms, text);
 }
 
 Result<uint64_t> as_rate_bits(const ConfigValue& v) {
   if (auto* i = std::get_if<int64_t>(&v.value)) {
     if (*i < 0) return Error{"a rate cannot be negative"};
-    return static_cast<uint64_t>(*i);
+    return checked_rate(static_cast<double>(*i), std::to_string(*i) + " bit/s");
   }
   if (auto* s = std::get_if<std::string>(&v.value)) return parse_rate_bits(*s);
   return Error{"expected a rate like 20Mbit or a number of bits per second, found " + describe(v)};
@@ -102,7 +116,7 @@ Result<uint64_t> as_rate_bits(const ConfigValue& v) {
 Result<std::chrono::milliseconds> as_duration(const ConfigValue& v) {
   if (auto* i = std::get_if<int64_t>(&v.value)) {
     if (*i < 0) return Error{"a duration cannot be negative"};
-    return std::chrono::milliseconds(*i);
+    return checked_duration(static_cast<double>(*i), std::to_string(*i) + "ms");
   }
   if (auto* s = std::get_if<std::string>(&v.value)) return parse_duration(*s);
   return Error{"expected a duration like \"20ms\" or a number of milliseconds, found " + describe(v)};
@@ -132,15 +146,22 @@ Result<std::vector<std::string>> as_string_list(const ConfigValue& v) {
   return out;
 }
 
+// Exact: the largest unit the rate reaches, with as many decimals as it
+// takes ("123.456789Mbit"), so the saved text parses back to the same number
+// (%g's six digits turned 123,456,789 into 123,457,000).
 std::string format_rate_bits(uint64_t bits) {
-  auto fmt = [](double v, const char* unit) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g%s", v, unit);
-    return std::string(buf);
+  struct Unit {
+    uint64_t scale;
+    int digits;
+    const char* name;
   };
-  if (bits >= 1'000'000'000 && bits % 1'000'000 == 0) return fmt(bits / 1e9, "Gbit");
-  if (bits >= 1'000'000 && bits % 1'000 == 0) return fmt(bits / 1e6, "Mbit");
-  if (bits >= 1'000) return fmt(bits / 1e3, "kbit");
+  for (const Unit& u : {Unit{1'000'000'000, 9, "Gbit"}, Unit{1'000'000, 6, "Mbit"}, Unit{1'000, 3, "kbit"}}) {
+    if (bits < u.scale) continue;
+    std::string fraction = std::to_string(bits % u.scale);
+    fraction.insert(0, static_cast<size_t>(u.digits) - fraction.size(), '0');
+    while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+    return std::to_string(bits / u.scale) + (fraction.empty() ? "" : "." + fraction) + u.name;
+  }
   return std::to_string(bits) + "bit";
 }
 

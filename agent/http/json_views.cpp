@@ -3,6 +3,8 @@
 
 #include <ctime>
 
+#include "agent/common/utf8.h"
+
 namespace bwalloc {
 
 namespace json = boost::json;
@@ -19,12 +21,16 @@ std::string iso_time(int64_t ms) {
   return out;
 }
 
+namespace {
+json::string text(const std::string& s) { return json::string(repair_utf8(s)); }
+}  // namespace
+
 json::object device_json(const DeviceView& d) {
   json::object o;
   o["ip"] = d.ip.to_string();
-  o["mac"] = d.mac;
-  o["hostname"] = d.hostname;
-  o["vendor"] = d.vendor;
+  o["mac"] = text(d.mac);
+  o["hostname"] = text(d.hostname);
+  o["vendor"] = text(d.vendor);
   o["priority"] = std::string(priority_name(d.priority));
   o["priority_level"] = static_cast<int>(d.priority);
   o["manual"] = d.manual;
@@ -119,9 +125,13 @@ json::object event_json(const Event& e) {
   return json::object{{"ts", iso_time(ms)},
                       {"ts_ms", ms},
                       {"level", std::string(event_level_name(e.level))},
-                      {"message", e.message},
-                      {"actor", e.actor},
+                      {"message", text(e.message)},
+                      {"actor", text(e.actor)},
                       {"ip", e.device ? e.device->to_string() : std::string()}};
+}
+
+json::object blocked_json(const BlockedEntry& b) {
+  return json::object{{"ip", b.ip.to_string()}, {"reason", text(b.reason)}, {"ts", iso_time(b.ts_ms)}, {"ts_ms", b.ts_ms}};
 }
 
 std::string snapshot_json(const Snapshot& s) {

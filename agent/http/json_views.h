@@ -1,5 +1,7 @@
 // JSON shapes of the API (Boost.JSON), kept identical to the original
 // system's where it had them: {devices:[{ip,mac,hostname,priority,last_seen}]} etc.
+// Text from devices, the database and admins goes out as valid UTF-8 (bad
+// bytes become U+FFFD): one bad byte would make the whole body undecodable.
 #pragma once
 
 #include <boost/json.hpp>
@@ -14,6 +16,7 @@ boost::json::object device_json(const DeviceView& d);
 boost::json::object metrics_json(const MetricsView& m);
 boost::json::object health_json(const Snapshot& s);
 boost::json::object event_json(const Event& e);
+boost::json::object blocked_json(const BlockedEntry& b);
 // The SSE payload: {tick, ts_ms, auto, devices, metrics}.
 std::string snapshot_json(const Snapshot& s);
 // Prometheus text exposition format 0.0.4.

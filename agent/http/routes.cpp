@@ -251,7 +251,7 @@ std::vector<Route> routes() {
                  std::string reason;
                  if (auto it = body->find("reason"); it != body->end()) {
                    if (!it->value().is_string()) return json_error(400, "'reason' must be a string");
-                   reason = std::string(it->value().as_string()).substr(0, 500);
+                   reason = std::string(it->value().as_string());  // the agent caps it
                  }
                  return command_result(a.block(*ip, reason, "admin"), ip->to_string() + " blocked");
                }});
@@ -266,9 +266,7 @@ std::vector<Route> routes() {
                  auto rows = a.blocked();
                  if (!rows) return json_error(503, rows.message());
                  json::array list;
-                 for (const auto& b : *rows) {
-                   list.push_back(json::object{{"ip", b.ip.to_string()}, {"reason", b.reason}, {"ts", iso_time(b.ts_ms)}, {"ts_ms", b.ts_ms}});
-                 }
+                 for (const auto& b : *rows) list.push_back(blocked_json(b));
                  return json_ok({{"blocked", list}});
                }});
   r.push_back({"GET", "/api/auto_toggle", false, [](auto&, auto&, AgentControl& a) {

@@ -4,11 +4,15 @@
 #include <algorithm>
 #include <thread>
 
+#include "agent/common/device_address.h"
 #include "agent/common/log.h"
+#include "agent/common/utf8.h"
 #include "agent/config/config_keys.h"
 #include "agent/config/config_loader.h"
+#include "agent/config/saved_settings.h"
 #include "agent/core/policy_rates.h"
 #include "agent/runtime/counter_baseline_file.h"
+#include "agent/runtime/lifecycle_messages.h"
 
 namespace bwalloc {
 
@@ -16,6 +20,7 @@ namespace {
 constexpr const char* kLog = "agent";
 constexpr int kMaintainEveryTicks = 60;
 constexpr auto kDiscoveryInterval = std::chrono::seconds(30);
+constexpr size_t kMaxReasonBytes = 500;  // a block reason, as the original kept it
 
 int64_t to_ms(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -48,7 +53,8 @@ Agent::Agent(AgentParts parts)
       discovery_(parts.discovery),
       prober_(parts.prober),
       sampler_(static_cast<size_t>(config_.allocator.window_samples), config_.allocator.tick, std::chrono::minutes(10)),
-      counter_baseline_path_(std::move(parts.counter_baseline_path)) {
+      counter_baseline_path_(std::move(parts.counter_baseline_path)),
+      read_router_addresses_(std::move(parts.router_addresses)) {
   std::lock_guard lock(mutex_);
   publish_locked();
 }
@@ -68,19 +74,27 @@ Agent::Device& Agent::device_locked(const IpAddress& ip) {
 
 Result<void> Agent::restore() {
   std::lock_guard lock(mutex_);
+  if (read_router_addresses_) router_addresses_ = read_router_addresses_();
+  // What the start could not take back: said in the log and the event list.
+  TickRecord refused;
+  refused.ts_ms = now_ms();
+  auto refuse = [&](const std::string& why, std::optional<IpAddress> device = std::nullopt) {
+    log_error(kLog, why);
+    refused.events.push_back(Event{clock_.wall_now(), EventLevel::Error, why, "agent", device});
+  };
   auto stored_config = store_->config_values();
   if (!stored_config) return Error{"read saved settings: " + stored_config.message()};
-  if (!stored_config->empty()) {
-    auto merged = with_changes(config_, *stored_config, true);
-    if (merged) {
-      config_ = *merged;
-    } else {
-      log_warn(kLog, "ignoring saved runtime settings: " + merged.message());
-    }
-  }
+  LoadedSettings settings = load_saved_settings(config_, *stored_config);
+  config_ = std::move(settings.config);
+  // Each row that cannot load costs only itself, and says so at every start
+  // until the setting is saved again.
+  for (const auto& why : settings.skipped) refuse(why + "; the config file's value holds until it is set again");
   auto devices = store_->devices();
   if (!devices) return Error{"read devices: " + devices.message()};
   for (const auto& record : *devices) {
+    // Rows an older version let the API make (0.0.0.0, multicast, the
+    // router itself) are left out: their policies must not reach the kernel.
+    if (auto device = check_device_address(record.ip, router_addresses_); !device) continue;
     Device& d = devices_[record.ip];
     d.record = record;
     d.alloc.priority = record.priority;
@@ -88,17 +102,26 @@ Result<void> Agent::restore() {
   }
   auto blocks = store_->blocked();
   if (!blocks) return Error{"read blocked devices: " + blocks.message()};
+  size_t restored_blocks = 0;
   for (const auto& b : *blocks) {
+    if (auto device = check_device_address(b.ip, router_addresses_); !device) {
+      refuse("dropped the saved block of " + b.ip.to_string() + " (" + device.message() + ")", b.ip);
+      refused.unblocks.push_back(b.ip);
+      continue;
+    }
     Device& d = device_locked(b.ip);
     d.alloc.priority = Priority::Blocked;
     d.record.priority = Priority::Blocked;
+    ++restored_blocks;
   }
+  if (!refused.events.empty()) persist_locked(std::move(refused));
+  const size_t saved_devices = devices_.size();
   // Totals come from the kernel's counters, which outlive the agent: take
   // them now so the API never shows a device's total fall back to 0 while
   // a restarted agent waits for its first tick.
   if (auto counters = datapath_.read_counters()) {
     for (const auto& c : *counters) {
-      if (!c.address.is_device_address()) continue;
+      if (!check_device_address(c.address, router_addresses_)) continue;
       Device& d = device_locked(c.address);
       d.up_total = c.up_bytes;
       d.down_total = c.down_bytes;
@@ -118,8 +141,9 @@ Result<void> Agent::restore() {
     }
   }
   apply_policies_locked(true);
-  log_info(kLog, "restored " + std::to_string(devices_.size()) + " devices (" + std::to_string(blocks->size()) +
-                     " blocked) from " + config_.store.path);
+  // Devices the datapath shows that the database did not know are new, not
+  // restored (the simulator's on a first start).
+  log_info(kLog, restored_message(saved_devices, restored_blocks, devices_.size() - saved_devices, config_.store.path));
   publish_locked();
   return {};
 }
@@ -147,6 +171,9 @@ void Agent::apply_policies_locked(bool all) {
 void Agent::tick() {
   std::lock_guard lock(mutex_);
   ++ticks_;
+  // Addresses come and go (DHCP, SLAAC): read them where the tick runs, in
+  // the datapath's namespace.
+  if (read_router_addresses_) router_addresses_ = read_router_addresses_();
   const int64_t now = now_ms();
   TickRecord record;
   record.ts_ms = now;
@@ -158,7 +185,7 @@ void Agent::tick() {
   } else {
     // The kernel counts every address it sees; multicast, broadcast and
     // link-local entries are not devices of their own.
-    std::erase_if(*counters, [](const DeviceCounters& c) { return !c.address.is_device_address(); });
+    std::erase_if(*counters, [&](const DeviceCounters& c) { return !check_device_address(c.address, router_addresses_); });
     auto samples = sampler_.update(*counters, clock_.mono_now());
     for (const auto& c : *counters) {
       Device& d = device_locked(c.address);
@@ -290,9 +317,12 @@ Event Agent::admin_event(const IpAddress* ip, const std::string& actor, std::str
   return e;
 }
 
+Result<void> Agent::check_device_locked(const IpAddress& ip) const { return check_device_address(ip, router_addresses_); }
+
 Result<void> Agent::set_priority(const IpAddress& ip, std::optional<Priority> priority, const std::string& actor) {
   if (priority == Priority::Blocked) return block(ip, "set to Blocked by " + actor, actor);
   std::lock_guard lock(mutex_);
+  if (auto device = check_device_locked(ip); !device) return device;
   Device& d = device_locked(ip);
   const Priority before = d.alloc.priority;
   TickRecord record;
@@ -320,8 +350,14 @@ Result<void> Agent::set_priority(const IpAddress& ip, std::optional<Priority> pr
   return {};
 }
 
-Result<void> Agent::block(const IpAddress& ip, const std::string& reason, const std::string& actor) {
+Result<void> Agent::block(const IpAddress& ip, const std::string& given_reason, const std::string& actor) {
   std::lock_guard lock(mutex_);
+  // Blocking 0.0.0.0 would drop every DHCP discovery, a multicast group
+  // every device's mDNS: refused before any row is made.
+  if (auto device = check_device_locked(ip); !device) return device;
+  // Cut between characters: a character split at the cap made every later
+  // /api/blocked and /api/events body invalid UTF-8.
+  const std::string reason = truncate_utf8(repair_utf8(given_reason), kMaxReasonBytes);
   Device& d = device_locked(ip);
   d.alloc = AllocatorState{};
   d.alloc.priority = Priority::Blocked;
@@ -342,6 +378,7 @@ Result<void> Agent::block(const IpAddress& ip, const std::string& reason, const 
 
 Result<void> Agent::unblock(const IpAddress& ip, const std::string& actor) {
   std::lock_guard lock(mutex_);
+  if (auto device = check_device_locked(ip); !device) return device;
   Device& d = device_locked(ip);
   d.alloc = AllocatorState{};
   d.record.priority = Priority::Normal;
@@ -371,6 +408,7 @@ Result<std::vector<DeviceView>> Agent::discover(const std::string& actor) {
     TickRecord record;
     record.ts_ms = now_ms();
     for (const auto& f : *found) {
+      if (!check_device_locked(f.ip)) continue;
       Device& d = device_locked(f.ip);
       // Names and addresses only: discovery never changes a priority.
       if (!f.mac.empty()) d.record.mac = f.mac;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -34,6 +35,10 @@ struct AgentParts {
   // Where each tick saves the counter baselines so a restarted agent resumes
   // them (only for a datapath whose counters outlive the agent); "" = none.
   std::string counter_baseline_path = {};
+  // The router's own addresses (and broadcast addresses), which are never a
+  // device's; called on the tick thread, in the datapath's namespace. Empty:
+  // none known (the simulator).
+  std::function<std::vector<IpAddress>()> router_addresses = {};
 };
 
 class Agent final : public AgentControl {
@@ -87,6 +92,8 @@ class Agent final : public AgentControl {
   // config_.allocator.tick, read under the lock (for the run loop).
   std::chrono::milliseconds tick_period() const;
   Device& device_locked(const IpAddress& ip);
+  // Whether an admin command may make or change a device row for `ip`.
+  Result<void> check_device_locked(const IpAddress& ip) const;
   void apply_policies_locked(bool all);
   Event admin_event(const IpAddress* ip, const std::string& actor, std::string message) const;
   // Queues `record` behind pending ticks and writes what it can now.
@@ -116,6 +123,8 @@ class Agent final : public AgentControl {
   std::string db_error_;
   std::string datapath_error_;
   std::string counter_baseline_path_;
+  std::function<std::vector<IpAddress>()> read_router_addresses_;
+  std::vector<IpAddress> router_addresses_;
   std::string baseline_error_;
   PrivilegeView privileges_;
   std::shared_ptr<const Snapshot> snapshot_;
