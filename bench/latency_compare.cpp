@@ -289,7 +289,8 @@ class EdtAgentMethod : public Method {
       for (const auto& entry : parsed.at("config").as_array()) {
         const auto& e = entry.as_object();
         std::string key(e.at("key").as_string());
-        if (key.rfind("datapath.", 0) == 0 && key.find("exempt") != std::string::npos) {
+        if (key.rfind("datapath.", 0) == 0 && (key.find("priority_") != std::string::npos ||
+                                                key.find("unlimited_") != std::string::npos)) {
           d[key] = e.at("value");
         }
         if (key == "datapath.horizon") d[key] = e.at("value");

@@ -211,9 +211,10 @@ std::string latency_markdown(const json::object& run, const std::filesystem::pat
     if (str(*m, "key") == "edt") {
       md << "- " << str(*m, "method") << ": `allocator.auto_mode=false`, `rates.normal=" << fixed(limit, 0)
          << "Mbit`; fq pacing " << (d.contains("pacing_active") && d.at("pacing_active").as_bool() ? "on" : "off")
-         << ", horizon " << unquoted(d, "datapath.horizon") << ", exempt (unlimited) TCP ports "
-         << unquoted(d, "datapath.exempt_tcp_ports") << ", UDP ports " << unquoted(d, "datapath.exempt_udp_ports")
-         << ".\n";
+         << ", horizon " << unquoted(d, "datapath.horizon") << ", priority (counted, fast lane while sparse) TCP ports "
+         << unquoted(d, "datapath.priority_tcp_ports") << ", UDP ports " << unquoted(d, "datapath.priority_udp_ports")
+         << ", unlimited TCP ports " << unquoted(d, "datapath.unlimited_tcp_ports") << ", UDP ports "
+         << unquoted(d, "datapath.unlimited_udp_ports") << ".\n";
     } else {
       md << "- " << str(*m, "method") << ": `bench/htb_per_device.sh`, class rate = ceil = " << fixed(limit, 0)
          << " Mbit/s per device, leaf " << str(d, "leaf") << ".\n";
