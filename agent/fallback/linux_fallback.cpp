@@ -119,6 +119,11 @@ Result<std::unique_ptr<Datapath>> open_pcap_datapath(const DatapathConfig& confi
 bool tc_shaper_present() { return if_nametoindex(kTcIfbInterface) != 0; }
 
 Result<bool> detach_tc_shaper(const DatapathConfig& config) {
+  if (if_nametoindex(kTcProbeInterface) != 0) {
+    // An agent killed in the instant of its fq_codel probe.
+    PosixCommandRunner runner(false);
+    (void)runner.run_all(tc_fq_codel_probe(kTcProbeInterface).after);
+  }
   if (!tc_shaper_present()) return false;
   PosixCommandRunner runner(false);
   if (auto ran = runner.run_all(tc_teardown_commands(tc_config(config))); !ran) return ran.error();

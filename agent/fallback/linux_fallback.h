@@ -1,7 +1,8 @@
 // The Linux fallback backend put together: libpcap capture on the LAN
 // interface, tc HTB shaping (an ifb device for upload) run by fork/exec,
-// the LAN's prefixes from getifaddrs. Used when eBPF cannot be loaded or
-// when agent.backend = "pcap".
+// with fq_codel leaves when a probe at start finds the qdisc (bfifo
+// otherwise, logged once), the LAN's prefixes from getifaddrs. Used when
+// eBPF cannot be loaded or when agent.backend = "pcap".
 #pragma once
 
 #include <memory>

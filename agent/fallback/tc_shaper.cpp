@@ -16,17 +16,27 @@ constexpr uint32_t kBlockedMinor = 3;
 constexpr uint32_t kDeviceMinorBase = 0x10;
 constexpr uint32_t kPriorityMinorBase = 0x4000;
 constexpr uint32_t kBulkMinorBase = 0x8000;
-constexpr uint32_t kBlockPrioBase = 1000;
+// Filter prios (tc's order) and the u32 address tables they hold, per
+// family; see the header comment.
+constexpr uint32_t kBlockPrioV4 = 1000;
+constexpr uint32_t kBlockPrioV6 = 1001;
 constexpr uint32_t kUnlimitedPrioV4 = 10000;
 constexpr uint32_t kUnlimitedPrioV6 = 10001;
 constexpr uint32_t kPriorityPortPrioV4 = 14000;
 constexpr uint32_t kPriorityPortPrioV6 = 14001;
-constexpr uint32_t kAddressTablePrioV4 = 15000;
-constexpr uint32_t kAddressTablePrioV6 = 15001;
-constexpr uint32_t kAddressTableV4 = 0x10;  // u32 hash table ids (below the 0x800.. tc picks itself)
-constexpr uint32_t kAddressTableV6 = 0x11;
-constexpr uint32_t kMaxNode = 0xfff;        // u32 node ids are 12 bits
-constexpr uint32_t kDevicePrioBase = 20000;
+constexpr uint32_t kPriorityTablePrioV4 = 15000;
+constexpr uint32_t kPriorityTablePrioV6 = 15001;
+constexpr uint32_t kBulkPrioV4 = 20000;
+constexpr uint32_t kBulkPrioV6 = 20001;
+// u32 table ids, below the 0x800.. that u32 picks itself (which run out at
+// 2,047 filter prios per qdisc: why devices get entries, not prios).
+constexpr uint32_t kBlockTableV4 = 0x30;
+constexpr uint32_t kBlockTableV6 = 0x31;
+constexpr uint32_t kPriorityTableV4 = 0x40;
+constexpr uint32_t kPriorityTableV6 = 0x41;
+constexpr uint32_t kBulkTableV4 = 0x80;
+constexpr uint32_t kBulkTableV6 = 0x81;
+constexpr uint32_t kMaxNode = 0xfff;  // u32 node ids are 12 bits
 constexpr uint64_t kPriorityShare = 4;      // the priority child's rate is the limit / this
 constexpr uint64_t kQueueMillis = 100;      // a bfifo leaf holds about this much at the limit
 constexpr uint64_t kMinQueueBytes = 15140;  // ten full frames, so slow classes still pass TCP
@@ -132,15 +142,36 @@ Match device_match(const IpAddress& address, bool upload) {
   return {"ipv6", {"match", "ip6", field, address.to_string() + "/128"}};
 }
 
-// The address table of a device's family, and its bucket: the address's
-// last byte, which is what the priority-port filters hash on.
-uint32_t address_table(const IpAddress& address) { return address.is_v4() ? kAddressTableV4 : kAddressTableV6; }
-uint32_t address_table_prio(const IpAddress& address) {
-  return address.is_v4() ? kAddressTablePrioV4 : kAddressTablePrioV6;
+// The three address tables a device can have an entry in.
+enum class Table { Block, Priority, Bulk };
+
+struct TableIds {
+  uint32_t id;
+  uint32_t prio;  // the filter prio that holds the table (and its entries)
+};
+
+TableIds table_ids(Table table, bool v4) {
+  switch (table) {
+    case Table::Block:
+      return v4 ? TableIds{kBlockTableV4, kBlockPrioV4} : TableIds{kBlockTableV6, kBlockPrioV6};
+    case Table::Priority:
+      return v4 ? TableIds{kPriorityTableV4, kPriorityTablePrioV4} : TableIds{kPriorityTableV6, kPriorityTablePrioV6};
+    case Table::Bulk:
+      break;
+  }
+  return v4 ? TableIds{kBulkTableV4, kBulkPrioV4} : TableIds{kBulkTableV6, kBulkPrioV6};
 }
+
+// A device's bucket: its address's last byte, which is what every link into
+// a table hashes on.
 uint32_t bucket_of(const IpAddress& address) { return address.bytes()[15]; }
-std::string entry_handle(const IpAddress& address, uint32_t node) {
-  return hex(address_table(address)) + ":" + hex(bucket_of(address)) + ":" + hex(node);
+
+// Where the links hash: the last 32-bit word of the device's address, the
+// destination on the LAN interface, the source on the ifb device.
+const char* hash_offset(bool v4, bool upload) { return v4 ? (upload ? "12" : "16") : (upload ? "20" : "36"); }
+
+std::vector<std::string> link_to(uint32_t table, bool v4, bool upload) {
+  return {"link", hex(table) + ":", "hashkey", "mask", "0x000000ff", "at", hash_offset(v4, upload)};
 }
 
 std::vector<std::string> filter_head(const Side& side, const std::string& verb, const std::string& protocol,
@@ -156,27 +187,31 @@ Command filter_add(const Side& side, uint32_t prio, const Match& match, uint32_t
   return cmd(std::move(argv));
 }
 
-// Deletes every filter of one prio: a device's own filter, or all the port
-// filters of one family.
+// Deletes every filter of one prio: all the port filters of one family.
 Command filter_del(const Side& side, uint32_t prio, const std::string& protocol) {
   return cmd(filter_head(side, "del", protocol, prio));
 }
 
-// A limited device's entry in its address table -> its priority child.
-Command entry_add(const Side& side, const IpAddress& address, uint32_t node, uint32_t priority_minor) {
+// A device's entry in one of its family's tables: handle table:bucket:node.
+std::string entry_handle(Table table, const IpAddress& address, uint32_t node) {
+  return hex(table_ids(table, address.is_v4()).id) + ":" + hex(bucket_of(address)) + ":" + hex(node);
+}
+
+Command entry_add(const Side& side, Table table, const IpAddress& address, uint32_t node, uint32_t minor) {
   const Match match = device_match(address, side.upload);
-  std::vector<std::string> argv = filter_head(side, "add", match.protocol, address_table_prio(address));
-  const std::string bucket = hex(address_table(address)) + ":" + hex(bucket_of(address)) + ":";
-  argv.insert(argv.end(), {"handle", entry_handle(address, node), "u32", "ht", bucket});
+  const TableIds ids = table_ids(table, address.is_v4());
+  std::vector<std::string> argv = filter_head(side, "add", match.protocol, ids.prio);
+  const std::string bucket = hex(ids.id) + ":" + hex(bucket_of(address)) + ":";
+  argv.insert(argv.end(), {"handle", entry_handle(table, address, node), "u32", "ht", bucket});
   argv.insert(argv.end(), match.selector.begin(), match.selector.end());
-  argv.insert(argv.end(), {"classid", classid(priority_minor)});
+  argv.insert(argv.end(), {"classid", classid(minor)});
   return cmd(std::move(argv));
 }
 
-Command entry_del(const Side& side, const IpAddress& address, uint32_t node) {
-  std::vector<std::string> argv =
-      filter_head(side, "del", address.is_v4() ? "ip" : "ipv6", address_table_prio(address));
-  argv.insert(argv.end(), {"handle", entry_handle(address, node), "u32"});
+Command entry_del(const Side& side, Table table, const IpAddress& address, uint32_t node) {
+  const TableIds ids = table_ids(table, address.is_v4());
+  std::vector<std::string> argv = filter_head(side, "del", address.is_v4() ? "ip" : "ipv6", ids.prio);
+  argv.insert(argv.end(), {"handle", entry_handle(table, address, node), "u32"});
   return cmd(std::move(argv));
 }
 
@@ -239,16 +274,13 @@ Command leaf_cmd(const char* verb, const Side& side, uint32_t minor, uint64_t li
 }
 
 // The commands that move one direction of one device from `from` to `to`.
-// Blocks go in before what they replace is taken out, so a device being
+// A block goes in before what it replaces is taken out, so a device being
 // blocked never passes unshaped in between; classes go in before the
-// filters that lead to them and out after.
+// entries that lead to them and out after.
 void transition(std::vector<Command>& out, const Side& side, const IpAddress& address, const TcState::Device& device,
                 Shape from, Shape to, TcLeaf leaf) {
   if (from == to) return;
-  const Match match = device_match(address, side.upload);
-  const uint32_t block_prio = kBlockPrioBase + device.slot;
-  const uint32_t device_prio = kDevicePrioBase + device.slot;
-  if (to.kind == Shape::Block) out.push_back(filter_add(side, block_prio, match, kBlockedMinor));
+  if (to.kind == Shape::Block) out.push_back(entry_add(side, Table::Block, address, device.node, kBlockedMinor));
   if (from.kind == Shape::Limit && to.kind == Shape::Limit) {
     const auto classes = device_classes(device.slot, to.rate);
     for (const auto& c : classes) out.push_back(class_cmd("change", side, c));
@@ -262,18 +294,18 @@ void transition(std::vector<Command>& out, const Side& side, const IpAddress& ad
       out.push_back(class_cmd("add", side, classes[i]));
       out.push_back(leaf_cmd("add", side, classes[i].minor, to.rate, leaf));
     }
-    out.push_back(entry_add(side, address, device.node, classes[1].minor));
-    out.push_back(filter_add(side, device_prio, match, classes[2].minor));
+    out.push_back(entry_add(side, Table::Priority, address, device.node, classes[1].minor));
+    out.push_back(entry_add(side, Table::Bulk, address, device.node, classes[2].minor));
   }
   if (from.kind == Shape::Limit) {
     const auto classes = device_classes(device.slot, from.rate);
-    out.push_back(filter_del(side, device_prio, match.protocol));
-    out.push_back(entry_del(side, address, device.node));
+    out.push_back(entry_del(side, Table::Bulk, address, device.node));
+    out.push_back(entry_del(side, Table::Priority, address, device.node));
     out.push_back(class_del(side, classes[1]));
     out.push_back(class_del(side, classes[2]));
     out.push_back(class_del(side, classes[0]));
   }
-  if (from.kind == Shape::Block) out.push_back(filter_del(side, block_prio, match.protocol));
+  if (from.kind == Shape::Block) out.push_back(entry_del(side, Table::Block, address, device.node));
 }
 
 // The selectors of one port, either way: IPv4 first, then IPv6.
@@ -309,9 +341,8 @@ void add_unlimited_filters(std::vector<Command>& out, const Side& side, const st
   }
 }
 
-// Priority ports: into the family's address table, bucket = the device
-// address's last byte (the last 32-bit word of the destination on the LAN
-// interface, of the source on the ifb device, masked to its low byte).
+// Priority ports: into the family's priority table, where only limited
+// devices have an entry.
 void add_priority_filters(std::vector<Command>& out, const Side& side, const std::vector<ProtocolPort>& ports) {
   for (const auto& port : ports) {
     for (const auto& m : port_matches(port)) {
@@ -319,12 +350,27 @@ void add_priority_filters(std::vector<Command>& out, const Side& side, const std
           filter_head(side, "add", m.v6 ? "ipv6" : "ip", m.v6 ? kPriorityPortPrioV6 : kPriorityPortPrioV4);
       argv.push_back("u32");
       argv.insert(argv.end(), m.selector.begin(), m.selector.end());
-      const char* at = m.v6 ? (side.upload ? "20" : "36") : (side.upload ? "12" : "16");
-      argv.insert(argv.end(), {"link", hex(m.v6 ? kAddressTableV6 : kAddressTableV4) + ":", "hashkey", "mask",
-                               "0x000000ff", "at", at});
+      const auto link = link_to(m.v6 ? kPriorityTableV6 : kPriorityTableV4, !m.v6, side.upload);
+      argv.insert(argv.end(), link.begin(), link.end());
       out.push_back(cmd(std::move(argv)));
     }
   }
+}
+
+// A table of one family at `prio`, 256 buckets; with `link_all`, also the
+// filter that sends every packet of the family into it.
+void add_table(std::vector<Command>& out, const Side& side, Table table, bool v4, bool link_all) {
+  const TableIds ids = table_ids(table, v4);
+  const char* protocol = v4 ? "ip" : "ipv6";
+  std::vector<std::string> argv = filter_head(side, "add", protocol, ids.prio);
+  argv.insert(argv.end(), {"handle", hex(ids.id) + ":", "u32", "divisor", "256"});
+  out.push_back(cmd(std::move(argv)));
+  if (!link_all) return;
+  argv = filter_head(side, "add", protocol, ids.prio);
+  argv.insert(argv.end(), {"u32", "match", "u32", "0", "0"});
+  const auto link = link_to(ids.id, v4, side.upload);
+  argv.insert(argv.end(), link.begin(), link.end());
+  out.push_back(cmd(std::move(argv)));
 }
 
 // Replaces one kind of port filter in place: the old ones go one prio per
@@ -349,12 +395,9 @@ void fixed_tree(std::vector<Command>& out, const Side& side, const TcShaperConfi
   for (uint32_t minor : {kDefaultMinor, kUnlimitedMinor, kBlockedMinor}) out.push_back(fixed_class(side, minor, link));
   out.push_back(cmd({"tc", "qdisc", "add", "dev", side.dev, "parent", classid(kBlockedMinor), "handle",
                      hex(kBlockedMinor) + ":", "pfifo", "limit", "0"}));
-  out.push_back(cmd({"tc", "filter", "add", "dev", side.dev, "parent", "1:", "protocol", "ip", "prio",
-                     std::to_string(kAddressTablePrioV4), "handle", hex(kAddressTableV4) + ":", "u32", "divisor",
-                     "256"}));
-  out.push_back(cmd({"tc", "filter", "add", "dev", side.dev, "parent", "1:", "protocol", "ipv6", "prio",
-                     std::to_string(kAddressTablePrioV6), "handle", hex(kAddressTableV6) + ":", "u32", "divisor",
-                     "256"}));
+  for (bool v4 : {true, false}) add_table(out, side, Table::Block, v4, true);
+  for (bool v4 : {true, false}) add_table(out, side, Table::Priority, v4, false);
+  for (bool v4 : {true, false}) add_table(out, side, Table::Bulk, v4, true);
   add_unlimited_filters(out, side, config.unlimited_ports);
   add_priority_filters(out, side, config.priority_ports);
 }

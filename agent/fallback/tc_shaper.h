@@ -30,28 +30,32 @@
 // holding about 100 ms at the limit (then a bulk flow on a priority port
 // shares one FIFO with that port's sparse flows).
 //
-// Filters on the root (u32, lower prio number first):
-//   prio 1000+slot    a Blocked device -> 1:3, before every port filter
-//   prio 10000/10001  unlimited ports, IPv4 / IPv6 -> 1:2
-//   prio 14000/14001  priority ports, IPv4 / IPv6 (TCP/UDP, either port):
-//                     no class, a link into their family's address table,
-//                     hashed on the address's last byte
-//   prio 15000/15001  holds the address tables 10: (IPv4) and 11: (IPv6),
-//                     256 buckets each; a limited device has one entry
-//                     1x:<last byte>:<node> -> its priority child. A priority-
-//                     port packet of any other device finds no entry and
-//                     goes on to the filters below.
-//   prio 20000+slot   a limited device -> its bulk child
-// So a device costs two filters per interface whatever the number of
-// priority ports, and a change of ports replaces only the port filters (one
-// `tc filter del ... prio N` per family, then one add per port and
-// direction): the devices keep their classes, and no block lifts meanwhile.
-// Each device filter has a prio of its own or a handle of its own, so
-// removing it is one command, and slot numbers and nodes (the lowest free one
-// among the devices whose address ends in the same byte) make every id
-// collision-free. Only HTB, u32, pfifo/bfifo, ingress, mirred and ifb are
-// needed (fq_codel when present; no flower, matchall or gact, which some
-// kernels lack).
+// Filters on the root (u32, lower prio number first), each family (IPv4,
+// IPv6) at a prio of its own. A device is not a filter prio but an entry in
+// u32 address tables of 256 buckets, hashed on the last byte of its address
+// (the last 32-bit word of the destination on the LAN interface, of the
+// source on the ifb device): a packet finds its device's entry in a bucket
+// whatever the number of devices, and a qdisc could not hold one prio per
+// device anyway (u32 runs out of ids at 2,047 prios).
+//   prio 1000/1001    every packet -> the block table 30: / 31:; a Blocked
+//                     device's entry -> 1:3 (before every port filter)
+//   prio 10000/10001  unlimited ports (TCP/UDP, either port) -> 1:2
+//   prio 14000/14001  priority ports (TCP/UDP, either port) -> the priority
+//                     table 40: / 41: (held at prio 15000/15001); a limited
+//                     device's entry -> its priority child
+//   prio 20000/20001  every packet -> the bulk table 80: / 81:; a limited
+//                     device's entry -> its bulk child
+// A packet whose device has no entry in a table goes on to the next prio
+// (at the end: the default class). A device's entries have the handle
+// <table>:<bucket>:<node>, its node the lowest free one among the devices
+// whose address ends in the same byte, so every id is collision-free and
+// removing an entry is one command. A limited device costs two entries per
+// interface, a Blocked one one, whatever the number of ports; a change of
+// ports replaces only the port filters (one `tc filter del ... prio N` per
+// family, then one add per port and direction): devices keep their classes
+// and entries, and no block lifts meanwhile. Only HTB, u32, pfifo/bfifo,
+// ingress, mirred and ifb are needed (fq_codel when present; no flower,
+// matchall or gact, which some kernels lack).
 #pragma once
 
 #include <cstdint>
@@ -67,8 +71,8 @@
 
 namespace bwalloc {
 
-// Slots 1..kTcMaxDevices: block prios stay below the unlimited prio (10000),
-// the three class minors of a slot apart and below 0xffff.
+// Slots 1..kTcMaxDevices keep the three class minors of a slot apart and
+// below 0xffff.
 inline constexpr uint32_t kTcMaxDevices = 8000;
 inline constexpr uint64_t kTcMinBitsPerSec = 1'000;
 inline constexpr uint64_t kTcMaxBitsPerSec = 400'000'000'000ull;  // 400 Gbit/s
@@ -91,13 +95,13 @@ struct TcShaperConfig {
 
 // What the shaper believes the kernel holds.
 struct TcState {
-  bool installed = false;  // the fixed tree (qdiscs, fixed classes, address tables, ifb)
+  bool installed = false;  // the fixed tree (qdiscs, fixed classes, tables and their links, ifb)
   // The port filters installed (changed in place, see the header comment).
   std::vector<ProtocolPort> priority_ports;
   std::vector<ProtocolPort> unlimited_ports;
   struct Device {
     uint32_t slot = 0;
-    uint32_t node = 0;  // its entry in the address table's bucket (1..0xfff)
+    uint32_t node = 0;  // its entries' node in its bucket of each table (1..0xfff)
     DevicePolicy policy;
     bool operator==(const Device&) const = default;
   };

@@ -227,13 +227,13 @@ TEST_F(PcapDatapathTest, PoliciesAreMergedAppliedOnceAndRemoved) {
   ASSERT_TRUE(datapath_->apply_policies({a}).ok());
   ASSERT_TRUE(datapath_->apply_policies({b}).ok());  // a keeps its policy
   const size_t after = commands().size();
-  EXPECT_EQ(after - base, 7u + 7u + 2u) << "a limited device: 3 classes, 2 leaves, 2 filters a side; a block: 1 filter a side";
+  EXPECT_EQ(after - base, 7u + 7u + 2u) << "a limited device: 3 classes, 2 leaves, 2 entries a side; a block: 1 entry a side";
   ASSERT_TRUE(datapath_->apply_policies({a, b}).ok());
   EXPECT_EQ(commands().size(), after) << "re-applying ran commands";
   ASSERT_TRUE(datapath_->remove_policy(ip("10.10.0.12")).ok());
   auto all = commands();
   ASSERT_EQ(all.size(), after + 2);
-  EXPECT_EQ(all[after], "tc filter del dev lan0 parent 1: protocol ip prio 1002");
+  EXPECT_EQ(all[after], "tc filter del dev lan0 parent 1: protocol ip prio 1000 handle 30:c:1 u32");
   ASSERT_TRUE(datapath_->remove_policy(ip("10.10.0.12")).ok());
   EXPECT_EQ(commands().size(), after + 2);
   DevicePolicy hostile{ip("10.10.0.13"), Priority::Normal, 1, 1, false};
@@ -308,7 +308,8 @@ TEST_F(PcapDatapathTest, AFailedRunIsRebuiltFromScratchOnTheNextChange) {
   ASSERT_FALSE(rebuilt.empty());
   EXPECT_EQ(rebuilt[0], "tc qdisc del dev lan0 root");
   EXPECT_NE(std::find(rebuilt.begin(), rebuilt.end(),
-                      "tc filter add dev lan0 parent 1: protocol ip prio 20001 u32 match ip dst 10.10.0.11/32 classid 1:8001"),
+                      "tc filter add dev lan0 parent 1: protocol ip prio 20000 handle 80:b:1 u32 ht 80:b: match ip dst "
+                      "10.10.0.11/32 classid 1:8001"),
             rebuilt.end());
   EXPECT_EQ(datapath_->status().pacing_note.find("failed"), std::string::npos);
 }

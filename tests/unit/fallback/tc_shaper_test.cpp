@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <set>
 
 #include "agent/fallback/tc_shaper.h"
 
@@ -62,9 +63,9 @@ Argv on_ifb(Argv argv) {
 // 10.10.0.11 in slot 1 at 20 Mbit/s, download: the device's class holds all
 // its traffic; the priority child (prio 0) is guaranteed a quarter of the
 // limit, the bulk child (prio 1) the rest, both may borrow up to the limit.
-// Its entry in the IPv4 address table (10:, bucket 0xb = its last byte,
-// node 1) leads its priority-port packets to the priority child; its own
-// filter leads everything else to the bulk child.
+// Its entry in the IPv4 priority table (40:, bucket 0xb = its last byte,
+// node 1) takes its priority-port packets to the priority child, its entry
+// in the IPv4 bulk table (80:) everything else to the bulk child.
 const std::vector<Argv> kAddDown20 = {
     {"tc", "class", "add", "dev", "lan0", "parent", "1:", "classid", "1:11", "htb", "rate", "20000000bit", "ceil",
      "20000000bit", "quantum", "200000"},
@@ -74,10 +75,10 @@ const std::vector<Argv> kAddDown20 = {
     {"tc", "class", "add", "dev", "lan0", "parent", "1:11", "classid", "1:8001", "htb", "rate", "15000000bit", "ceil",
      "20000000bit", "prio", "1", "quantum", "187500"},
     {"tc", "qdisc", "add", "dev", "lan0", "parent", "1:8001", "handle", "8001:", "bfifo", "limit", "250000"},
-    {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "15000", "handle", "10:b:1", "u32",
-     "ht", "10:b:", "match", "ip", "dst", "10.10.0.11/32", "classid", "1:4001"},
-    {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "20001", "u32", "match", "ip", "dst",
-     "10.10.0.11/32", "classid", "1:8001"},
+    {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "15000", "handle", "40:b:1", "u32",
+     "ht", "40:b:", "match", "ip", "dst", "10.10.0.11/32", "classid", "1:4001"},
+    {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "20000", "handle", "80:b:1", "u32",
+     "ht", "80:b:", "match", "ip", "dst", "10.10.0.11/32", "classid", "1:8001"},
 };
 
 std::vector<Argv> add_up20() {
@@ -86,10 +87,10 @@ std::vector<Argv> add_up20() {
   return out;
 }
 
-// Removal, one command per filter, children before their parent.
+// Removal, one command per entry, children before their parent.
 const std::vector<Argv> kRemoveDown = {
-    {"tc", "filter", "del", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "20001"},
-    {"tc", "filter", "del", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "15000", "handle", "10:b:1", "u32"},
+    {"tc", "filter", "del", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "20000", "handle", "80:b:1", "u32"},
+    {"tc", "filter", "del", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "15000", "handle", "40:b:1", "u32"},
     {"tc", "class", "del", "dev", "lan0", "parent", "1:11", "classid", "1:4001"},
     {"tc", "class", "del", "dev", "lan0", "parent", "1:11", "classid", "1:8001"},
     {"tc", "class", "del", "dev", "lan0", "parent", "1:", "classid", "1:11"},
@@ -102,20 +103,20 @@ std::vector<Argv> concat(std::initializer_list<std::vector<Argv>> parts) {
 }
 
 // The port filters of TCP 53 on the LAN interface: IPv4 then IPv6, source
-// then destination port, each a link into its family's address table
+// then destination port, each a link into its family's priority table
 // hashed on the low byte of the destination address.
 const std::vector<Argv> kPriority53Down = {
     {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "14000", "u32", "match", "ip",
      "protocol", "6", "0xff", "match", "u8", "0x05", "0x0f", "at", "0", "match", "u16", "0x0000", "0x1fff", "at", "6",
-     "match", "ip", "sport", "53", "0xffff", "link", "10:", "hashkey", "mask", "0x000000ff", "at", "16"},
+     "match", "ip", "sport", "53", "0xffff", "link", "40:", "hashkey", "mask", "0x000000ff", "at", "16"},
     {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "14000", "u32", "match", "ip",
      "protocol", "6", "0xff", "match", "u8", "0x05", "0x0f", "at", "0", "match", "u16", "0x0000", "0x1fff", "at", "6",
-     "match", "ip", "dport", "53", "0xffff", "link", "10:", "hashkey", "mask", "0x000000ff", "at", "16"},
+     "match", "ip", "dport", "53", "0xffff", "link", "40:", "hashkey", "mask", "0x000000ff", "at", "16"},
     {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "14001", "u32", "match", "ip6",
-     "protocol", "6", "0xff", "match", "ip6", "sport", "53", "0xffff", "link", "11:", "hashkey", "mask", "0x000000ff",
+     "protocol", "6", "0xff", "match", "ip6", "sport", "53", "0xffff", "link", "41:", "hashkey", "mask", "0x000000ff",
      "at", "36"},
     {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "14001", "u32", "match", "ip6",
-     "protocol", "6", "0xff", "match", "ip6", "dport", "53", "0xffff", "link", "11:", "hashkey", "mask", "0x000000ff",
+     "protocol", "6", "0xff", "match", "ip6", "dport", "53", "0xffff", "link", "41:", "hashkey", "mask", "0x000000ff",
      "at", "36"},
 };
 
@@ -148,10 +149,29 @@ TEST(TcShaper, FirstPlanClearsLeftoversAndBuildsTheFixedTree) {
       {"tc", "class", "add", "dev", "lan0", "parent", "1:", "classid", "1:3", "htb", "rate", "1000000000bit", "ceil",
        "1000000000bit", "quantum", "200000"},
       {"tc", "qdisc", "add", "dev", "lan0", "parent", "1:3", "handle", "3:", "pfifo", "limit", "0"},
-      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "15000", "handle", "10:", "u32",
+      // Every packet looks for its device in the block table first...
+      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "1000", "handle", "30:", "u32",
        "divisor", "256"},
-      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "15001", "handle", "11:", "u32",
+      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "1000", "u32", "match", "u32",
+       "0", "0", "link", "30:", "hashkey", "mask", "0x000000ff", "at", "16"},
+      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "1001", "handle", "31:", "u32",
        "divisor", "256"},
+      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "1001", "u32", "match", "u32",
+       "0", "0", "link", "31:", "hashkey", "mask", "0x000000ff", "at", "36"},
+      // ...the priority tables are reached through the port filters only...
+      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "15000", "handle", "40:", "u32",
+       "divisor", "256"},
+      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "15001", "handle", "41:", "u32",
+       "divisor", "256"},
+      // ...and every packet left looks for its device in the bulk table.
+      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "20000", "handle", "80:", "u32",
+       "divisor", "256"},
+      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "20000", "u32", "match", "u32",
+       "0", "0", "link", "80:", "hashkey", "mask", "0x000000ff", "at", "16"},
+      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "20001", "handle", "81:", "u32",
+       "divisor", "256"},
+      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "20001", "u32", "match", "u32",
+       "0", "0", "link", "81:", "hashkey", "mask", "0x000000ff", "at", "36"},
   };
   lan_tree.insert(lan_tree.end(), kPriority53Down.begin(), kPriority53Down.end());
   auto all = argvs(c);
@@ -189,9 +209,9 @@ TEST(TcShaper, UnlimitedPortsGoToTheLinkRateClassBeforeThePriorityPorts) {
       {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "10001", "u32", "match", "ip6",
        "protocol", "6", "0xff", "match", "ip6", "dport", "8443", "0xffff", "classid", "1:2"},
   };
-  // After the root, the three fixed classes, the blocked leaf and the two
-  // address tables: the unlimited filters, then the priority ones.
-  const size_t at = 5 + 7;
+  // After the root, the three fixed classes, the blocked leaf and the six
+  // tables with their links: the unlimited filters, then the priority ones.
+  const size_t at = 5 + 5 + 10;
   ASSERT_GE(all.size(), at + 8);
   for (size_t i = 0; i < unlimited.size(); ++i) EXPECT_EQ(all[at + i], unlimited[i]) << i;
   for (size_t i = 0; i < kPriority53Down.size(); ++i) EXPECT_EQ(all[at + 4 + i], kPriority53Down[i]) << i;
@@ -281,11 +301,12 @@ TEST(TcShaper, BlockAddsTheDropFilterBeforeRemovingTheClasses) {
   std::vector<Argv> remove_up;
   for (const auto& a : kRemoveDown) remove_up.push_back(on_ifb(a));
   EXPECT_EQ(plan_from(state, {policy("10.10.0.11", Priority::Blocked, 0, 0)}),
-            concat({{{"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "1001", "u32",
-                      "match", "ip", "dst", "10.10.0.11/32", "classid", "1:3"}},
+            concat({{{"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "1000", "handle",
+                      "30:b:1", "u32", "ht", "30:b:", "match", "ip", "dst", "10.10.0.11/32", "classid", "1:3"}},
                     kRemoveDown,
-                    {{"tc", "filter", "add", "dev", "bwalloc-ifb0", "parent", "1:", "protocol", "ip", "prio", "1001",
-                      "u32", "match", "ip", "src", "10.10.0.11/32", "classid", "1:3"}},
+                    {{"tc", "filter", "add", "dev", "bwalloc-ifb0", "parent", "1:", "protocol", "ip", "prio", "1000",
+                      "handle", "30:b:1", "u32", "ht", "30:b:", "match", "ip", "src", "10.10.0.11/32", "classid",
+                      "1:3"}},
                     remove_up}));
 }
 
@@ -293,9 +314,11 @@ TEST(TcShaper, UnblockRestoresTheClassesThenLiftsTheBlock) {
   auto state = installed_with({policy("10.10.0.11", Priority::Blocked, 0, 0)});
   EXPECT_EQ(plan_from(state, {policy("10.10.0.11", Priority::Normal, 20'000'000, 20'000'000)}),
             concat({kAddDown20,
-                    {{"tc", "filter", "del", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "1001"}},
+                    {{"tc", "filter", "del", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "1000", "handle",
+                      "30:b:1", "u32"}},
                     add_up20(),
-                    {{"tc", "filter", "del", "dev", "bwalloc-ifb0", "parent", "1:", "protocol", "ip", "prio", "1001"}}}));
+                    {{"tc", "filter", "del", "dev", "bwalloc-ifb0", "parent", "1:", "protocol", "ip", "prio", "1000",
+                      "handle", "30:b:1", "u32"}}}));
 }
 
 TEST(TcShaper, RemovalDeletesEachFilterThenTheChildrenThenTheClass) {
@@ -305,20 +328,23 @@ TEST(TcShaper, RemovalDeletesEachFilterThenTheChildrenThenTheClass) {
   EXPECT_EQ(plan_from(state, {}), concat({kRemoveDown, remove_up}));
 }
 
-TEST(TcShaper, Ipv6DeviceHasItsEntryInTheIpv6Table) {
+TEST(TcShaper, Ipv6DeviceHasItsEntriesInTheIpv6Tables) {
   auto state = installed_with({});
   auto planned = plan_from(state, {policy("fd00:10::12", Priority::Low, 0, 5'000'000)});
   ASSERT_EQ(planned.size(), 7u);
   EXPECT_EQ(planned[5], (Argv{"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "15001",
-                              "handle", "11:12:1", "u32", "ht", "11:12:", "match", "ip6", "dst", "fd00:10::12/128",
+                              "handle", "41:12:1", "u32", "ht", "41:12:", "match", "ip6", "dst", "fd00:10::12/128",
                               "classid", "1:4001"}));
   EXPECT_EQ(planned[6], (Argv{"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "20001",
-                              "u32", "match", "ip6", "dst", "fd00:10::12/128", "classid", "1:8001"}));
+                              "handle", "81:12:1", "u32", "ht", "81:12:", "match", "ip6", "dst", "fd00:10::12/128",
+                              "classid", "1:8001"}));
   auto next = tc_commands(state, {policy("fd00:10::12", Priority::Low, 0, 5'000'000)}, config())->next;
   auto removed = plan_from(next, {});
   ASSERT_EQ(removed.size(), 5u);
+  EXPECT_EQ(removed[0], (Argv{"tc", "filter", "del", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "20001",
+                              "handle", "81:12:1", "u32"}));
   EXPECT_EQ(removed[1], (Argv{"tc", "filter", "del", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "15001",
-                              "handle", "11:12:1", "u32"}));
+                              "handle", "41:12:1", "u32"}));
 }
 
 TEST(TcShaper, AddressesEndingInTheSameByteGetNodesOfTheirOwn) {
@@ -337,8 +363,8 @@ TEST(TcShaper, AddressesEndingInTheSameByteGetNodesOfTheirOwn) {
   EXPECT_EQ(plan->next.devices.at(ip("192.168.5.11")).node, 1u);
   bool added = false;
   for (const auto& c : plan->commands) {
-    added = added || c.to_string() == "tc filter add dev lan0 parent 1: protocol ip prio 15000 handle 10:b:1 u32 ht "
-                                      "10:b: match ip dst 192.168.5.11/32 classid 1:4001";
+    added = added || c.to_string() == "tc filter add dev lan0 parent 1: protocol ip prio 15000 handle 40:b:1 u32 ht "
+                                      "40:b: match ip dst 192.168.5.11/32 classid 1:4001";
   }
   EXPECT_TRUE(added);
 }
@@ -363,11 +389,13 @@ TEST(TcShaper, SlotsAreStableAndAFreedSlotIsReusedAfterItsRemoval) {
   EXPECT_EQ(plan->next.devices.at(ip("10.10.0.99")).slot, 1u) << "the freed slot is reused";
   auto all = argvs(plan->commands);
   ASSERT_EQ(all.size(), 5u + 5u + 7u);
-  EXPECT_EQ(all[0], (Argv{"tc", "filter", "del", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "20001"}));
+  EXPECT_EQ(all[0], (Argv{"tc", "filter", "del", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "20000",
+                          "handle", "80:b:1", "u32"}));
   EXPECT_EQ(all[10][2], "add") << "the new device's class comes after the old one's removal";
   EXPECT_EQ(all[10][8], "1:11");
-  EXPECT_EQ(all[16], (Argv{"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "20001",
-                           "u32", "match", "ip", "dst", "10.10.0.99/32", "classid", "1:8001"}));
+  EXPECT_EQ(all[16], (Argv{"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "20000",
+                           "handle", "80:63:1", "u32", "ht", "80:63:", "match", "ip", "dst", "10.10.0.99/32", "classid",
+                           "1:8001"}));
 }
 
 TEST(TcShaper, PriorityPortsChangedAtRunTimeReplaceOnlyThePortFilters) {
@@ -383,15 +411,15 @@ TEST(TcShaper, PriorityPortsChangedAtRunTimeReplaceOnlyThePortFilters) {
       {"tc", "filter", "del", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "14001"},
       {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "14000", "u32", "match", "ip",
        "protocol", "17", "0xff", "match", "u8", "0x05", "0x0f", "at", "0", "match", "u16", "0x0000", "0x1fff", "at", "6",
-       "match", "ip", "sport", "123", "0xffff", "link", "10:", "hashkey", "mask", "0x000000ff", "at", "16"},
+       "match", "ip", "sport", "123", "0xffff", "link", "40:", "hashkey", "mask", "0x000000ff", "at", "16"},
       {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "14000", "u32", "match", "ip",
        "protocol", "17", "0xff", "match", "u8", "0x05", "0x0f", "at", "0", "match", "u16", "0x0000", "0x1fff", "at", "6",
-       "match", "ip", "dport", "123", "0xffff", "link", "10:", "hashkey", "mask", "0x000000ff", "at", "16"},
+       "match", "ip", "dport", "123", "0xffff", "link", "40:", "hashkey", "mask", "0x000000ff", "at", "16"},
       {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "14001", "u32", "match", "ip6",
-       "protocol", "17", "0xff", "match", "ip6", "sport", "123", "0xffff", "link", "11:", "hashkey", "mask",
+       "protocol", "17", "0xff", "match", "ip6", "sport", "123", "0xffff", "link", "41:", "hashkey", "mask",
        "0x000000ff", "at", "36"},
       {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "14001", "u32", "match", "ip6",
-       "protocol", "17", "0xff", "match", "ip6", "dport", "123", "0xffff", "link", "11:", "hashkey", "mask",
+       "protocol", "17", "0xff", "match", "ip6", "dport", "123", "0xffff", "link", "41:", "hashkey", "mask",
        "0x000000ff", "at", "36"},
   };
   std::vector<Argv> expected = down;
@@ -434,6 +462,29 @@ TEST(TcShaper, UnlimitedPortsChangedAtRunTimeReplaceOnlyTheirFilters) {
                 {"tc", "filter", "del", "dev", "bwalloc-ifb0", "parent", "1:", "protocol", "ip", "prio", "10000"},
                 {"tc", "filter", "del", "dev", "bwalloc-ifb0", "parent", "1:", "protocol", "ipv6", "prio", "10001"},
             }));
+}
+
+TEST(TcShaper, ThousandsOfDevicesShareTenFilterPrios) {
+  // u32 gives each filter prio of a qdisc one of 2,047 ids: devices are
+  // entries in tables, never prios of their own.
+  std::vector<DevicePolicy> many;
+  for (int i = 0; i < 3000; ++i) {
+    const std::string address = "10.20." + std::to_string(i / 250) + "." + std::to_string(1 + i % 250);
+    many.push_back(policy(address.c_str(), i % 3 == 0 ? Priority::Blocked : Priority::Low, 1'000'000, 1'000'000));
+  }
+  many.push_back(policy("fd00:10::77", Priority::Low, 1'000'000, 1'000'000));
+  TcShaperConfig c = config();
+  c.unlimited_ports = {{6, 8443}};
+  auto plan = tc_commands(TcState{}, many, c);
+  ASSERT_TRUE(plan.ok()) << plan.message();
+  std::set<std::pair<std::string, std::string>> prios;
+  for (const auto& command : plan->commands) {
+    const auto& a = command.argv;
+    if (a.size() > 10 && a[1] == "filter" && a[4] == "lan0" && a[6] == "1:") prios.insert({a[8], a[10]});
+  }
+  EXPECT_EQ(prios.size(), 10u);
+  EXPECT_EQ(plan->next.devices.size(), 3001u);
+  EXPECT_EQ(plan->next.devices.at(ip("10.20.11.250")).node, 12u) << "the 12th address ending in .250";
 }
 
 TEST(TcShaper, TooManyDevicesIsAClearError) {
@@ -520,7 +571,7 @@ TEST(TcShaper, ShaperCommitsInvalidatesAndChangesPortsInPlace) {
   bool has_123 = false, has_8443 = false;
   for (const auto& c : *changed) {
     EXPECT_EQ(c.argv[1], "filter") << "no teardown, no class: " << c.to_string();
-    has_123 = has_123 || c.to_string().find("dport 123 0xffff link 10:") != std::string::npos;
+    has_123 = has_123 || c.to_string().find("dport 123 0xffff link 40:") != std::string::npos;
     has_8443 = has_8443 || c.to_string().find("dport 8443 0xffff classid 1:2") != std::string::npos;
   }
   EXPECT_TRUE(has_123);
