@@ -1,6 +1,7 @@
 // JSON and Prometheus rendering; see json_views.h.
 #include "agent/http/json_views.h"
 
+#include <cmath>
 #include <ctime>
 
 #include "agent/common/utf8.h"
@@ -23,6 +24,18 @@ std::string iso_time(int64_t ms) {
 
 namespace {
 json::string text(const std::string& s) { return json::string(repair_utf8(s)); }
+
+// Whole seconds since the epoch, as the original's time.time() rows were read.
+int64_t epoch_seconds(int64_t ms) { return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000); }
+
+double rounded(double v, double scale) { return std::round(v * scale) / scale; }
+
+// A timestamp in its three forms: `name` seconds, `name_iso`, `name_ms`.
+void put_time(json::object& o, const std::string& name, int64_t ms) {
+  o[name] = epoch_seconds(ms);
+  o[name + "_iso"] = iso_time(ms);
+  o[name + "_ms"] = ms;
+}
 }  // namespace
 
 json::object device_json(const DeviceView& d) {
@@ -31,20 +44,20 @@ json::object device_json(const DeviceView& d) {
   o["mac"] = text(d.mac);
   o["hostname"] = text(d.hostname);
   o["vendor"] = text(d.vendor);
-  o["priority"] = std::string(priority_name(d.priority));
-  o["priority_level"] = static_cast<int>(d.priority);
+  o["priority"] = static_cast<int>(d.priority);
+  o["priority_name"] = std::string(priority_name(d.priority));
+  o["priority_level"] = static_cast<int>(d.priority);  // = priority; earlier bwalloc clients read it
   o["manual"] = d.manual;
   if (d.pending_priority) {
-    o["pending"] = json::object{{"priority", std::string(priority_name(*d.pending_priority))},
+    o["pending"] = json::object{{"priority", static_cast<int>(*d.pending_priority)},
+                                {"priority_name", std::string(priority_name(*d.pending_priority))},
                                 {"ticks", d.pending_ticks},
                                 {"needed", d.pending_ticks_needed}};
   } else {
     o["pending"] = nullptr;
   }
-  o["last_seen"] = iso_time(d.last_seen_ms);
-  o["last_seen_ms"] = d.last_seen_ms;
-  o["first_seen"] = iso_time(d.first_seen_ms);
-  o["first_seen_ms"] = d.first_seen_ms;
+  put_time(o, "last_seen", d.last_seen_ms);  // 0: never seen in traffic
+  put_time(o, "first_seen", d.first_seen_ms);
   o["up_bits_per_sec"] = d.up_bits_per_sec;
   o["down_bits_per_sec"] = d.down_bits_per_sec;
   o["up_limit_bits_per_sec"] = d.up_limit_bits_per_sec;
@@ -63,10 +76,10 @@ json::object metrics_json(const MetricsView& m) {
   o["active_devices"] = m.active_devices;
   o["blocked_devices"] = m.blocked_devices;
   o["avg_bytes_per_sample"] = m.avg_bytes_per_sample;
-  o["throughput_mbps"] = m.throughput_mbps;
+  o["throughput_mbps"] = rounded(m.throughput_mbps, 100);
   if (m.delay_ms) o["delay_ms"] = *m.delay_ms; else o["delay_ms"] = nullptr;
   if (m.packet_loss_percent) o["packet_loss_percent"] = *m.packet_loss_percent; else o["packet_loss_percent"] = nullptr;
-  o["congestion_percent"] = m.congestion_percent;
+  o["congestion_percent"] = rounded(m.congestion_percent, 10);
   return o;
 }
 
@@ -122,16 +135,30 @@ json::object health_json(const Snapshot& s) {
 
 json::object event_json(const Event& e) {
   int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(e.ts.time_since_epoch()).count();
-  return json::object{{"ts", iso_time(ms)},
-                      {"ts_ms", ms},
-                      {"level", std::string(event_level_name(e.level))},
-                      {"message", text(e.message)},
-                      {"actor", text(e.actor)},
-                      {"ip", e.device ? e.device->to_string() : std::string()}};
+  json::object o{{"level", std::string(event_level_name(e.level))},
+                 {"message", text(e.message)},
+                 {"actor", text(e.actor)},
+                 {"ip", e.device ? e.device->to_string() : std::string()}};
+  put_time(o, "ts", ms);
+  return o;
 }
 
 json::object blocked_json(const BlockedEntry& b) {
-  return json::object{{"ip", b.ip.to_string()}, {"reason", text(b.reason)}, {"ts", iso_time(b.ts_ms)}, {"ts_ms", b.ts_ms}};
+  json::object o{{"ip", b.ip.to_string()}, {"reason", text(b.reason)}};
+  put_time(o, "ts", b.ts_ms);
+  return o;
+}
+
+json::object usage_json(const UsageRow& u) {
+  json::object o{{"ip", u.ip.to_string()}, {"bytes_rx", u.bytes_rx}, {"bytes_tx", u.bytes_tx}};
+  put_time(o, "ts", u.ts_ms);
+  return o;
+}
+
+json::object history_json(const HistoryPoint& h) {
+  json::object o{{"bytes_rx", h.bytes_rx}, {"bytes_tx", h.bytes_tx}};
+  put_time(o, "ts", h.ts_ms);
+  return o;
 }
 
 std::string snapshot_json(const Snapshot& s) {

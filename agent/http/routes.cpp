@@ -189,10 +189,7 @@ std::vector<Route> routes() {
                  auto rows = a.recent_usage(200);
                  if (!rows) return json_error(503, rows.message());
                  json::array list;
-                 for (const auto& u : *rows) {
-                   list.push_back(json::object{{"ip", u.ip.to_string()}, {"ts", iso_time(u.ts_ms)}, {"ts_ms", u.ts_ms},
-                                               {"bytes_rx", u.bytes_rx}, {"bytes_tx", u.bytes_tx}});
-                 }
+                 for (const auto& u : *rows) list.push_back(usage_json(u));
                  return json_ok({{"usage", list}});
                }});
   r.push_back({"POST", "/api/set_priority", true, [](const HttpRequest& req, auto&, AgentControl& a) {
@@ -234,10 +231,7 @@ std::vector<Route> routes() {
                  auto rows = a.history(*ip, from, to, res);
                  if (!rows) return json_error(503, rows.message());
                  json::array list;
-                 for (const auto& h : *rows) {
-                   list.push_back(json::object{{"ts", iso_time(h.ts_ms)}, {"ts_ms", h.ts_ms}, {"bytes_rx", h.bytes_rx},
-                                               {"bytes_tx", h.bytes_tx}});
-                 }
+                 for (const auto& h : *rows) list.push_back(history_json(h));
                  return json_ok({{"ok", true}, {"history", list}});
                }});
   r.push_back({"GET", "/api/metrics", false, [](auto&, auto&, AgentControl& a) {

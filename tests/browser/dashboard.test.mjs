@@ -102,7 +102,14 @@ test('dashboard shows devices live and blocks one', { skip: skipReason ?? false,
       return tr && tr.querySelector('.badge').textContent === 'Blocked';
     }, ip);
     const devices = await (await fetch(`${base}/api/devices`)).json();
-    assert.equal(devices.devices.find((d) => d.ip === ip).priority, 'Blocked');
+    const unblockShown = await page.evaluate((target) =>
+      !document.querySelector(`#devices tbody tr[data-ip="${target}"] button[data-action="unblock"]`).hidden, ip);
+    assert.ok(unblockShown, 'a Blocked device offers Unblock');
+    await page.waitForFunction(() => document.querySelectorAll('#events li').length > 0);
+    assert.doesNotMatch(await page.textContent('#events'), /Invalid Date/);
+    const device = devices.devices.find((d) => d.ip === ip);
+    assert.equal(device.priority, 0, 'the original API\'s number: 0 is Blocked');
+    assert.equal(device.priority_name, 'Blocked');
     const blocked = await (await fetch(`${base}/api/blocked`)).json();
     assert.ok(blocked.blocked.some((b) => b.ip === ip));
 

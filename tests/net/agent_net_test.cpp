@@ -61,7 +61,7 @@ std::string priority_of(int port, const std::string& ip) {
   auto devices = get_json(port, "/api/devices");
   if (!devices.contains("devices")) return "";
   for (const auto& d : devices["devices"].as_array()) {
-    if (d.as_object().at("ip").as_string() == ip) return std::string(d.as_object().at("priority").as_string());
+    if (d.as_object().at("ip").as_string() == ip) return std::string(d.as_object().at("priority_name").as_string());
   }
   return "";
 }

@@ -134,7 +134,7 @@ class ReliabilityCapacity : public ::testing::Test {
     for (const auto& d : devices["devices"].as_array()) {
       const auto& o = d.as_object();
       auto policy = test::pinned_policy(box_.pin_dir, std::string(o.at("ip").as_string()));
-      text += std::string(o.at("ip").as_string()) + " " + std::string(o.at("priority").as_string()) +
+      text += std::string(o.at("ip").as_string()) + " " + std::string(o.at("priority_name").as_string()) +
               (policy ? " (in the policy map)" : " (no policy)") + "\n";
     }
     return text;

@@ -1,9 +1,12 @@
 // The device table: rows keyed by IP and updated in place, filtered and
 // paged so a thousand devices stay quick. All device text goes in through
-// textContent: hostnames are untrusted.
+// textContent: hostnames are untrusted. A device's `priority` is the
+// original API's number (0 Blocked, 1 High, 2 Normal, 3 Low); its name is
+// `priority_name`.
 import * as fmt from './format.js';
 
 const PAGE_SIZE = 100;
+const BLOCKED = 0;
 
 export class DeviceTable {
   constructor(tbody, { onAction }) {
@@ -24,7 +27,7 @@ export class DeviceTable {
   visible() {
     if (!this.filter) return this.devices;
     return this.devices.filter((d) =>
-      [d.ip, d.hostname, d.vendor, d.mac, d.priority].some((v) => String(v || '').toLowerCase().includes(this.filter)));
+      [d.ip, d.hostname, d.vendor, d.mac, d.priority_name].some((v) => String(v || '').toLowerCase().includes(this.filter)));
   }
 
   render() {
@@ -78,22 +81,22 @@ export class DeviceTable {
     row.vendor.textContent = d.vendor || '';
     row.priority.replaceChildren();
     const badge = document.createElement('span');
-    badge.className = `badge ${d.priority}`;
-    badge.textContent = d.priority;
+    badge.className = `badge ${d.priority_name}`;
+    badge.textContent = d.priority_name;
     row.priority.appendChild(badge);
     if (d.manual) row.priority.appendChild(tag('manual', 'set by an admin; the allocator keeps off until Auto'));
     if (d.pending) {
       const left = d.pending.needed - d.pending.ticks;
-      row.priority.appendChild(tag(`→ ${d.pending.priority} in ${left} tick${left === 1 ? '' : 's'}`,
+      row.priority.appendChild(tag(`→ ${d.pending.priority_name} in ${left} tick${left === 1 ? '' : 's'}`,
         'a demotion waiting for hysteresis', 'pending'));
     }
     fillRate(row.down, d.down_bits_per_sec, d.down_limit_bits_per_sec);
     fillRate(row.up, d.up_bits_per_sec, d.up_limit_bits_per_sec);
-    const blocked = d.priority === 'Blocked';
+    const blocked = d.priority === BLOCKED;
     row.buttons.Block.hidden = blocked;
     row.buttons.Unblock.hidden = !blocked;
     row.buttons.Auto.hidden = !d.manual;
-    for (const p of ['High', 'Normal', 'Low']) row.buttons[p].disabled = d.manual && d.priority === p;
+    for (const p of ['High', 'Normal', 'Low']) row.buttons[p].disabled = d.manual && d.priority_name === p;
   }
 }
 

@@ -106,7 +106,7 @@ class HttpApiTest : public ::testing::Test {
   std::string priority_of(const std::string& ip) {
     json::object devices = get("/api/devices").json();
     for (const auto& d : devices["devices"].as_array()) {
-      if (d.as_object().at("ip").as_string() == ip) return std::string(d.as_object().at("priority").as_string());
+      if (d.as_object().at("ip").as_string() == ip) return std::string(d.as_object().at("priority_name").as_string());
     }
     return "";
   }
