@@ -77,6 +77,7 @@ int64_t ticks_of(int port) {
 int64_t sql_count(const std::string& db_path, const std::string& sql) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return -1;
+  sqlite3_busy_timeout(db, 60'000);  // the agent writes meanwhile: wait out its locks
   sqlite3_stmt* stmt = nullptr;
   int64_t n = -1;
   if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {

@@ -143,7 +143,8 @@ std::vector<std::vector<int64_t>> sql_rows(const std::string& db_path, const std
     sqlite3_close(db);
     return rows;
   }
-  sqlite3_busy_timeout(db, 2000);
+  // The agent writes meanwhile: wait out its locks (a hang detector, not a deadline).
+  sqlite3_busy_timeout(db, 60'000);
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
     while (sqlite3_step(stmt) == SQLITE_ROW) {
