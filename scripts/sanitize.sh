@@ -6,7 +6,7 @@
 #            halts on the first error and ASan aborts;
 #   --tsan   ThreadSanitizer (build/tsan): the unit tests whose code runs
 #            threads, HTTP and agent among them (`tsan_tests`, `ctest -L
-#            tsan`, see tests/CMakeLists.txt); halt_on_error=1, so the first
+#            unit-tsan`, see tests/CMakeLists.txt); halt_on_error=1, so the first
 #            data race (or lock-order inversion) ends its test with exit code 66.
 #   scripts/sanitize.sh [--tsan] [--build-dir DIR]
 set -euo pipefail
@@ -24,7 +24,7 @@ if [[ $mode == tsan ]]; then
   build_dir=${build_dir:-build/tsan}
   option=-DBWALLOC_TSAN=ON
   target=tsan_tests
-  label=tsan
+  label=unit-tsan
 else
   build_dir=${build_dir:-build/sanitize}
   option=-DBWALLOC_SANITIZE=ON

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstring>
@@ -50,7 +51,8 @@ std::optional<int> dashboard_port(const std::string& log_path) {
 }
 
 boost::json::object get_json(int port, const std::string& path) {
-  auto out = run_command({"curl", "-s", "--max-time", "5", "http://127.0.0.1:" + std::to_string(port) + path});
+  // --max-time only turns a hung agent into a failure.
+  auto out = run_command({"curl", "-s", "--max-time", "60", "http://127.0.0.1:" + std::to_string(port) + path});
   boost::system::error_code ec;
   auto v = boost::json::parse(out.output, ec);
   if (ec || !v.is_object()) return {};
@@ -66,9 +68,16 @@ std::string priority_of(int port, const std::string& ip) {
   return "";
 }
 
+// The agent's own count of finished ticks (/health), -1 when it does not answer.
+int64_t ticks_of(int port) {
+  auto health = get_json(port, "/health");
+  return health.contains("ticks") ? health["ticks"].to_number<int64_t>() : -1;
+}
+
 int64_t sql_count(const std::string& db_path, const std::string& sql) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return -1;
+  sqlite3_busy_timeout(db, 60'000);  // the agent writes meanwhile: wait out its locks
   sqlite3_stmt* stmt = nullptr;
   int64_t n = -1;
   if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
@@ -110,16 +119,17 @@ class AgentNetTest : public ::testing::Test {
 TEST_F(AgentNetTest, HeavyGoesLowLightGoesHighSpikeAlertsHistoryIsKept) {
   BackgroundProcess server(lan_->inet_ns(), {"iperf3", "-s", "-p", "5201"});
   BackgroundProcess server2(lan_->inet_ns(), {"iperf3", "-s", "-p", "5202"});
+  ASSERT_TRUE(test::wait_until_listening(lan_->inet_ns(), {5201, 5202})) << "iperf3 servers did not start";
   std::vector<std::string> run = {BWALLOC_BINARY, "run"};
   auto settings = agent_settings();
   run.insert(run.end(), settings.begin(), settings.end());
   const std::string log = kWork + "/agent.log";
   agent_ = std::make_unique<BackgroundProcess>("", run, log);
   std::optional<int> port;
-  for (int i = 0; i < 100 && !port; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  test::wait_until([&] {
     port = dashboard_port(log);
-  }
+    return port || agent_->exited();
+  });
   ASSERT_TRUE(port) << "the agent did not start:\n" << read_file(log);
 
   // dev3 streams steadily at 400 kbit/s (Normal), then bursts: a spike.
@@ -131,15 +141,21 @@ TEST_F(AgentNetTest, HeavyGoesLowLightGoesHighSpikeAlertsHistoryIsKept) {
   BackgroundProcess light(lan_->device_ns(2), {"ping", "-i", "0.5", "-s", "100", VirtualLan::kInetIpv4});
   // dev1 downloads as fast as it can for 12 s.
   test::IperfResult heavy;
-  std::thread heavy_download([&] { heavy = test::run_iperf3(lan_->device_ns(1), VirtualLan::kInetIpv4, 5201, 12, true); });
+  std::atomic<bool> heavy_done{false};
+  std::thread heavy_download([&] {
+    heavy = test::run_iperf3(lan_->device_ns(1), VirtualLan::kInetIpv4, 5201, 12, true);
+    heavy_done = true;
+  });
 
   // While dev1 is still downloading: it must reach Low (after the 3-tick
-  // hysteresis), with the Low rate in the kernel's policy map.
+  // hysteresis), with the Low rate in the kernel's policy map. The bound is
+  // the download itself (12 s of it, about a dozen ticks), not a guess.
   std::string dev1_priority;
-  for (int i = 0; i < 90 && dev1_priority != "Low"; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  test::wait_until([&] {
+    const bool downloading = !heavy_done;
     dev1_priority = priority_of(*port, VirtualLan::device_ipv4(1));
-  }
+    return dev1_priority == "Low" || !downloading;
+  }, test::kPatience, std::chrono::milliseconds(100));
   EXPECT_EQ(dev1_priority, "Low") << read_file(log);
   int policy_fd = bpf_obj_get((kPinDir + "/bwa_policy").c_str());
   ASSERT_GE(policy_fd, 0) << std::strerror(errno);
@@ -153,12 +169,16 @@ TEST_F(AgentNetTest, HeavyGoesLowLightGoesHighSpikeAlertsHistoryIsKept) {
   EXPECT_EQ(policy.rate_bytes_per_sec[BWA_DIR_DOWN], 625'000u) << "5 Mbit/s = 625,000 bytes/s";
   EXPECT_EQ(policy.rate_bytes_per_sec[BWA_DIR_UP], 625'000u);
   EXPECT_NE(policy.slot, 0u);
-  EXPECT_EQ(priority_of(*port, VirtualLan::device_ipv4(2)), "High");
+  EXPECT_TRUE(test::wait_until([&] { return priority_of(*port, VirtualLan::device_ipv4(2)) == "High"; }))
+      << "the light device is " << priority_of(*port, VirtualLan::device_ipv4(2));
 
   heavy_download.join();
   spiky.join();
   ASSERT_TRUE(heavy.ok) << heavy.error;
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // Two ticks that started after the traffic ended: the history has its last bytes.
+  const int64_t ticks_after_traffic = ticks_of(*port);
+  ASSERT_TRUE(test::wait_until([&] { return ticks_of(*port) >= ticks_after_traffic + 2; }))
+      << "the agent stopped ticking:\n" << read_file(log);
 
   const std::string db = kWork + "/bwalloc.db";
   EXPECT_GE(sql_count(db, "SELECT COUNT(*) FROM events WHERE level = 'ALERT' AND ip = '" + VirtualLan::device_ipv4(3) + "'"), 1)

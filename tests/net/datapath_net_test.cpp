@@ -129,7 +129,7 @@ TEST_F(DatapathNetTest, CountersMatchInterfaceBytesForIperfAndPing) {
   start_iperf_servers({5201});
   const IpAddress dev1 = ip(VirtualLan::device_ipv4(1));
   // Warm ARP so neighbour traffic does not fall inside the measurement.
-  run_in(lan_->device_ns(1), {"ping", "-c", "1", "-W", "1", VirtualLan::kInetIpv4});
+  run_in(lan_->device_ns(1), test::ping_until_answered(1, VirtualLan::kInetIpv4));
 
   auto before_if = lan_->interface_bytes(lan_->device_ns(1), "eth0");
   auto before = counters_of(*datapath_, dev1);
@@ -169,7 +169,7 @@ TEST_F(DatapathNetTest, CountersMatchInterfaceBytesForIperfAndPing) {
 TEST_F(DatapathNetTest, Ipv6TrafficIsCountedUnderTheIpv6Address) {
   open_datapath();
   const IpAddress dev2 = ip(VirtualLan::device_ipv6(2));
-  run_in(lan_->device_ns(2), {"ping", "-6", "-c", "1", "-W", "1", VirtualLan::kInetIpv6});
+  run_in(lan_->device_ns(2), test::ping_until_answered(1, VirtualLan::kInetIpv6, {"-6"}));
   auto before = counters_of(*datapath_, dev2);
   auto ping = run_in(lan_->device_ns(2), {"ping", "-6", "-q", "-c", "20", "-i", "0.01", "-s", "800", VirtualLan::kInetIpv6});
   ASSERT_EQ(ping.exit_code, 0) << ping.output;
@@ -185,7 +185,7 @@ TEST_F(DatapathNetTest, BlockedDeviceGetsNothingThrough) {
   open_datapath();
   const IpAddress dev2 = ip(VirtualLan::device_ipv4(2));
   const IpAddress dev2v6 = ip(VirtualLan::device_ipv6(2));
-  ASSERT_EQ(run_in(lan_->device_ns(2), {"ping", "-c", "1", "-W", "1", VirtualLan::kInetIpv4}).exit_code, 0);
+  ASSERT_EQ(run_in(lan_->device_ns(2), test::ping_until_answered(1, VirtualLan::kInetIpv4)).exit_code, 0);
   ASSERT_TRUE(datapath_->apply_policies({limited(dev2, Priority::Blocked, 0), limited(dev2v6, Priority::Blocked, 0)}).ok());
 
   // Count, on the internet side, exactly the kinds of packets dev2 tries to
@@ -204,7 +204,7 @@ TEST_F(DatapathNetTest, BlockedDeviceGetsNothingThrough) {
   EXPECT_NE(ping.exit_code, 0) << "a Blocked device's ping got through";
   auto ping6 = run_in(lan_->device_ns(2), {"ping", "-6", "-q", "-c", "3", "-i", "0.2", "-W", "1", VirtualLan::kInetIpv6});
   EXPECT_NE(ping6.exit_code, 0);
-  auto tcp = test::run_iperf3(lan_->device_ns(2), VirtualLan::kInetIpv4, 5201, 1, false);
+  auto tcp = test::run_iperf3(lan_->device_ns(2), VirtualLan::kInetIpv4, 5201, 1, false, {}, 3000);  // must not connect
   EXPECT_FALSE(tcp.ok);
   auto probe = run_in(lan_->inet_ns(), {"nft", "list", "table", "netdev", "bwt_probe"});
   EXPECT_EQ(probe.output.find("counter packets 0"), probe.output.find("counter packets"));
@@ -219,7 +219,7 @@ TEST_F(DatapathNetTest, BlockedDeviceGetsNothingThrough) {
   EXPECT_GE(c->blocked_drops, 5u);
 
   ASSERT_TRUE(datapath_->apply_policies({limited(dev2, Priority::Normal, 0), limited(dev2v6, Priority::Normal, 0)}).ok());
-  EXPECT_EQ(run_in(lan_->device_ns(2), {"ping", "-c", "2", "-W", "1", VirtualLan::kInetIpv4}).exit_code, 0);
+  EXPECT_EQ(run_in(lan_->device_ns(2), test::ping_until_answered(2, VirtualLan::kInetIpv4)).exit_code, 0);
 }
 
 // Priority port 443 (HTTPS, QUIC: most of today's bulk traffic) is held to

@@ -31,6 +31,8 @@ constexpr const char* kPrefix = "bwfb";
 // timestamps) in 14 + 20 + 32 bytes of headers.
 constexpr double kPayloadPerFrame = 1448.0;
 constexpr double kWirePerFrame = 1514.0;
+// dev4 sends nothing but the marker echoes of counters_of().
+constexpr int kMarkerDevice = 4;
 
 IpAddress ip(const std::string& text) { return IpAddress::parse(text).value(); }
 
@@ -68,7 +70,7 @@ class FallbackNetTest : public ::testing::Test {
   void SetUp() override {
     if (auto blocker = test::namespace_test_blocker()) GTEST_SKIP() << *blocker;
     if (run_command({"tc", "-V"}).exit_code != 0) GTEST_SKIP() << "tc (iproute2) is not installed";
-    lan_.emplace(kPrefix, 3);
+    lan_.emplace(kPrefix, kMarkerDevice);
     ASSERT_TRUE(lan_->ok()) << lan_->error();
     // One frame per skb on the senders, so every frame pcap sees is a wire frame.
     for (const auto& ns : {lan_->device_ns(1), lan_->device_ns(2), lan_->device_ns(3), lan_->inet_ns()}) {
@@ -103,18 +105,34 @@ class FallbackNetTest : public ::testing::Test {
   }
   void open_datapath() { open_datapath(config()); }
 
+  // The counters once the capture has counted everything sent so far.
+  // Packets reach them through the capture buffer (up to the pcap timeout
+  // later, and later still on a loaded machine), in order: an echo from the
+  // marker device to the router, sent after all of it, is counted after all
+  // of it. So wait for the marker's counts, not for a guessed time.
   DeviceCounters counters_of(const IpAddress& address) {
-    // Packets wait in the capture buffer up to the pcap timeout (100 ms).
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    auto all = datapath_->read_counters();
-    EXPECT_TRUE(all.ok());
-    if (all.ok()) {
-      for (const auto& c : *all) {
-        if (c.address == address) return c;
-      }
+    ++markers_;
+    EXPECT_EQ(run_in(lan_->device_ns(kMarkerDevice), test::ping_until_answered(1, "10.10.0.1")).exit_code, 0);
+    const IpAddress marker = ip(VirtualLan::device_ipv4(kMarkerDevice));
+    std::vector<DeviceCounters> all;
+    const bool counted = test::wait_until(
+        [&] {
+          auto read = datapath_->read_counters();
+          if (!read.ok()) return false;
+          all = std::move(*read);
+          for (const auto& c : all) {
+            if (c.address == marker) return c.up_packets >= markers_ && c.down_packets >= markers_;
+          }
+          return false;
+        },
+        test::kPatience, std::chrono::milliseconds(20));
+    EXPECT_TRUE(counted) << "the capture never counted marker echo " << markers_;
+    for (const auto& c : all) {
+      if (c.address == address) return c;
     }
     return DeviceCounters{address};
   }
+
 
   void start_iperf_servers(const std::vector<int>& ports) {
     for (int port : ports) {
@@ -128,13 +146,14 @@ class FallbackNetTest : public ::testing::Test {
   std::optional<NetnsSwitch> in_router_;
   std::unique_ptr<Datapath> datapath_;
   std::vector<std::unique_ptr<BackgroundProcess>> servers_;
+  uint64_t markers_ = 0;  // marker echoes sent by counters_of()
 };
 
 TEST_F(FallbackNetTest, PcapCountsMatchIperfBytes) {
   open_datapath();
   start_iperf_servers({5201});
   const IpAddress dev1 = ip(VirtualLan::device_ipv4(1));
-  run_in(lan_->device_ns(1), {"ping", "-c", "1", "-W", "1", VirtualLan::kInetIpv4});  // warm ARP
+  run_in(lan_->device_ns(1), test::ping_until_answered(1, VirtualLan::kInetIpv4));  // warm ARP
 
   // Upload: the device's frames carry iperf3's bytes in full-sized segments.
   auto before = counters_of(dev1);
@@ -178,7 +197,7 @@ TEST_F(FallbackNetTest, PcapCountsMatchIperfBytes) {
 
   // IPv6 is counted under the device's IPv6 address.
   const IpAddress dev1v6 = ip(VirtualLan::device_ipv6(1));
-  run_in(lan_->device_ns(1), {"ping", "-6", "-c", "1", "-W", "1", VirtualLan::kInetIpv6});
+  run_in(lan_->device_ns(1), test::ping_until_answered(1, VirtualLan::kInetIpv6, {"-6"}));
   auto v6_before = counters_of(dev1v6);
   ASSERT_EQ(run_in(lan_->device_ns(1), {"ping", "-6", "-q", "-c", "20", "-i", "0.01", "-s", "800", VirtualLan::kInetIpv6})
                 .exit_code,
@@ -224,7 +243,7 @@ TEST_F(FallbackNetTest, BlockedDropsEveryPortAndALimitedDevicesPriorityPortIsHel
   const IpAddress dev2v6 = ip(VirtualLan::device_ipv6(2));
   const IpAddress dev3 = ip(VirtualLan::device_ipv4(3));
   const IpAddress dev3v6 = ip(VirtualLan::device_ipv6(3));
-  ASSERT_EQ(run_in(lan_->device_ns(2), {"ping", "-c", "1", "-W", "1", VirtualLan::kInetIpv4}).exit_code, 0);
+  ASSERT_EQ(run_in(lan_->device_ns(2), test::ping_until_answered(1, VirtualLan::kInetIpv4)).exit_code, 0);
   constexpr uint64_t kLimit = 2'000'000;
   ASSERT_TRUE(datapath_
                   ->apply_policies({limited(dev2, Priority::Blocked, 0), limited(dev2v6, Priority::Blocked, 0),
@@ -248,11 +267,11 @@ TEST_F(FallbackNetTest, BlockedDropsEveryPortAndALimitedDevicesPriorityPortIsHel
   EXPECT_NE(ping6.exit_code, 0);
   auto router_ping = run_in(lan_->device_ns(2), {"ping", "-q", "-c", "2", "-W", "1", "10.10.0.1"});
   EXPECT_NE(router_ping.exit_code, 0) << "Blocked must stop traffic to the router itself too";
-  auto tcp = test::run_iperf3(lan_->device_ns(2), VirtualLan::kInetIpv4, 5201, 1, false);
+  auto tcp = test::run_iperf3(lan_->device_ns(2), VirtualLan::kInetIpv4, 5201, 1, false, {}, 3000);  // must not connect
   EXPECT_FALSE(tcp.ok) << "a Blocked device connected to iperf3";
-  auto priority_tcp = test::run_iperf3(lan_->device_ns(2), VirtualLan::kInetIpv4, 443, 1, false);
+  auto priority_tcp = test::run_iperf3(lan_->device_ns(2), VirtualLan::kInetIpv4, 443, 1, false, {}, 3000);
   EXPECT_FALSE(priority_tcp.ok) << "Blocked must drop priority port 443 too";
-  auto unlimited_tcp = test::run_iperf3(lan_->device_ns(2), VirtualLan::kInetIpv4, 8443, 1, false);
+  auto unlimited_tcp = test::run_iperf3(lan_->device_ns(2), VirtualLan::kInetIpv4, 8443, 1, false, {}, 3000);
   EXPECT_FALSE(unlimited_tcp.ok) << "Blocked must drop unlimited port 8443 too";
   auto probe = run_in(lan_->inet_ns(), {"nft", "list", "table", "netdev", "bwfb_probe"});
   size_t zeros = 0;
@@ -304,8 +323,8 @@ TEST_F(FallbackNetTest, BlockedDropsEveryPortAndALimitedDevicesPriorityPortIsHel
 
   // Unblocked, dev2 passes again.
   ASSERT_TRUE(datapath_->apply_policies({limited(dev2, Priority::Normal, 20'000'000), limited(dev2v6, Priority::Normal, 20'000'000)}).ok());
-  EXPECT_EQ(run_in(lan_->device_ns(2), {"ping", "-c", "2", "-W", "1", VirtualLan::kInetIpv4}).exit_code, 0);
-  EXPECT_EQ(run_in(lan_->device_ns(2), {"ping", "-6", "-c", "2", "-W", "1", VirtualLan::kInetIpv6}).exit_code, 0);
+  EXPECT_EQ(run_in(lan_->device_ns(2), test::ping_until_answered(2, VirtualLan::kInetIpv4)).exit_code, 0);
+  EXPECT_EQ(run_in(lan_->device_ns(2), test::ping_until_answered(2, VirtualLan::kInetIpv6, {"-6"})).exit_code, 0);
 }
 
 // Microseconds a TCP connect from `ns` to server:port takes (bash's
@@ -338,7 +357,7 @@ TEST_F(FallbackNetTest, APriorityPortOvertakesTheDevicesOwnBulk) {
   open_datapath();
   start_iperf_servers({5201, 5202, 443});
   const IpAddress dev3 = ip(VirtualLan::device_ipv4(3));
-  ASSERT_EQ(run_in(lan_->device_ns(3), {"ping", "-c", "1", "-W", "1", VirtualLan::kInetIpv4}).exit_code, 0);
+  ASSERT_EQ(run_in(lan_->device_ns(3), test::ping_until_answered(1, VirtualLan::kInetIpv4)).exit_code, 0);
   constexpr uint64_t kLimit = 2'000'000;
   ASSERT_TRUE(datapath_->apply_policies({limited(dev3, Priority::Low, kLimit)}).ok());
   const bool fq_codel = run_command({"tc", "qdisc", "show", "dev", "lan0"}).output.find("fq_codel") != std::string::npos;
@@ -348,13 +367,21 @@ TEST_F(FallbackNetTest, APriorityPortOvertakesTheDevicesOwnBulk) {
   // then waits behind it on a bulk port when the leaf is a FIFO (~60 ms at
   // 2 Mbit/s), and goes first on a priority port (the priority child). With
   // fq_codel leaves a new flow goes first inside the bulk child too.
-  BackgroundProcess download(lan_->device_ns(3), {"iperf3", "-c", VirtualLan::kInetIpv4, "-p", "5201", "-R", "-t", "10"});
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  // The download runs until the measurements are done (it is stopped at the
+  // end of the test), and they start once a second's worth of the limit has
+  // gone through the bulk children: the download fills its queue by then,
+  // however slow the machine (was a 2 s sleep into a 10 s download).
+  const uint64_t bulk_at_start = class_bytes("lan0", "8");
+  BackgroundProcess download(lan_->device_ns(3), {"iperf3", "-c", VirtualLan::kInetIpv4, "-p", "5201", "-R", "-t", "600"});
+  ASSERT_TRUE(test::wait_until([&] { return class_bytes("lan0", "8") >= bulk_at_start + kLimit / 8; },
+                               test::kPatience, std::chrono::milliseconds(100)))
+      << "the download did not start";
   std::vector<long> priority, bulk;
   for (int i = 0; i < 7; ++i) {
     priority.push_back(connect_micros(lan_->device_ns(3), VirtualLan::kInetIpv4, 443));
     bulk.push_back(connect_micros(lan_->device_ns(3), VirtualLan::kInetIpv4, 5202));
   }
+  ASSERT_FALSE(download.exited()) << "the download ended before the measurements did";
   const long priority_us = median(priority);
   const long bulk_us = median(bulk);
   std::printf("connect time (median of 7) with %s leaves: idle %.1f ms; under the device's own 2 Mbit/s download: "
@@ -391,7 +418,7 @@ TEST_F(FallbackNetTest, StopRemovesQdiscsFiltersAndTheIfbDevice) {
   EXPECT_NE(run_command({"ip", "link", "show", "dev", kTcIfbInterface}).exit_code, 0) << "the ifb device stayed";
   EXPECT_EQ(run_command({"tc", "filter", "show", "dev", "lan0", "ingress"}).output, "");
   EXPECT_EQ(run_command({"tc", "filter", "show", "dev", "lan0"}).output, "");
-  EXPECT_EQ(run_in(lan_->device_ns(2), {"ping", "-c", "1", "-W", "1", VirtualLan::kInetIpv4}).exit_code, 0)
+  EXPECT_EQ(run_in(lan_->device_ns(2), test::ping_until_answered(1, VirtualLan::kInetIpv4)).exit_code, 0)
       << "a block outlived the stopped backend";
 
   // A leftover tree (an agent killed with SIGKILL) is removed by detach.

@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <regex>
-#include <thread>
 
 #include "agent/datapath/ebpf_datapath.h"
 #include "agent/runtime/netns.h"
@@ -46,7 +45,7 @@ class PacingNetTest : public ::testing::Test {
                    << "); tests/vm runs this test on Debian's kernel in qemu";
     }
     server_ = std::make_unique<BackgroundProcess>(lan_->inet_ns(), std::vector<std::string>{"iperf3", "-s", "-p", "5201"});
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    ASSERT_TRUE(test::wait_until_listening(lan_->inet_ns(), {5201})) << "iperf3 server did not start";
   }
   void TearDown() override {
     server_.reset();
@@ -108,10 +107,18 @@ TEST_F(PacingNetTest, RttUnderLoadIsBoundedByTheHorizon) {
   const IpAddress dev1 = IpAddress::parse(VirtualLan::device_ipv4(1)).value();
   constexpr uint64_t kLimit = 10'000'000;
   ASSERT_TRUE(datapath_->apply_policies({DevicePolicy{dev1, Priority::Normal, kLimit, kLimit, false}}).ok());
-  std::thread load([&] { test::run_iperf3(lan_->device_ns(1), VirtualLan::kInetIpv4, 5201, 10, true); });
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  // The load runs until the pings are done (stopped below), however long
+  // they take; the pings start once a second's worth of the limit has gone
+  // through, so the flow is past slow start and saturates the limit.
+  const uint64_t before = wire_bytes(dev1, true);
+  auto load = std::make_unique<BackgroundProcess>(
+      lan_->device_ns(1),
+      std::vector<std::string>{"iperf3", "-c", VirtualLan::kInetIpv4, "-p", "5201", "-R", "-t", "600"});
+  ASSERT_TRUE(test::wait_until([&] { return wire_bytes(dev1, true) >= before + kLimit / 8; }))
+      << "the download did not start";
   auto ping = run_in(lan_->device_ns(1), {"ping", "-c", "40", "-i", "0.2", VirtualLan::kInetIpv4});
-  load.join();
+  ASSERT_FALSE(load->exited()) << "the load stopped before the pings did";
+  load.reset();
   std::vector<double> rtts;
   std::regex re("time=([0-9.]+) ms");
   for (std::sregex_iterator it(ping.output.begin(), ping.output.end(), re), end; it != end; ++it) {

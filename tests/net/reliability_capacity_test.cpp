@@ -80,20 +80,24 @@ class ReliabilityCapacity : public ::testing::Test {
   std::string dev(int n) const { return VirtualLan::device_ipv4(n); }
 
   // Pings the internet side from each listed device at once, `count` echoes
-  // at 5 Hz; `size` for the listed blocked device only.
-  std::map<int, PingResult> ping_all(const std::vector<int>& devices, int count, int blocked_device = 0) {
+  // at 5 Hz. The `blocked` ones must go unanswered: a short wait for their
+  // replies, and dev1 sends the size the echo probe counts. The others must
+  // all be answered: ping waits for every reply (up to kPatience).
+  std::map<int, PingResult> ping_all(const std::vector<int>& devices, int count, const std::set<int>& blocked = {}) {
     std::map<int, PingResult> results;
     std::vector<std::thread> threads;
     std::vector<PingResult> out(devices.size());
     for (size_t i = 0; i < devices.size(); ++i) {
       threads.emplace_back([&, i] {
         int n = devices[i];
-        std::vector<std::string> argv = {"ping", "-n", "-q", "-c", std::to_string(count), "-i", "0.2", "-W", "1"};
-        if (n == blocked_device) {
-          argv.push_back("-s");
-          argv.push_back(std::to_string(kBlockedPingSize));
+        std::vector<std::string> argv;
+        if (blocked.count(n)) {
+          argv = {"ping", "-n", "-q", "-c", std::to_string(count), "-i", "0.2", "-W", "1"};
+          if (n == 1) argv.insert(argv.end(), {"-s", std::to_string(kBlockedPingSize)});
+          argv.push_back(VirtualLan::kInetIpv4);
+        } else {
+          argv = test::ping_until_answered(count, VirtualLan::kInetIpv4, {"-n", "-q", "-i", "0.2"});
         }
-        argv.push_back(VirtualLan::kInetIpv4);
         out[i] = parse_ping(test::run_in(lan_->device_ns(n), argv));
       });
     }
@@ -102,14 +106,13 @@ class ReliabilityCapacity : public ::testing::Test {
     return results;
   }
 
-  // Polls until `ok` holds (true) or the timeout passes (false).
-  static bool wait_until(const std::function<bool()>& ok, int timeout_ms) {
-    auto deadline = steady_clock::now() + milliseconds(timeout_ms);
-    while (steady_clock::now() < deadline) {
-      if (ok()) return true;
-      std::this_thread::sleep_for(milliseconds(100));
-    }
-    return ok();
+  // Polls until `ok` holds (true) or kPatience passes (false: a hang).
+  static bool wait_until(const std::function<bool()>& ok) { return test::wait_until(ok, test::kPatience, milliseconds(100)); }
+
+  // The agent's own count of finished ticks (/health), -1 when it does not answer.
+  int64_t ticks() {
+    auto health = test::get_json(*port_, "/health");
+    return health.contains("ticks") ? health["ticks"].to_number<int64_t>() : -1;
   }
 
   int64_t health_over_capacity() {
@@ -120,7 +123,7 @@ class ReliabilityCapacity : public ::testing::Test {
 
   std::optional<int64_t> metrics_over_capacity() {
     auto out = test::run_command(
-        {"curl", "-s", "--max-time", "5", "http://127.0.0.1:" + std::to_string(*port_) + "/metrics"});
+        {"curl", "-s", "--max-time", test::kCurlMaxTime, "http://127.0.0.1:" + std::to_string(*port_) + "/metrics"});
     std::smatch m;
     static const std::regex series("\\nbwalloc_datapath_devices_over_capacity ([0-9]+)\\n");
     if (!std::regex_search(out.output, m, series)) return std::nullopt;
@@ -159,7 +162,7 @@ TEST_F(ReliabilityCapacity, OneDeviceOverTheMapIsReportedStillForwardedAndCounte
   agent_ = std::make_unique<SpawnedAgent>(
       box_, box_.work + "/agent.log",
       std::vector<std::string>{"agent.backend=\"ebpf\"", "datapath.max_devices=" + std::to_string(kMapSize)});
-  port_ = agent_->wait_for_port(15000);
+  port_ = agent_->wait_for_port();
   ASSERT_TRUE(port_) << "the agent did not start:\n" << agent_->log();
   std::string token = test::read_text(box_.token_file());
   while (!token.empty() && (token.back() == '\n' || token.back() == ' ')) token.pop_back();
@@ -184,7 +187,7 @@ TEST_F(ReliabilityCapacity, OneDeviceOverTheMapIsReportedStillForwardedAndCounte
   auto warmup = ping_all(first_fifteen, 3);
   for (auto& [n, r] : warmup) ASSERT_EQ(r.received, 3) << "dev" << n << " could not ping:\n" << r.output;
   ASSERT_TRUE(wait_until([&] { return test::pinned_map_entries(box_.pin_dir + "/bwa_policy", sizeof(bwa_addr)) ==
-                                      std::optional<uint32_t>(kMapSize); }, 5000))
+                                      std::optional<uint32_t>(kMapSize); }))
       << "the agent did not give 16 devices a policy:\n" << devices_text() << agent_->log();
   EXPECT_EQ(health_over_capacity(), 0) << "16 devices fit a 16-entry map:\n" << devices_text();
 
@@ -193,8 +196,8 @@ TEST_F(ReliabilityCapacity, OneDeviceOverTheMapIsReportedStillForwardedAndCounte
   for (int n = 1; n <= kDevices; ++n) all.push_back(n);
   auto before = test::pinned_counters(box_.pin_dir, dev(1));
   ASSERT_TRUE(before);
-  auto counted = ping_all(all, kPings, 1);
-  ASSERT_TRUE(wait_until([&] { return health_over_capacity() == 1; }, 5000))
+  auto counted = ping_all(all, kPings, {1});
+  ASSERT_TRUE(wait_until([&] { return health_over_capacity() == 1; }))
       << "/health devices_over_capacity = " << health_over_capacity() << ", expected 1:\n" << devices_text()
       << agent_->log();
   EXPECT_EQ(metrics_over_capacity(), std::optional<int64_t>(1)) << "/metrics lacks the over-capacity series at 1";
@@ -218,7 +221,7 @@ TEST_F(ReliabilityCapacity, OneDeviceOverTheMapIsReportedStillForwardedAndCounte
   ASSERT_TRUE(wait_until([&] {
     auto d = test::api_device(*port_, dev(kDevices));
     return d.contains("up_bytes_total") && d["up_bytes_total"].to_number<uint64_t>() >= uint64_t{kPings} * 98;
-  }, 3000)) << "dev17's counters in /api/devices: " << boost::json::serialize(test::api_device(*port_, dev(kDevices)));
+  })) << "dev17's counters in /api/devices: " << boost::json::serialize(test::api_device(*port_, dev(kDevices)));
 
   // The block set before the map filled still drops everything.
   EXPECT_EQ(counted[1].transmitted, kPings) << counted[1].output;
@@ -239,9 +242,9 @@ TEST_F(ReliabilityCapacity, OneDeviceOverTheMapIsReportedStillForwardedAndCounte
   auto displaced = limited_without_policy();
   ASSERT_EQ(displaced.size(), 1u) << "expected exactly one limited device displaced:\n" << devices_text();
   EXPECT_TRUE(test::pinned_policy(box_.pin_dir, dev(1))) << "dev1's block was displaced";
-  EXPECT_TRUE(wait_until([&] { return health_over_capacity() == 1; }, 3000))
+  EXPECT_TRUE(wait_until([&] { return health_over_capacity() == 1; }))
       << "/health devices_over_capacity = " << health_over_capacity() << " after the displacement";
-  auto last = ping_all({1, displaced[0], kDevices}, 5, 1);
+  auto last = ping_all({1, displaced[0], kDevices}, 5, {1, kDevices});
   EXPECT_EQ(last[kDevices].transmitted, 5) << last[kDevices].output;
   EXPECT_EQ(last[kDevices].received, 0) << "blocked dev17 got replies:\n" << last[kDevices].output;
   EXPECT_EQ(last[displaced[0]].received, 5) << "the displaced dev" << displaced[0] << " stopped forwarding:\n"
@@ -250,8 +253,10 @@ TEST_F(ReliabilityCapacity, OneDeviceOverTheMapIsReportedStillForwardedAndCounte
   reached = test::echo_probe_packets(lan_->inet_ns());
   ASSERT_TRUE(reached);
   EXPECT_EQ(*reached, 0u);
-  // The displaced device is retried on every tick and stays reported.
-  std::this_thread::sleep_for(milliseconds(1500));
+  // The displaced device is retried on every tick and stays reported: two
+  // ticks later (counted by the agent, not by the clock) it still is.
+  const int64_t ticks_now = ticks();
+  ASSERT_TRUE(wait_until([&] { return ticks() >= ticks_now + 2; })) << "the agent stopped ticking:\n" << agent_->log();
   EXPECT_EQ(health_over_capacity(), 1);
   EXPECT_EQ(metrics_over_capacity(), std::optional<int64_t>(1));
   EXPECT_FALSE(test::pinned_policy(box_.pin_dir, dev(displaced[0])));

@@ -58,7 +58,7 @@ TEST_F(ReliabilityPins, WrongLayoutPinIsReplacedWithAWarningNeverTrusted) {
   close(fd);
 
   agent_ = std::make_unique<SpawnedAgent>(box_, box_.work + "/agent.log");
-  ASSERT_TRUE(agent_->wait_for_port(15000)) << agent_->log();
+  ASSERT_TRUE(agent_->wait_for_port()) << agent_->log();
   EXPECT_NE(agent_->log().find("pinned map " + box_.pin_dir + "/bwa_policy does not match this build"),
             std::string::npos)
       << agent_->log();
@@ -69,8 +69,8 @@ TEST_F(ReliabilityPins, WrongLayoutPinIsReplacedWithAWarningNeverTrusted) {
   ASSERT_EQ(bpf_obj_get_info_by_fd(pinned, &info, &len), 0);
   close(pinned);
   EXPECT_EQ(info.value_size, sizeof(bwa_policy)) << "the wrong-layout pin was trusted";
-  EXPECT_TRUE(run_in(lan_->device_ns(1), {"ping", "-c", "2", "-i", "0.1", "-W", "1", test::VirtualLan::kInetIpv4})
-                  .exit_code == 0);
+  EXPECT_EQ(run_in(lan_->device_ns(1), test::ping_until_answered(2, test::VirtualLan::kInetIpv4, {"-i", "0.1"})).exit_code,
+            0);
 }
 
 TEST_F(ReliabilityPins, PinDirectoryOwnedByAnotherUserStopsTheAgent) {
@@ -80,8 +80,7 @@ TEST_F(ReliabilityPins, PinDirectoryOwnedByAnotherUserStopsTheAgent) {
   // fall back to pcap over a warning sign like this) refuse.
   for (std::vector<std::string> settings : {std::vector<std::string>{"agent.backend=\"ebpf\""}, std::vector<std::string>{}}) {
     agent_ = std::make_unique<SpawnedAgent>(box_, box_.work + "/agent.log", settings);
-    for (int i = 0; i < 500 && !agent_->exited(); ++i) usleep(20'000);
-    ASSERT_TRUE(agent_->exited()) << "the agent ran with a foreign pin directory:\n" << agent_->log();
+    ASSERT_TRUE(test::wait_until([&] { return agent_->exited(); })) << "the agent ran with a foreign pin directory:\n" << agent_->log();
     EXPECT_NE(agent_->exit_code(), 0);
     EXPECT_NE(agent_->log().find("is owned by uid 65534"), std::string::npos) << agent_->log();
     EXPECT_TRUE(test::our_hooks(lan_->router_ns(), "lan0").empty()) << "it attached before refusing";
@@ -109,7 +108,7 @@ TEST_F(ReliabilityPins, DetachRefusesWhileRunningAndRemovesOnlyItsOwn) {
                          "sec", "tc"}).exit_code, 0);
 
   agent_ = std::make_unique<SpawnedAgent>(box_, box_.work + "/agent.log");
-  ASSERT_TRUE(agent_->wait_for_port(15000)) << agent_->log();
+  ASSERT_TRUE(agent_->wait_for_port()) << agent_->log();
   auto refused = detach();
   EXPECT_NE(refused.exit_code, 0) << "detach ran under a live agent: " << refused.output;
   EXPECT_NE(refused.output.find("an agent is running"), std::string::npos) << refused.output;

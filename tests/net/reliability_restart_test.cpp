@@ -3,9 +3,11 @@
 // router at 100 Hz. The kernel keeps shaping from the pins while no agent
 // runs: not one ping is lost, Blocked dev2 gets no packet through, dev3's
 // Low limit stays in the policy map, counters (pinned map and API) never go
-// back, and the SQLite history loses no tick: the first tick of a restarted
-// agent records the bytes of the downtime (resumed counter baselines), so
-// the history's byte sum equals the kernel's count exactly.
+// back, and the SQLite history loses no tick: every tick an agent made
+// before it was killed is a row (counted by the agent's own tick counter,
+// not by the clock), and the first tick of a restarted agent records the
+// bytes of the downtime (resumed counter baselines), so the history's byte
+// sum equals the kernel's count exactly.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -14,6 +16,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <regex>
 #include <set>
@@ -32,10 +35,15 @@ using test::SpawnedAgent;
 using test::VirtualLan;
 
 constexpr int kCycles = 50;
-constexpr int64_t kTickMs = 1000;
 constexpr int kBlockedPingSize = 321;  // ip length 349: only dev2 sends it
 
 int64_t wall_ms() { return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count(); }
+
+// The agent's own count of finished ticks (/health), -1 when it does not answer.
+int64_t ticks_of(int port) {
+  auto health = test::get_json(port, "/health");
+  return health.contains("ticks") ? health["ticks"].to_number<int64_t>() : -1;
+}
 
 class ReliabilityRestart : public ::testing::Test {
  protected:
@@ -65,16 +73,18 @@ class ReliabilityRestart : public ::testing::Test {
            std::to_string(after_ms) + " ORDER BY ts";
   }
 
-  // Waits until the agent wrote a usage row for dev1 newer than `after_ms`.
-  std::optional<int64_t> wait_for_row(int64_t after_ms, int timeout_ms) {
-    auto deadline = steady_clock::now() + milliseconds(timeout_ms);
-    while (steady_clock::now() < deadline) {
-      int64_t ts = test::sql_int(box_.db(), "SELECT MAX(ts) FROM usage_raw WHERE ip = '" + VirtualLan::device_ipv4(1) + "'");
-      if (ts > after_ms) return ts;
-      if (agent_ && agent_->exited()) return std::nullopt;
-      std::this_thread::sleep_for(milliseconds(5));
-    }
-    return std::nullopt;
+  // Waits until the agent wrote a usage row for dev1 newer than `after_ms`
+  // (nullopt when the agent exited first, or after kPatience: a hang).
+  std::optional<int64_t> wait_for_row(int64_t after_ms) {
+    std::optional<int64_t> row;
+    test::wait_until(
+        [&] {
+          int64_t ts = test::sql_int(box_.db(), "SELECT MAX(ts) FROM usage_raw WHERE ip = '" + VirtualLan::device_ipv4(1) + "'");
+          if (ts > after_ms) row = ts;
+          return row || (agent_ && agent_->exited());
+        },
+        test::kPatience, milliseconds(5));
+    return row;
   }
 
   AgentSandbox box_ = AgentSandbox::named("r");
@@ -89,7 +99,7 @@ class ReliabilityRestart : public ::testing::Test {
 TEST_F(ReliabilityRestart, FiftyKillNineRestartsLoseNoPingNoBlockNoLimitNoHistory) {
   const std::string dev1 = VirtualLan::device_ipv4(1), dev2 = VirtualLan::device_ipv4(2), dev3 = VirtualLan::device_ipv4(3);
   spawn();
-  auto port = agent_->wait_for_port(15000);
+  auto port = agent_->wait_for_port();
   ASSERT_TRUE(port) << "the agent did not start:\n" << agent_->log();
   std::string token = test::read_text(box_.token_file());
   while (!token.empty() && (token.back() == '\n' || token.back() == ' ')) token.pop_back();
@@ -106,6 +116,9 @@ TEST_F(ReliabilityRestart, FiftyKillNineRestartsLoseNoPingNoBlockNoLimitNoHistor
   // new to the agent and every one of its bytes must reach the history.
   const std::string dev1_log = box_.work + "/ping-dev1.log", dev2_log = box_.work + "/ping-dev2.log";
   const int64_t start_ms = wall_ms();
+  // Before dev2's first ping: every one it sends must be dropped and counted.
+  auto dev2_before = test::pinned_counters(box_.pin_dir, dev2);
+  ASSERT_TRUE(dev2_before);
   pingers_.push_back(std::make_unique<BackgroundProcess>(
       lan_->device_ns(1), std::vector<std::string>{"ping", "-n", "-D", "-i", "0.01", VirtualLan::kInetIpv4}, dev1_log));
   pingers_.push_back(std::make_unique<BackgroundProcess>(
@@ -113,15 +126,14 @@ TEST_F(ReliabilityRestart, FiftyKillNineRestartsLoseNoPingNoBlockNoLimitNoHistor
                                                    VirtualLan::kInetIpv4}, dev2_log));
   pingers_.push_back(std::make_unique<BackgroundProcess>(
       lan_->device_ns(3), std::vector<std::string>{"ping", "-n", "-i", "0.1", VirtualLan::kInetIpv4}));
-  ASSERT_TRUE(wait_for_row(0, 5000)) << agent_->log();
-  auto dev2_before = test::pinned_counters(box_.pin_dir, dev2);
-  ASSERT_TRUE(dev2_before);
+  ASSERT_TRUE(wait_for_row(0)) << agent_->log();
 
   std::mt19937 random(7);
   test::PinnedCounters last_pinned{};
   uint64_t last_api_up = 0;
   struct Restart {
     int64_t kill_ms, first_row_ms;
+    int64_t ticks_before_kill;  // the killed agent's finished ticks, asked just before the kill
   };
   std::vector<Restart> restarts;
   int64_t longest_down_ms = 0;
@@ -139,6 +151,8 @@ TEST_F(ReliabilityRestart, FiftyKillNineRestartsLoseNoPingNoBlockNoLimitNoHistor
 
   for (int cycle = 0; cycle < kCycles && !HasFailure(); ++cycle) {
     std::this_thread::sleep_for(milliseconds(20 + random() % 280));  // a random point in the tick
+    const int64_t ticks_before_kill = ticks_of(*port);
+    ASSERT_GE(ticks_before_kill, 0) << "the agent does not answer /health in cycle " << cycle;
     const int64_t kill_ms = wall_ms();
     agent_->kill9();
     check_pins("while no agent runs", cycle);
@@ -150,12 +164,12 @@ TEST_F(ReliabilityRestart, FiftyKillNineRestartsLoseNoPingNoBlockNoLimitNoHistor
       check_pins("after a kill during start-up", cycle);
     }
     spawn();
-    auto row = wait_for_row(kill_ms, 5000);
+    auto row = wait_for_row(kill_ms);
     ASSERT_TRUE(row) << "no tick after restart " << cycle << ":\n" << agent_->log();
-    restarts.push_back({kill_ms, *row});
+    restarts.push_back({kill_ms, *row, ticks_before_kill});
     longest_down_ms = std::max(longest_down_ms, *row - kill_ms);
     check_pins("after the restart", cycle);
-    port = agent_->wait_for_port(5000);
+    port = agent_->wait_for_port();
     ASSERT_TRUE(port) << agent_->log();
     auto device = test::api_device(*port, dev1);
     ASSERT_TRUE(device.contains("up_bytes_total")) << "dev1 missing from the API after restart " << cycle;
@@ -165,14 +179,17 @@ TEST_F(ReliabilityRestart, FiftyKillNineRestartsLoseNoPingNoBlockNoLimitNoHistor
   }
   ASSERT_FALSE(HasFailure());
 
-  // Stop the pings (SIGINT: ping prints its summary), let two ticks pass so
-  // the agent records the last bytes, then compare.
+  // Stop the pings (SIGINT: ping prints its summary and exits), wait for two
+  // ticks that started after they stopped, so the agent has recorded the
+  // last bytes, then compare.
+  const int64_t last_ticks_pinging = ticks_of(*port);  // each of these ticks saw dev1's pings
+  ASSERT_GE(last_ticks_pinging, 0);
   for (auto& p : pingers_) kill(p->pid(), SIGINT);
-  std::this_thread::sleep_for(milliseconds(300));
+  for (auto& p : pingers_) ASSERT_TRUE(p->wait_exit()) << "ping " << p->pid() << " did not stop on SIGINT";
   pingers_.clear();
-  auto settled = wait_for_row(wall_ms() + kTickMs / 2, 4000);  // a row from a tick after the pings stopped
-  (void)settled;
-  std::this_thread::sleep_for(milliseconds(2 * kTickMs + 200));
+  const int64_t ticks_after_pings = ticks_of(*port);
+  ASSERT_TRUE(test::wait_until([&] { return ticks_of(*port) >= ticks_after_pings + 2; }))
+      << "the agent stopped ticking:\n" << agent_->log();
 
   // Not one of dev1's echo requests unanswered: every sequence number up to
   // the last answered one came back.
@@ -217,8 +234,11 @@ TEST_F(ReliabilityRestart, FiftyKillNineRestartsLoseNoPingNoBlockNoLimitNoHistor
   EXPECT_GE(dev2_after->blocked_drops - dev2_before->blocked_drops + 40, dev2_sent) << "dev2's drops were not counted";
 
   // History: the byte sums equal the kernel's counts (no tick lost, none
-  // counted twice), and no gap between dev1's rows is longer than one tick,
-  // except across a restart, where the first tick comes right at start-up.
+  // counted twice), and every tick a restarted agent finished (while dev1
+  // pinged, so each had bytes of dev1) is a row: between a restart and the
+  // next kill there are at least as many rows as the killed agent had ticks
+  // just before the kill. The gaps between rows are shown, not asserted: a
+  // loaded machine delays ticks, and a late tick loses nothing.
   auto sums = test::sql_rows(box_.db(), "SELECT SUM(tx_bytes), SUM(rx_bytes) FROM usage_raw WHERE ip = '" + dev1 + "'");
   auto kernel = test::pinned_counters(box_.pin_dir, dev1);
   ASSERT_EQ(sums.size(), 1u);
@@ -229,18 +249,23 @@ TEST_F(ReliabilityRestart, FiftyKillNineRestartsLoseNoPingNoBlockNoLimitNoHistor
   EXPECT_EQ(static_cast<uint64_t>(sums[0][1]), kernel->down_bytes) << "the history lost or doubled download bytes";
 
   auto rows = test::sql_rows(box_.db(), dev1_rows_sql(start_ms));
+  // Agent lives after the first (whose first ticks came before dev1 pinged):
+  // from restart i-1's kill to restart i's kill, the last one to the end.
+  for (size_t life = 1; life <= restarts.size(); ++life) {
+    const int64_t from = restarts[life - 1].kill_ms;
+    const int64_t to = life < restarts.size() ? restarts[life].kill_ms : std::numeric_limits<int64_t>::max();
+    const int64_t ticks = life < restarts.size() ? restarts[life].ticks_before_kill : last_ticks_pinging;
+    const auto in_life = std::count_if(rows.begin(), rows.end(), [&](const auto& r) { return r[0] > from && r[0] <= to; });
+    EXPECT_GE(in_life, ticks) << "agent " << life << " (restarted in cycle " << life - 1 << ") finished " << ticks
+                              << " ticks but the history holds " << in_life << " rows of dev1 for them";
+  }
   int64_t longest_plain_gap = 0, longest_restart_gap = 0;
   size_t next_restart = 0;
   for (size_t i = 1; i < rows.size(); ++i) {
     int64_t previous = rows[i - 1][0], ts = rows[i][0];
     bool across_restart = false;
     while (next_restart < restarts.size() && restarts[next_restart].kill_ms < ts) {
-      if (restarts[next_restart].kill_ms > previous) {
-        across_restart = true;
-        // The restarted agent's first row comes at start-up, not a tick later.
-        EXPECT_LE(ts - restarts[next_restart].kill_ms, kTickMs)
-            << "restart " << next_restart << " took more than a tick to record";
-      }
+      if (restarts[next_restart].kill_ms > previous) across_restart = true;
       ++next_restart;
     }
     if (across_restart) {
@@ -251,7 +276,8 @@ TEST_F(ReliabilityRestart, FiftyKillNineRestartsLoseNoPingNoBlockNoLimitNoHistor
   }
   std::printf("history rows %zu: longest gap %lld ms between ticks, %lld ms across a restart\n", rows.size(),
               static_cast<long long>(longest_plain_gap), static_cast<long long>(longest_restart_gap));
-  EXPECT_LE(longest_plain_gap, kTickMs + 250) << "a tick went missing from the history";
+  RecordProperty("longest_gap_between_ticks_ms", std::to_string(longest_plain_gap));
+  RecordProperty("longest_gap_across_a_restart_ms", std::to_string(longest_restart_gap));
 }
 
 }  // namespace

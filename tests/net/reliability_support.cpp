@@ -73,10 +73,8 @@ SpawnedAgent::SpawnedAgent(const AgentSandbox& box, const std::string& log, cons
 SpawnedAgent::~SpawnedAgent() {
   if (pid_ <= 0 || reaped_) return;
   kill(pid_, SIGTERM);
-  for (int i = 0; i < 100; ++i) {
-    if (exited()) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  // A clean stop may take a while on a loaded machine: SIGKILL only a hang.
+  if (wait_until([&] { return exited(); }, kPatience, std::chrono::milliseconds(10))) return;
   kill9();
 }
 
@@ -98,21 +96,19 @@ bool SpawnedAgent::exited() {
   return true;
 }
 
-std::optional<int> SpawnedAgent::wait_for_port(int timeout_ms) {
-  static const std::regex re("API on http://127\\.0\\.0\\.1:([0-9]+)/");
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::smatch m;
-    std::string text = read_text(log_);
-    if (std::regex_search(text, m, re)) return std::stoi(m[1]);
-    if (exited()) return std::nullopt;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return std::nullopt;
+std::optional<int> SpawnedAgent::wait_for_port(std::chrono::milliseconds patience) {
+  std::optional<int> port;
+  wait_until(
+      [&] {
+        port = announced_api_port(read_text(log_));
+        return port || exited();
+      },
+      patience, std::chrono::milliseconds(10));
+  return port;
 }
 
 boost::json::object get_json(int port, const std::string& path) {
-  auto out = run_command({"curl", "-s", "--max-time", "5", "http://127.0.0.1:" + std::to_string(port) + path});
+  auto out = run_command({"curl", "-s", "--max-time", kCurlMaxTime, "http://127.0.0.1:" + std::to_string(port) + path});
   boost::system::error_code ec;
   auto v = boost::json::parse(out.output, ec);
   if (ec || !v.is_object()) return {};
@@ -120,7 +116,7 @@ boost::json::object get_json(int port, const std::string& path) {
 }
 
 int post_json(int port, const std::string& path, const std::string& body, const std::string& token) {
-  auto out = run_command({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "-X", "POST",
+  auto out = run_command({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", kCurlMaxTime, "-X", "POST",
                           "-H", "Content-Type: application/json", "-H", "Authorization: Bearer " + token, "-H",
                           "X-Requested-With: bwalloc", "--data",
                           body, "http://127.0.0.1:" + std::to_string(port) + path});
@@ -147,7 +143,8 @@ std::vector<std::vector<int64_t>> sql_rows(const std::string& db_path, const std
     sqlite3_close(db);
     return rows;
   }
-  sqlite3_busy_timeout(db, 2000);
+  // The agent writes meanwhile: wait out its locks (a hang detector, not a deadline).
+  sqlite3_busy_timeout(db, 60'000);
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
     while (sqlite3_step(stmt) == SQLITE_ROW) {

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -39,13 +40,14 @@ struct AgentSandbox {
 class SpawnedAgent {
  public:
   SpawnedAgent(const AgentSandbox& box, const std::string& log, const std::vector<std::string>& extra_sets = {});
-  ~SpawnedAgent();  // SIGTERM, then SIGKILL, reaped
+  ~SpawnedAgent();  // SIGTERM, waits for the exit (SIGKILL after kPatience), reaped
   pid_t pid() const { return pid_; }
   void kill9();    // kill -9 and reap
   bool exited();   // true once the process has exited (reaped here)
   int exit_code() const { return exit_code_; }
-  // The API port, once the agent printed it (nullopt after the timeout).
-  std::optional<int> wait_for_port(int timeout_ms);
+  // The API port, once the agent printed it (nullopt when it exited first,
+  // or after `patience`, a hang).
+  std::optional<int> wait_for_port(std::chrono::milliseconds patience = kPatience);
   std::string log() const { return read_text(log_); }
 
  private:
@@ -54,6 +56,9 @@ class SpawnedAgent {
   bool reaped_ = false;
   int exit_code_ = -1;
 };
+
+// curl's --max-time for every API call: a hang detector, not a deadline.
+inline constexpr const char* kCurlMaxTime = "60";
 
 boost::json::object get_json(int port, const std::string& path);
 // POST with the API token; returns the HTTP status code (0 when curl failed).

@@ -36,15 +36,33 @@ std::optional<int> announced_api_port(const std::string& log_text) {
   return std::nullopt;
 }
 
-bool wait_until_listening(const std::string& ns, const std::vector<int>& ports) {
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    auto listening = run_in(ns, {"ss", "-ltn"});
-    bool all = true;
-    for (int port : ports) all = all && listening.output.find(":" + std::to_string(port) + " ") != std::string::npos;
-    if (all) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds patience,
+                std::chrono::milliseconds interval) {
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(interval);
   }
-  return false;
+  return done();
+}
+
+std::vector<std::string> ping_until_answered(int count, const std::string& target,
+                                             const std::vector<std::string>& options) {
+  std::vector<std::string> argv = {"ping"};
+  argv.insert(argv.end(), options.begin(), options.end());
+  argv.insert(argv.end(), {"-c", std::to_string(count), "-w", std::to_string(kPatience.count()), target});
+  return argv;
+}
+
+bool wait_until_listening(const std::string& ns, const std::vector<int>& ports) {
+  return wait_until(
+      [&] {
+        auto listening = run_in(ns, {"ss", "-ltn"});
+        bool all = true;
+        for (int port : ports) all = all && listening.output.find(":" + std::to_string(port) + " ") != std::string::npos;
+        return all;
+      },
+      kPatience, std::chrono::milliseconds(100));
 }
 
 namespace {
@@ -114,13 +132,23 @@ BackgroundProcess::BackgroundProcess(const std::string& ns, const std::vector<st
   }
 }
 
+bool BackgroundProcess::exited() {
+  if (pid_ <= 0 || reaped_) return true;
+  if (waitpid(pid_, nullptr, WNOHANG) != pid_) return false;
+  reaped_ = true;
+  return true;
+}
+
+bool BackgroundProcess::wait_exit(std::chrono::milliseconds patience) {
+  return wait_until([&] { return exited(); }, patience, std::chrono::milliseconds(10));
+}
+
 BackgroundProcess::~BackgroundProcess() {
-  if (pid_ <= 0) return;
+  if (exited()) return;
   kill(pid_, SIGTERM);
-  for (int i = 0; i < 50; ++i) {
-    if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  // An agent stopping cleanly (detaching, writing its last tick) may take a
+  // while on a loaded machine: SIGKILL only a process that hangs.
+  if (wait_exit()) return;
   kill(pid_, SIGKILL);
   waitpid(pid_, nullptr, 0);
 }
@@ -149,9 +177,9 @@ InterfaceBytes VirtualLan::interface_bytes(const std::string& ns, const std::str
 }
 
 IperfResult run_iperf3(const std::string& ns, const std::string& server, int port, double seconds, bool reverse,
-                       const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {"iperf3", "-c", server, "-p", std::to_string(port), "-t",
-                                   std::to_string(seconds), "--json", "--connect-timeout", "3000"};
+                       const std::vector<std::string>& extra, int connect_timeout_ms) {
+  std::vector<std::string> args = {"iperf3", "-c", server, "-p", std::to_string(port), "-t", std::to_string(seconds),
+                                   "--json", "--connect-timeout", std::to_string(connect_timeout_ms)};
   if (reverse) args.push_back("-R");
   args.insert(args.end(), extra.begin(), extra.end());
   auto out = run_in(ns, args);

@@ -5,12 +5,31 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace bwalloc::test {
+
+// How long a test waits for something that must happen before it calls it a
+// hang. Only a safety net: every wait polls for its event and returns as soon
+// as it happens, so a slow or loaded machine makes a test slower, not failed.
+inline constexpr std::chrono::seconds kPatience{120};
+
+// Polls `done` every `interval` until it holds (true) or `patience` has
+// passed (false; `done` is asked once more at the end).
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds patience = kPatience,
+                std::chrono::milliseconds interval = std::chrono::milliseconds(50));
+
+// `ping OPTIONS -c COUNT TARGET` for a ping that must get through: it waits
+// for all COUNT replies (up to kPatience, `-w`) however slow the machine,
+// where `-W 1` gave up on a reply after a second. Pings that must NOT get
+// through keep a short `-W`: waiting longer cannot turn a failure into success.
+std::vector<std::string> ping_until_answered(int count, const std::string& target,
+                                             const std::vector<std::string>& options = {});
 
 // Why this machine cannot run namespace tests, or nullopt when it can.
 std::optional<std::string> namespace_test_blocker();
@@ -33,11 +52,16 @@ class BackgroundProcess {
   BackgroundProcess(const std::string& ns, const std::vector<std::string>& argv, const std::string& output_file = "");
   BackgroundProcess(const BackgroundProcess&) = delete;
   BackgroundProcess& operator=(const BackgroundProcess&) = delete;
-  ~BackgroundProcess();
+  ~BackgroundProcess();  // SIGTERM, waits for the exit (SIGKILL after kPatience), reaped
   pid_t pid() const { return pid_; }
+  // True once the process has exited (it is reaped here).
+  bool exited();
+  // Waits until it exits by itself (true), or `patience` passes (false).
+  bool wait_exit(std::chrono::milliseconds patience = kPatience);
 
  private:
   pid_t pid_ = -1;
+  bool reaped_ = false;
 };
 
 struct InterfaceBytes {
@@ -82,9 +106,11 @@ struct IperfResult {
   uint64_t received_bytes = 0;
 };
 
-// Runs an iperf3 client in `ns` against server:port for `seconds`.
+// Runs an iperf3 client in `ns` against server:port for `seconds`. The
+// connect timeout is generous; a run that must fail to connect (a Blocked
+// device) passes a short one.
 IperfResult run_iperf3(const std::string& ns, const std::string& server, int port, double seconds, bool reverse,
-                       const std::vector<std::string>& extra = {});
+                       const std::vector<std::string>& extra = {}, int connect_timeout_ms = 60'000);
 
 // Path of scripts/vlan.sh in the source tree.
 std::string vlan_script();
@@ -96,7 +122,7 @@ std::string read_text(const std::string& path);
 // http://127.0.0.1:PORT/"), or nullopt before it has.
 std::optional<int> announced_api_port(const std::string& log_text);
 
-// Waits up to 5 s until TCP `ports` listen in namespace `ns`.
+// Waits until TCP `ports` listen in namespace `ns` (false after kPatience).
 bool wait_until_listening(const std::string& ns, const std::vector<int>& ports);
 
 }  // namespace bwalloc::test
