@@ -27,7 +27,8 @@ std::string etag_for(const std::string& content) {
   uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a: a version stamp, not a security check
   for (unsigned char c : content) hash = (hash ^ c) * 0x100000001b3ULL;
   char text[64];
-  std::snprintf(text, sizeof text, "\"%zx-%016llx\"", content.size(), static_cast<unsigned long long>(hash));
+  std::snprintf(text, sizeof text, "\"%llx-%016llx\"", static_cast<unsigned long long>(content.size()),
+                static_cast<unsigned long long>(hash));
   return text;
 }
 
