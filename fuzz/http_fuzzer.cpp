@@ -22,6 +22,7 @@
 #include "agent/common/utf8.h"
 #include "agent/http/beast_request.h"
 #include "agent/http/routes.h"
+#include "agent/http/static_files.h"
 #include "agent/runtime/agent.h"
 #include "agent/simulator/simulator_datapath.h"
 
@@ -105,7 +106,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   }
   world->context.token = "fuzz-token";  // the seeds carry it, so mutating routes are reached
   world->context.allowed_hosts = {"localhost", "127.0.0.1", "[::1]"};
-  world->context.web_root = BWALLOC_WEB_ROOT;
+  world->context.static_files = std::make_shared<StaticFiles>(BWALLOC_WEB_ROOT);
   return 0;
 }
 

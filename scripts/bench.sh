@@ -61,6 +61,10 @@ echo
 echo "== API latency under load (wrk against a real agent, simulator backend)"
 bench/api_latency.sh "$build_dir/agent/cli/bwalloc" "$results" 1000 10000
 echo
+echo "== static file memory (250 unread downloads of plotly.min.js)"
+scripts/web-vendor.sh
+bench/static_memory.sh "$build_dir/agent/cli/bwalloc" 250 "$results"
+echo
 
 shaping_args=()
 $quick && shaping_args=(--rates 10,100 --seconds 4)

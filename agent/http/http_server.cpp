@@ -14,6 +14,8 @@
 #include "agent/http/connection_limiter.h"
 #include "agent/http/json_views.h"
 #include "agent/http/routes.h"
+#include "agent/http/shared_body.h"
+#include "agent/http/static_files.h"
 #include "agent/http/stream_registry.h"
 
 namespace bwalloc {
@@ -27,7 +29,7 @@ namespace {
 constexpr size_t kHeaderLimit = kHttpHeaderLimit;
 constexpr size_t kBodyLimit = kHttpBodyLimit;
 
-void add_security_headers(http::response<http::string_body>& res) {
+void add_security_headers(http::fields& res) {
   // Scripts only from our own files. Plotly injects its chart styles at run
   // time, so styles (not scripts) allow inline.
   res.set("Content-Security-Policy",
@@ -37,9 +39,24 @@ void add_security_headers(http::response<http::string_body>& res) {
   res.set("X-Content-Type-Options", "nosniff");
   res.set("X-Frame-Options", "DENY");
   res.set("Referrer-Policy", "no-referrer");
-  res.set(http::field::cache_control, "no-store");
+  // Never stored, unless the route says otherwise (static files may be).
+  if (res.find(http::field::cache_control) == res.end()) res.set(http::field::cache_control, "no-store");
   res.set(http::field::server, "bwalloc");
 }
+
+void set_headers(http::fields& res, const HttpResponse& r) {
+  res.set(http::field::content_type, r.content_type);
+  for (const auto& [name, value] : r.headers) res.set(name, value);
+  add_security_headers(res);
+}
+
+// A response and its serializer, kept together for the whole write.
+template <class Body>
+struct PendingWrite {
+  explicit PendingWrite(http::response<Body> r) : response(std::move(r)), serializer(response) {}
+  http::response<Body> response;
+  http::response_serializer<Body> serializer;
+};
 }  // namespace
 
 struct HttpServer::Impl {
@@ -140,22 +157,44 @@ class Session : public std::enable_shared_from_this<Session> {
     // HEAD on the stream: its headers, then the connection ends as a
     // stream's would.
     keep_alive_ = req.keep_alive() && !response.stream;
-    auto res = std::make_shared<http::response<http::string_body>>(to_response(response, req.version()));
-    res->keep_alive(keep_alive_);
-    if (head) res->body().clear();  // Content-Length stays that of the GET
+    const auto status = static_cast<http::status>(response.status);
+    if (response.shared_body && !head) {
+      // A static file: written from the cache's one copy (shared_body.h).
+      http::response<SharedBody> res{status, req.version()};
+      set_headers(res, response);
+      res.body() = response.shared_body;
+      res.prepare_payload();
+      res.keep_alive(keep_alive_);
+      return write(std::make_shared<PendingWrite<SharedBody>>(std::move(res)));
+    }
+    const auto shared_size = response.shared_body ? std::optional<size_t>(response.shared_body->size()) : std::nullopt;
+    auto res = to_response(std::move(response), req.version());
+    if (head) {  // headers as for GET, Content-Length included; no body
+      if (shared_size) res.content_length(*shared_size);
+      res.body().clear();
+    }
+    res.keep_alive(keep_alive_);
+    write(std::make_shared<PendingWrite<http::string_body>>(std::move(res)));
+  }
+
+  // A deadline for each step of the write, not for the whole answer: a slow
+  // link may take its time over 4.5 MB of Plotly, a reader that stopped
+  // reading is dropped after one read timeout without progress.
+  template <class Body>
+  void write(std::shared_ptr<PendingWrite<Body>> pending) {
     stream_->expires_after(server_.config.read_timeout);
-    http::async_write(*stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
-      if (ec || !self->keep_alive_) return self->close();
+    http::async_write_some(*stream_, pending->serializer, [self = shared_from_this(), pending](beast::error_code ec, size_t) {
+      if (ec) return self->close();
+      if (!pending->serializer.is_done()) return self->write(pending);
+      if (!self->keep_alive_) return self->close();
       self->read();
     });
   }
 
-  http::response<http::string_body> to_response(const HttpResponse& r, unsigned version) {
+  http::response<http::string_body> to_response(HttpResponse r, unsigned version) {
     http::response<http::string_body> res{static_cast<http::status>(r.status), version};
-    res.set(http::field::content_type, r.content_type);
-    for (const auto& [name, value] : r.headers) res.set(name, value);
-    add_security_headers(res);
-    res.body() = r.body;
+    set_headers(res, r);
+    res.body() = std::move(r.body);
     res.prepare_payload();
     return res;
   }
@@ -287,7 +326,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerConfig& co
   auto token = load_or_create_token(config.token_file);
   if (!token) return token.error();
   impl->context.token = *token;
-  impl->context.web_root = config.web_root;
+  if (!config.web_root.empty()) impl->context.static_files = std::make_shared<StaticFiles>(config.web_root);
   impl->context.allowed_hosts = {"localhost", "127.0.0.1", "[::1]", config.bind,
                                  config.bind.find(':') != std::string::npos ? "[" + config.bind + "]" : config.bind};
   for (const auto& h : config.allowed_hosts) impl->context.allowed_hosts.push_back(h);

@@ -2,14 +2,13 @@
 #include "agent/http/routes.h"
 
 #include <boost/json.hpp>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <sstream>
 
 #include "agent/http/api_token.h"
 #include "agent/http/device_list_cache.h"
 #include "agent/http/json_views.h"
+#include "agent/http/static_files.h"
 
 namespace bwalloc {
 
@@ -114,43 +113,6 @@ int64_t time_param(const std::map<std::string, std::string>& q, const char* name
   }
   bad = true;
   return fallback;
-}
-
-std::string content_type_for(const std::string& path) {
-  auto ext = std::filesystem::path(path).extension().string();
-  if (ext == ".html") return "text/html; charset=utf-8";
-  if (ext == ".js" || ext == ".mjs") return "text/javascript; charset=utf-8";
-  if (ext == ".css") return "text/css; charset=utf-8";
-  if (ext == ".png") return "image/png";
-  if (ext == ".svg") return "image/svg+xml";
-  if (ext == ".json") return "application/json";
-  if (ext == ".ico") return "image/x-icon";
-  return "application/octet-stream";
-}
-
-HttpResponse static_file(const std::string& path, const RouteContext& context) {
-  if (context.web_root.empty()) return json_error(404, "no web root configured");
-  // An empty path (a target of only "?query") has no file to name.
-  if (path.empty() || path.find("..") != std::string::npos || path.find('\0') != std::string::npos ||
-      path.find('\\') != std::string::npos) {
-    return json_error(400, "bad path");
-  }
-  std::error_code ec;
-  auto root = std::filesystem::canonical(context.web_root, ec);
-  if (ec) return json_error(404, "dashboard files not found");
-  auto file = std::filesystem::weakly_canonical(root / (path == "/" ? "index.html" : path.substr(1)), ec);
-  // Symlinks pointing out of the web root are refused like '..'.
-  auto rel = file.lexically_relative(root).string();
-  if (ec || rel.empty() || rel.rfind("..", 0) == 0 || !std::filesystem::is_regular_file(file)) {
-    return json_error(404, "not found: " + path);
-  }
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream content;
-  content << in.rdbuf();
-  HttpResponse r;
-  r.content_type = content_type_for(file.string());
-  r.body = content.str();
-  return r;
 }
 
 using Handler = std::function<HttpResponse(const HttpRequest&, const Target&, AgentControl&)>;
@@ -403,7 +365,10 @@ HttpResponse handle_request(const HttpRequest& request, AgentControl& agent, con
   }
   if (matching.empty()) {
     bool api = target.path.rfind("/api/", 0) == 0 || target.path == "/api";
-    if (!api && (request.method == "GET" || request.method == "HEAD")) return static_file(target.path, context);
+    if (!api && (request.method == "GET" || request.method == "HEAD")) {
+      if (!context.static_files) return json_error(404, "no web root configured");
+      return context.static_files->serve(request, target.path);
+    }
     return json_error(404, "no route " + target.path);
   }
   const Route* route = nullptr;

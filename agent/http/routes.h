@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,12 +29,17 @@ struct HttpResponse {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   bool stream = false;  // /api/stream: the server switches to Server-Sent Events
+  // Static files: the body is this shared, immutable text instead of `body`,
+  // sent without a copy per request (static_files.h).
+  std::shared_ptr<const std::string> shared_body;
 };
+
+class StaticFiles;
 
 struct RouteContext {
   std::string token;
   std::vector<std::string> allowed_hosts;  // host names accepted in Host and Origin
-  std::string web_root;
+  std::shared_ptr<const StaticFiles> static_files;  // the web root; null: none configured
 };
 
 HttpResponse handle_request(const HttpRequest& request, AgentControl& agent, const RouteContext& context);
