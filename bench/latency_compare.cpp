@@ -20,7 +20,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
@@ -34,6 +33,7 @@
 #include <thread>
 
 #include "bench/bench_stats.h"
+#include "tests/net/pinger.h"
 #include "tests/net/virtual_lan.h"
 
 #ifndef BWALLOC_BINARY
@@ -112,28 +112,20 @@ bool wait_for_rx_rate(const VirtualLan& lan, int device, const std::function<boo
   return false;
 }
 
-struct PingRun {
-  std::vector<double> rtts;
-  PingSummary summary;
-};
-
-// ping sends its next echo one interval after it last woke up, so late
-// wake-ups (frequent under TCG on a busy machine) stretch 300 pings from 6 s
-// to 15; a preload of 3 lets it catch up by up to two intervals, keeping
-// the rate (and the pings inside the download) without flooding.
-PingRun ping(const VirtualLan& lan, int device, int count, double interval_s) {
-  auto out = run_in(lan.device_ns(device), {"ping", "-n", "-c", std::to_string(count), "-i", fixed(interval_s, 3),
-                                            "-l", "3", "-W", "5", VirtualLan::kInetIpv4});
-  return {ping_rtts_ms(out.output), ping_summary(out.output)};
+// Echoes from the device to the inet side, `interval_s` apart, by the
+// bench's own pinger (iputils ping spins before each echo and drifts after
+// late wake-ups, both of which distort a TCG run: tests/net/pinger.h).
+test::PingRun ping(const VirtualLan& lan, int device, int count, double interval_s) {
+  auto run = test::ping_from(lan.device_ns(device), VirtualLan::kInetIpv4, count, interval_s, 5.0);
+  if (!run.ok) std::fprintf(stderr, "  ping from dev%d: %s\n", device, run.error.c_str());
+  return run;
 }
 
-json::object ping_figures(const PingRun& run) {
-  double loss = run.summary.transmitted > 0
-                    ? 100.0 * (run.summary.transmitted - run.summary.received) / run.summary.transmitted
-                    : 100.0;
-  return {{"p50_ms", percentile(run.rtts, 0.5)}, {"p99_ms", percentile(run.rtts, 0.99)},
-          {"max_ms", percentile(run.rtts, 1.0)},  {"sent", run.summary.transmitted},
-          {"received", run.summary.received},     {"loss_percent", loss}};
+json::object ping_figures(const test::PingRun& run) {
+  double loss = run.sent > 0 ? 100.0 * run.lost() / run.sent : 100.0;
+  return {{"p50_ms", percentile(run.rtts_ms, 0.5)}, {"p99_ms", percentile(run.rtts_ms, 0.99)},
+          {"max_ms", percentile(run.rtts_ms, 1.0)},  {"sent", run.sent},
+          {"received", run.received},                {"loss_percent", loss}};
 }
 
 // One iperf3 client run in dev1 (its --json document), or the reason none.
@@ -451,7 +443,7 @@ class Scenario {
 
     auto idle = ping(lan_, kLoaded, options_.idle_pings, options_.ping_interval_s);
     row["idle_ping"] = ping_figures(idle);
-    std::fprintf(stderr, "  idle RTT p50 %.2f ms\n", percentile(idle.rtts, 0.5));
+    std::fprintf(stderr, "  idle RTT p50 %.2f ms\n", percentile(idle.rtts_ms, 0.5));
 
     // The pings must all see a saturating device: where they take longer
     // than the download (TCG on a busy machine wakes ping late), the
@@ -490,13 +482,13 @@ class Scenario {
     // TIME_WAIT and conntrack entries.
     const int cport = kClientPortBase + 4 * (run_++ % 16);
     Iperf bulk;
-    std::atomic<bool> bulk_done{false};
+    std::chrono::steady_clock::time_point bulk_end;
     std::thread bulk_thread([&] {
       std::vector<std::string> args = {"-t", fixed(bulk_seconds, 0)};
       args.insert(args.end(), {"-P", std::to_string(kBulkFlows), "-O", std::to_string(kOmitSeconds), "--cport",
                                std::to_string(cport)});
       bulk = iperf3(lan_, kBulkPort, args);
-      bulk_done = true;
+      bulk_end = std::chrono::steady_clock::now();
     });
     Iperf small;
     std::thread small_thread([&] {
@@ -509,19 +501,22 @@ class Scenario {
     // omitted seconds at the latest, so that they end well before it does.
     bool saturated = wait_for_rx_rate(lan_, kLoaded, [&](double bps) { return bps > 0.8 * limit_bps(); },
                                       std::chrono::seconds(kOmitSeconds));
-    PingRun same, other;
+    test::PingRun same, other;
     auto pings_start = std::chrono::steady_clock::now();
     auto cpu_before = cpu_times();
     std::thread other_ping([&] { other = ping(lan_, kOther, options_.pings, options_.ping_interval_s); });
     same = ping(lan_, kLoaded, options_.pings, options_.ping_interval_s);
     other_ping.join();
-    const double ping_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - pings_start).count();
     const double cpu_busy = busy_percent(cpu_before, cpu_times());
-    const bool load_outlasted_pings = !bulk_done.load();
+    // The download must still run when the last echo leaves.
+    const double ping_seconds = std::max(same.send_seconds, other.send_seconds);
+    const auto last_echo = pings_start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                             std::chrono::duration<double>(ping_seconds));
+    bulk_thread.join();
+    const bool load_outlasted_pings = bulk_end > last_echo;
     std::fprintf(stderr, "  %d pings took %.1f s (%.1f s nominal); CPUs %.0f %% busy meanwhile%s\n", options_.pings,
                  ping_seconds, options_.pings * options_.ping_interval_s, cpu_busy,
                  load_outlasted_pings ? "" : "; the download ended before the pings did");
-    bulk_thread.join();
     small_thread.join();
 
     json::object load{{"seconds", bulk_seconds},
