@@ -1,11 +1,12 @@
 // See latency_compare.h. The scenario, per method, on one virtual LAN:
 //   1. idle RTT: dev1 pings the inet side (50 pings, 20 ms apart);
-//   2. load: dev1 downloads over 4 TCP flows (-t 10 after 2 omitted seconds) (4 iperf3 servers in inet
-//      whose replies netem delays by 5, 10, 20 and 40 ms, so the flows have
-//      different RTTs; the shaped path through the router stays the same),
-//      a 64 kbit/s flow of 160-byte UDP datagrams reaches dev1, and once
-//      dev1's download saturates its limit, dev1 and dev2 each send 300
-//      pings 20 ms apart;
+//   2. load: dev1 downloads over 4 TCP flows (iperf3 -R -P 4 -t 10 after 2
+//      omitted seconds, from consecutive client ports whose packets netem in
+//      inet delays by 5, 10, 20 and 40 ms, so the flows have different
+//      RTTs while the shaped path through the router stays the same), a
+//      64 kbit/s flow of 160-byte UDP datagrams reaches dev1, and once dev1's
+//      download saturates its limit, dev1 and dev2 each send 300 pings 20 ms
+//      apart;
 //   3. dev1 downloads from port 443: TCP over 4 flows, then UDP offered at
 //      50 Mbit/s.
 // Every device is held at the same rate each way: bwalloc's agent with
@@ -20,6 +21,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
@@ -33,6 +35,7 @@
 #include <thread>
 
 #include "bench/bench_stats.h"
+#include "bench/report_util.h"
 #include "tests/net/pinger.h"
 #include "tests/net/virtual_lan.h"
 
@@ -64,12 +67,6 @@ constexpr int kUdpDatagram = 1400;   // UDP 443 payload: well below the MTU
 constexpr int kSmallDatagram = 160;  // 64 kbit/s of 160-byte datagrams: a G.711-like voice flow
 
 std::string htb_script() { return std::string(BWALLOC_SOURCE_DIR) + "/bench/htb_per_device.sh"; }
-
-std::string fixed(double value, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, value);
-  return buf;
-}
 
 // --- helpers on the virtual LAN ---------------------------------------------
 
@@ -148,11 +145,6 @@ Iperf iperf3(const VirtualLan& lan, int port, const std::vector<std::string>& ex
     return {std::nullopt, "iperf3 JSON without end.sum_received"};
   }
   return {std::move(obj), ""};
-}
-
-double num(const json::object& o, const char* key) {
-  auto it = o.find(key);
-  return it == o.end() || !it->value().is_number() ? 0.0 : it->value().to_number<double>();
 }
 
 const json::object& end_of(const json::object& doc, const char* sum) {
@@ -445,15 +437,15 @@ class Scenario {
     row["idle_ping"] = ping_figures(idle);
     std::fprintf(stderr, "  idle RTT p50 %.2f ms\n", percentile(idle.rtts_ms, 0.5));
 
-    // The pings must all see a saturating device: where they take longer
-    // than the download (TCG on a busy machine wakes ping late), the
-    // download runs once more, long enough for them.
+    // The pings must all see a saturating device: where the download ended
+    // before the last echo left (a slow start-up under TCG), it runs once
+    // more for twice as long.
     double bulk_seconds = options_.seconds;
     for (int attempt = 0; attempt < 2; ++attempt) {
       auto outcome = load_phase(row, bulk_seconds);
       if (outcome.load_outlasted_pings) break;
       if (attempt == 0) {
-        bulk_seconds = std::ceil(outcome.ping_seconds * 1.5);
+        bulk_seconds = std::max(2 * bulk_seconds, std::ceil(outcome.ping_seconds * 1.5));
         std::fprintf(stderr, "  once more with a %.0f s download\n", bulk_seconds);
         wait_until_quiet();
       }
