@@ -29,23 +29,6 @@ inline std::vector<double> ping_rtts_ms(const std::string& output) {
   return rtts;
 }
 
-struct PingSummary {
-  int transmitted = 0;
-  int received = 0;
-};
-
-// ping's closing line "N packets transmitted, M received" (zeros when absent).
-inline PingSummary ping_summary(const std::string& output) {
-  PingSummary summary;
-  static const std::regex re("([0-9]+) packets transmitted, ([0-9]+) (packets )?received");
-  std::smatch m;
-  if (std::regex_search(output, m, re)) {
-    summary.transmitted = std::stoi(m[1]);
-    summary.received = std::stoi(m[2]);
-  }
-  return summary;
-}
-
 // Jain's fairness index of the shares: 1 when equal, 1/n when one takes all.
 inline double jain_index(const std::vector<double>& shares) {
   double sum = 0, squares = 0;

@@ -1,11 +1,12 @@
 // See latency_compare.h. The scenario, per method, on one virtual LAN:
 //   1. idle RTT: dev1 pings the inet side (50 pings, 20 ms apart);
-//   2. load: dev1 downloads over 4 TCP flows (-t 10 after 2 omitted seconds) (4 iperf3 servers in inet
-//      whose replies netem delays by 5, 10, 20 and 40 ms, so the flows have
-//      different RTTs; the shaped path through the router stays the same),
-//      a 64 kbit/s flow of 160-byte UDP datagrams reaches dev1, and once
-//      dev1's download saturates its limit, dev1 and dev2 each send 300
-//      pings 20 ms apart;
+//   2. load: dev1 downloads over 4 TCP flows (iperf3 -R -P 4 -t 10 after 2
+//      omitted seconds, from consecutive client ports whose packets netem in
+//      inet delays by 5, 10, 20 and 40 ms, so the flows have different
+//      RTTs while the shaped path through the router stays the same), a
+//      64 kbit/s flow of 160-byte UDP datagrams reaches dev1, and once dev1's
+//      download saturates its limit, dev1 and dev2 each send 300 pings 20 ms
+//      apart;
 //   3. dev1 downloads from port 443: TCP over 4 flows, then UDP offered at
 //      50 Mbit/s.
 // Every device is held at the same rate each way: bwalloc's agent with
@@ -20,7 +21,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <atomic>
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
@@ -34,6 +35,8 @@
 #include <thread>
 
 #include "bench/bench_stats.h"
+#include "bench/report_util.h"
+#include "tests/net/pinger.h"
 #include "tests/net/virtual_lan.h"
 
 #ifndef BWALLOC_BINARY
@@ -64,12 +67,6 @@ constexpr int kUdpDatagram = 1400;   // UDP 443 payload: well below the MTU
 constexpr int kSmallDatagram = 160;  // 64 kbit/s of 160-byte datagrams: a G.711-like voice flow
 
 std::string htb_script() { return std::string(BWALLOC_SOURCE_DIR) + "/bench/htb_per_device.sh"; }
-
-std::string fixed(double value, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, value);
-  return buf;
-}
 
 // --- helpers on the virtual LAN ---------------------------------------------
 
@@ -112,28 +109,20 @@ bool wait_for_rx_rate(const VirtualLan& lan, int device, const std::function<boo
   return false;
 }
 
-struct PingRun {
-  std::vector<double> rtts;
-  PingSummary summary;
-};
-
-// ping sends its next echo one interval after it last woke up, so late
-// wake-ups (frequent under TCG on a busy machine) stretch 300 pings from 6 s
-// to 15; a preload of 3 lets it catch up by up to two intervals, keeping
-// the rate (and the pings inside the download) without flooding.
-PingRun ping(const VirtualLan& lan, int device, int count, double interval_s) {
-  auto out = run_in(lan.device_ns(device), {"ping", "-n", "-c", std::to_string(count), "-i", fixed(interval_s, 3),
-                                            "-l", "3", "-W", "5", VirtualLan::kInetIpv4});
-  return {ping_rtts_ms(out.output), ping_summary(out.output)};
+// Echoes from the device to the inet side, `interval_s` apart, by the
+// bench's own pinger (iputils ping spins before each echo and drifts after
+// late wake-ups, both of which distort a TCG run: tests/net/pinger.h).
+test::PingRun ping(const VirtualLan& lan, int device, int count, double interval_s) {
+  auto run = test::ping_from(lan.device_ns(device), VirtualLan::kInetIpv4, count, interval_s, 5.0);
+  if (!run.ok) std::fprintf(stderr, "  ping from dev%d: %s\n", device, run.error.c_str());
+  return run;
 }
 
-json::object ping_figures(const PingRun& run) {
-  double loss = run.summary.transmitted > 0
-                    ? 100.0 * (run.summary.transmitted - run.summary.received) / run.summary.transmitted
-                    : 100.0;
-  return {{"p50_ms", percentile(run.rtts, 0.5)}, {"p99_ms", percentile(run.rtts, 0.99)},
-          {"max_ms", percentile(run.rtts, 1.0)},  {"sent", run.summary.transmitted},
-          {"received", run.summary.received},     {"loss_percent", loss}};
+json::object ping_figures(const test::PingRun& run) {
+  double loss = run.sent > 0 ? 100.0 * run.lost() / run.sent : 100.0;
+  return {{"p50_ms", percentile(run.rtts_ms, 0.5)}, {"p99_ms", percentile(run.rtts_ms, 0.99)},
+          {"max_ms", percentile(run.rtts_ms, 1.0)},  {"sent", run.sent},
+          {"received", run.received},                {"loss_percent", loss}};
 }
 
 // One iperf3 client run in dev1 (its --json document), or the reason none.
@@ -156,11 +145,6 @@ Iperf iperf3(const VirtualLan& lan, int port, const std::vector<std::string>& ex
     return {std::nullopt, "iperf3 JSON without end.sum_received"};
   }
   return {std::move(obj), ""};
-}
-
-double num(const json::object& o, const char* key) {
-  auto it = o.find(key);
-  return it == o.end() || !it->value().is_number() ? 0.0 : it->value().to_number<double>();
 }
 
 const json::object& end_of(const json::object& doc, const char* sum) {
@@ -452,17 +436,17 @@ class Scenario {
 
     auto idle = ping(lan_, kLoaded, options_.idle_pings, options_.ping_interval_s);
     row["idle_ping"] = ping_figures(idle);
-    std::fprintf(stderr, "  idle RTT p50 %.2f ms\n", percentile(idle.rtts, 0.5));
+    std::fprintf(stderr, "  idle RTT p50 %.2f ms\n", percentile(idle.rtts_ms, 0.5));
 
-    // The pings must all see a saturating device: where they take longer
-    // than the download (TCG on a busy machine wakes ping late), the
-    // download runs once more, long enough for them.
+    // The pings must all see a saturating device: where the download ended
+    // before the last echo left (a slow start-up under TCG), it runs once
+    // more for twice as long.
     double bulk_seconds = options_.seconds;
     for (int attempt = 0; attempt < 2; ++attempt) {
       auto outcome = load_phase(row, bulk_seconds);
       if (outcome.load_outlasted_pings) break;
       if (attempt == 0) {
-        bulk_seconds = std::ceil(outcome.ping_seconds * 1.5);
+        bulk_seconds = std::max(2 * bulk_seconds, std::ceil(outcome.ping_seconds * 1.5));
         std::fprintf(stderr, "  once more with a %.0f s download\n", bulk_seconds);
         wait_until_quiet();
       }
@@ -491,13 +475,13 @@ class Scenario {
     // TIME_WAIT and conntrack entries.
     const int cport = kClientPortBase + 4 * (run_++ % 16);
     Iperf bulk;
-    std::atomic<bool> bulk_done{false};
+    std::chrono::steady_clock::time_point bulk_end;
     std::thread bulk_thread([&] {
       std::vector<std::string> args = {"-t", fixed(bulk_seconds, 0)};
       args.insert(args.end(), {"-P", std::to_string(kBulkFlows), "-O", std::to_string(kOmitSeconds), "--cport",
                                std::to_string(cport)});
       bulk = iperf3(lan_, kBulkPort, args);
-      bulk_done = true;
+      bulk_end = std::chrono::steady_clock::now();
     });
     Iperf small;
     std::thread small_thread([&] {
@@ -510,19 +494,22 @@ class Scenario {
     // omitted seconds at the latest, so that they end well before it does.
     bool saturated = wait_for_rx_rate(lan_, kLoaded, [&](double bps) { return bps > 0.8 * limit_bps(); },
                                       std::chrono::seconds(kOmitSeconds));
-    PingRun same, other;
+    test::PingRun same, other;
     auto pings_start = std::chrono::steady_clock::now();
     auto cpu_before = cpu_times();
     std::thread other_ping([&] { other = ping(lan_, kOther, options_.pings, options_.ping_interval_s); });
     same = ping(lan_, kLoaded, options_.pings, options_.ping_interval_s);
     other_ping.join();
-    const double ping_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - pings_start).count();
     const double cpu_busy = busy_percent(cpu_before, cpu_times());
-    const bool load_outlasted_pings = !bulk_done.load();
+    // The download must still run when the last echo leaves.
+    const double ping_seconds = std::max(same.send_seconds, other.send_seconds);
+    const auto last_echo = pings_start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                             std::chrono::duration<double>(ping_seconds));
+    bulk_thread.join();
+    const bool load_outlasted_pings = bulk_end > last_echo;
     std::fprintf(stderr, "  %d pings took %.1f s (%.1f s nominal); CPUs %.0f %% busy meanwhile%s\n", options_.pings,
                  ping_seconds, options_.pings * options_.ping_interval_s, cpu_busy,
                  load_outlasted_pings ? "" : "; the download ended before the pings did");
-    bulk_thread.join();
     small_thread.join();
 
     json::object load{{"seconds", bulk_seconds},

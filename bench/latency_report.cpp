@@ -129,7 +129,7 @@ bool plot(const json::object& run, const std::vector<const json::object*>& metho
   auto data = out_dir / (name + ".dat");
   std::ofstream dat(data);
   auto positive = [](double v, int digits) { return v > 0 ? fixed(v, digits) : std::string("NaN"); };
-  dat << "method idle_p50 same_p50 same_p99 other_p99 udp_jitter bulk_share jain ping_delivered udp_delivered "
+  dat << "# method idle_p50 same_p50 same_p99 other_p99 udp_jitter bulk_share jain ping_delivered udp_delivered "
          "tcp443 udp443\n";
   const double limit = num(run, "limit_mbit"), tcp_carry = num(run, "tcp_carry_mbit");
   for (const auto* m : methods) {
@@ -229,8 +229,9 @@ std::string latency_markdown(const json::object& run, const std::filesystem::pat
          << ", so some pings saw an idle device.\n";
     }
     if (b.contains("seconds") && num(b, "seconds") != num(run, "seconds")) {
-      md << "- " << str(*m, "method") << ": the pings took " << fixed(num(b, "ping_seconds"), 1)
-         << " s (slow wake-ups), so the download ran " << fixed(num(b, "seconds"), 0) << " s.\n";
+      md << "- " << str(*m, "method") << ": the pings outlasted a " << fixed(num(run, "seconds"), 0)
+         << " s download (ping woke late), so the phase ran once more with a " << fixed(num(b, "seconds"), 0)
+         << " s one (the pings then took " << fixed(num(b, "ping_seconds"), 1) << " s).\n";
     }
     if (b.contains("saturated_before_pings") && !b.at("saturated_before_pings").as_bool()) {
       md << "- " << str(*m, "method") << ": the download had not reached 80 % of the limit when the pings "
