@@ -88,7 +88,7 @@ struct Shared {
     }
     agent.emplace(kBox, kBox.work + "/agent.log",
                   std::vector<std::string>{"allocator.auto_mode=false", "rates.normal=\"5Mbit\""});
-    auto port = agent->wait_for_port(90'000);
+    auto port = agent->wait_for_port(std::chrono::milliseconds(90'000));
     if (!port) {
       failure = "the agent did not start:\n" + agent->log();
       return;
