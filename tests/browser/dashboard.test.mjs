@@ -206,7 +206,7 @@ function polledThenRetried(requests, from) {
   return poll !== -1 && later.indexOf('/api/stream', poll + 1) !== -1;
 }
 
-test('dashboard polls at once when its stream fails and returns to the stream', { skip: skipReason ?? false, timeout: 90000 },
+test('dashboard polls at once when its stream fails and returns to the stream', { skip: skipReason ?? false, timeout: 4 * PATIENCE_MS },
   async () => {
     const browser = await launchBrowser();
     const held = [];
@@ -227,8 +227,8 @@ test('dashboard polls at once when its stream fails and returns to the stream', 
         return route.fallback();
       });
       await page.goto(base);
-      await waitFor(() => polledThenRetried(seen.requests, 0), 'a poll, then a new stream, after the refusal', 30000);
-      await page.waitForFunction(() => document.getElementById('connection').textContent === 'live', null, { timeout: 30000 });
+      await waitFor(() => polledThenRetried(seen.requests, 0), 'a poll, then a new stream, after the refusal');
+      await page.waitForFunction(() => document.getElementById('connection').textContent === 'live', null, { timeout: PATIENCE_MS });
       await page.unroute('**/api/stream');
 
       // 2. Other streams from the same address overrun its share (16 streams):
@@ -238,9 +238,9 @@ test('dashboard polls at once when its stream fails and returns to the stream', 
       const mark = seen.requests.length;
       const statesMark = seen.states.length;
       for (let i = 0; i < 32; i++) held.push(await holdStream(base));
-      await waitFor(() => seen.states.slice(statesMark).some((s) => s !== 'live'), 'the dashboard to lose its stream', 30000);
-      await waitFor(() => polledThenRetried(seen.requests, mark), 'a poll, then a new stream, after the eviction', 30000);
-      await page.waitForFunction(() => document.getElementById('connection').textContent === 'live', null, { timeout: 30000 });
+      await waitFor(() => seen.states.slice(statesMark).some((s) => s !== 'live'), 'the dashboard to lose its stream');
+      await waitFor(() => polledThenRetried(seen.requests, mark), 'a poll, then a new stream, after the eviction');
+      await page.waitForFunction(() => document.getElementById('connection').textContent === 'live', null, { timeout: PATIENCE_MS });
       assert.deepEqual(errors, [], 'no script errors in the page');
     } finally {
       for (const req of held) req.destroy();
