@@ -239,6 +239,11 @@ std::string latency_markdown(const json::object& run, const std::filesystem::pat
     }
   }
   if (!str(run, "note").empty()) md << "- " << str(run, "note") << ".\n";
+  if (str(run, "kernel_label").find("TCG") != std::string::npos) {
+    md << "- Under TCG on a shared machine, timers fire late when the host is busy: every RTT grows (the "
+          "other-device ping shows the VM's own jitter) and HTB, whose default burst is one MTU, falls below its "
+          "rate. Compare methods within one run.\n";
+  }
   md << "\n| figure |";
   for (const auto* m : methods) md << " " << str(*m, "method") << " |";
   md << "\n|---|";

@@ -46,7 +46,9 @@ if [[ $mode == latency ]]; then
     exit 1
   fi
   grep -v '^{' "$work/vm.out" | grep -v '^BWALLOC-BENCH-JSON' >&2 || true
-  extract_json "$work/vm.out" > "$work/vm.json"
+  # The load when the run ended joins the one when it started in the note.
+  extract_json "$work/vm.out" |
+    sed "s|\"note\":\"\([^\"]*\)\"|\"note\":\"\1, $(cut -d' ' -f1-3 /proc/loadavg) when it ended\"|" > "$work/vm.json"
   "$build_dir/bench/shaping_report" "$results" "$work/vm.json"
   exit 0
 fi
