@@ -80,24 +80,35 @@ done
 sleep 0.5
 
 inet=198.51.100.2
+# Runs a command in a namespace again and again until the demo stops: PAUSE
+# seconds, then the command. The loop's shell waits for its child through
+# `wait`, so a TERM reaches it at once; it then stops and reaps the child
+# before it exits, and nothing it started outlives the demo.
+repeat_in() {
+  local ns=$1 pause=$2
+  shift 2
+  (
+    set +e
+    child=
+    trap '[[ -n $child ]] && kill "$child" 2>/dev/null; wait; exit 0' TERM
+    while :; do
+      sleep "$pause" & child=$!
+      wait "$child"
+      ip netns exec "$ns" "$@" >/dev/null 2>&1 & child=$!
+      wait "$child"
+    done
+  ) &
+  pids+=($!)
+}
 # The mix: device 1 downloads and device 2 uploads heavily (-> Low), device 3
 # spikes every 30 s, device 4 streams at a moderate rate (Normal), the rest
 # are light (pings, small requests: High).
-ip netns exec "${prefix}dev1" bash -c "while :; do iperf3 -c $inet -p 5201 -R -t 3600 >/dev/null 2>&1; sleep 1; done" &
-pids+=($!)
-ip netns exec "${prefix}dev2" bash -c "while :; do iperf3 -c $inet -p 5202 -t 3600 >/dev/null 2>&1; sleep 1; done" &
-pids+=($!)
-if ((devices >= 3)); then
-  ip netns exec "${prefix}dev3" bash -c "while :; do sleep 25; iperf3 -c $inet -p 5203 -R -t 4 >/dev/null 2>&1; done" &
-  pids+=($!)
-fi
-if ((devices >= 4)); then
-  ip netns exec "${prefix}dev4" bash -c "while :; do iperf3 -c $inet -p 5204 -R -b 600k -t 3600 >/dev/null 2>&1; sleep 1; done" &
-  pids+=($!)
-fi
+repeat_in "${prefix}dev1" 1 iperf3 -c $inet -p 5201 -R -t 3600
+repeat_in "${prefix}dev2" 1 iperf3 -c $inet -p 5202 -t 3600
+if ((devices >= 3)); then repeat_in "${prefix}dev3" 25 iperf3 -c $inet -p 5203 -R -t 4; fi
+if ((devices >= 4)); then repeat_in "${prefix}dev4" 1 iperf3 -c $inet -p 5204 -R -b 600k -t 3600; fi
 for ((n = 5; n <= devices; n++)); do
-  ip netns exec "${prefix}dev$n" bash -c "while :; do ping -q -c 20 -i 0.5 -s 200 $inet >/dev/null 2>&1; done" &
-  pids+=($!)
+  repeat_in "${prefix}dev$n" 0 ping -q -c 20 -i 0.5 -s 200 $inet
 done
 
 echo "demo: $devices devices on ${prefix}* namespaces; agent starting (Ctrl-C to stop and remove everything)"
