@@ -25,8 +25,14 @@ PcapDatapath::PcapDatapath(PcapApi api, PcapDatapathOptions options, LanAddressS
       options_(std::move(options)),
       lan_source_(std::move(lan)),
       counters_(options_.max_devices),
-      shaper_(std::move(shaper)),
-      runner_(std::move(runner)) {
+      enforcer_(std::move(shaper), std::move(runner), [this](const std::map<IpAddress, DevicePolicy>& wanted) {
+        std::unordered_set<IpAddress> blocked;
+        for (const auto& [address, policy] : wanted) {
+          if (policy.priority == Priority::Blocked) blocked.insert(address);
+        }
+        std::lock_guard state(state_mutex_);
+        counters_.set_blocked(std::move(blocked));
+      }) {
   counters_.set_priority_ports(options_.priority_ports);
   counters_.set_unlimited_ports(options_.unlimited_ports);
   if (api_.lib_version) lib_version_ = api_.lib_version();
@@ -45,19 +51,16 @@ Result<std::unique_ptr<PcapDatapath>> PcapDatapath::open(PcapApi api, PcapDatapa
   if (!handle) return handle.error();
   dp->handle_ = *handle;
   dp->refresh_lan();
-  {
-    std::lock_guard lock(dp->policy_mutex_);
-    // Clears whatever an earlier run left, then builds the fixed tree (on
-    // failure the destructor takes the half-built tree down again).
-    dp->shaper_started_ = true;
-    if (auto installed = dp->enforce_locked({}); !installed) {
-      return make_error("cannot set up " + dp->shaper_->name() + " shaping on " + dp->options_.interface,
-                        installed.message());
-    }
+  // Clears whatever an earlier run left, then builds the fixed tree (on
+  // failure the destructor takes the half-built tree down again).
+  const auto shaping = dp->enforcer_.status();
+  if (auto installed = dp->enforcer_.start(); !installed) {
+    return make_error("cannot set up " + shaping.shaper + " shaping on " + dp->options_.interface,
+                      installed.message());
   }
   dp->capture_thread_ = std::thread([raw = dp.get()] { raw->capture_loop(); });
   log_info(kLog, "capturing on " + dp->options_.interface + " (" + dp->lib_version_ + "), shaping with " +
-                     dp->shaper_->name() + (dp->runner_->dry_run() ? " (dry run: commands are logged, not run)" : ""));
+                     shaping.shaper + (shaping.dry_run ? " (dry run: commands are logged, not run)" : ""));
   return dp;
 }
 
@@ -69,8 +72,7 @@ PcapDatapath::~PcapDatapath() {
   }
   if (capture_thread_.joinable()) capture_thread_.join();
   if (handle_) api_.close(handle_);
-  std::lock_guard lock(policy_mutex_);
-  if (shaper_started_) (void)runner_->run_all(shaper_->teardown());
+  enforcer_.teardown();
 }
 
 Result<PcapHandle> PcapDatapath::open_handle() const {
@@ -170,59 +172,18 @@ Result<std::vector<DeviceCounters>> PcapDatapath::read_counters() {
   return counters_.snapshot(now_ns());
 }
 
-Result<void> PcapDatapath::enforce_locked(std::map<IpAddress, DevicePolicy> wanted) {
-  std::vector<DevicePolicy> list;
-  list.reserve(wanted.size());
-  std::unordered_set<IpAddress> blocked;
-  for (const auto& [address, policy] : wanted) {
-    list.push_back(policy);
-    if (policy.priority == Priority::Blocked) blocked.insert(address);
-  }
-  auto commands = shaper_->plan(list);
-  if (!commands) return commands.error();
-  wanted_ = std::move(wanted);
-  {
-    std::lock_guard state(state_mutex_);
-    counters_.set_blocked(std::move(blocked));
-  }
-  auto ran = runner_->run_all(*commands);
-  std::lock_guard state(state_mutex_);
-  if (!ran) {
-    // What the kernel holds is unknown now: the next change rebuilds it all.
-    shaper_->invalidate();
-    shaper_error_ = ran.message();
-    return ran.error();
-  }
-  shaper_->commit(list);
-  shaper_error_.clear();
-  shaped_devices_ = wanted_.size();
-  return {};
-}
-
 Result<void> PcapDatapath::apply_policies(const std::vector<DevicePolicy>& policies) {
-  std::lock_guard lock(policy_mutex_);
-  auto wanted = wanted_;
-  for (const auto& p : policies) wanted[p.address] = p;
-  return enforce_locked(std::move(wanted));
+  return enforcer_.apply(policies);
 }
 
-Result<void> PcapDatapath::remove_policy(const IpAddress& address) {
-  std::lock_guard lock(policy_mutex_);
-  auto wanted = wanted_;
-  if (wanted.erase(address) == 0) return {};
-  return enforce_locked(std::move(wanted));
-}
+Result<void> PcapDatapath::remove_policy(const IpAddress& address) { return enforcer_.remove(address); }
 
 Result<void> PcapDatapath::update_settings(const DatapathConfig& config) {
-  std::lock_guard lock(policy_mutex_);
-  // The shaper validates the ports first: a list it refuses changes nothing.
-  if (auto changed = shaper_->update_ports(config.priority_ports, config.unlimited_ports); !changed) return changed;
-  {
+  return enforcer_.update_ports(config.priority_ports, config.unlimited_ports, [&] {
     std::lock_guard state(state_mutex_);
     counters_.set_priority_ports(config.priority_ports);
     counters_.set_unlimited_ports(config.unlimited_ports);
-  }
-  return enforce_locked(wanted_);
+  });
 }
 
 DatapathStatus PcapDatapath::status() const {
@@ -238,11 +199,12 @@ DatapathStatus PcapDatapath::status() const {
   s.new_devices = counters_.new_devices();
   s.capture_drops = closed_handle_drops_ + handle_drops_;
   s.pacing_active = false;
-  if (!shaper_error_.empty()) {
-    s.pacing_note = "shaping failed (retried at the next change): " + shaper_error_;
+  const auto shaping = enforcer_.status();
+  if (!shaping.error.empty()) {
+    s.pacing_note = "shaping failed (retried at the next change): " + shaping.error;
   } else {
-    s.pacing_note = "fallback backend: " + shaper_->name() + " commands shape " + std::to_string(shaped_devices_) +
-                    " devices" + (runner_->dry_run() ? " (dry run: commands are only logged)" : "") +
+    s.pacing_note = "fallback backend: " + shaping.shaper + " commands shape " + std::to_string(shaping.shaped_devices) +
+                    " devices" + (shaping.dry_run ? " (dry run: commands are only logged)" : "") +
                     "; no EDT pacing";
   }
   if (!capture_error_.empty()) s.pacing_note += "; capture: " + capture_error_;

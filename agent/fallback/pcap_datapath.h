@@ -20,6 +20,7 @@
 #include "agent/fallback/command_runner.h"
 #include "agent/fallback/command_shaper.h"
 #include "agent/fallback/pcap_api.h"
+#include "agent/fallback/shaping_enforcer.h"
 
 namespace bwalloc {
 
@@ -63,8 +64,6 @@ class PcapDatapath final : public Datapath {
   void capture_loop();
   void refresh_lan();
   static void on_packet(unsigned char* user, const PcapPacketHeader* header, const unsigned char* bytes);
-  // Makes the shaper hold `wanted`; the caller holds policy_mutex_.
-  [[nodiscard]] Result<void> enforce_locked(std::map<IpAddress, DevicePolicy> wanted);
 
   PcapApi api_;
   PcapDatapathOptions options_;
@@ -84,15 +83,9 @@ class PcapDatapath final : public Datapath {
   std::string capture_error_;
   uint64_t closed_handle_drops_ = 0;  // drops of handles closed after an error
   uint64_t handle_drops_ = 0;         // drops of the current handle
-  std::string shaper_error_;
-  size_t shaped_devices_ = 0;
 
-  // Policies: the shaper plans and the runner runs one change at a time.
-  std::mutex policy_mutex_;
-  std::map<IpAddress, DevicePolicy> wanted_;
-  std::unique_ptr<CommandShaper> shaper_;
-  std::unique_ptr<CommandRunner> runner_;
-  bool shaper_started_ = false;  // teardown only what open() began to install
+  // Policies: planned by the shaper, run by the runner, one change at a time.
+  ShapingEnforcer enforcer_;
 };
 
 }  // namespace bwalloc

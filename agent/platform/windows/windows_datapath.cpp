@@ -1,13 +1,11 @@
 // The Windows datapath; see windows_datapath.h.
 #include "agent/platform/windows/windows_datapath.h"
 
-#include <map>
-#include <mutex>
-
 #include "agent/common/log.h"
 #include "agent/fallback/netqos_shaper.h"
 #include "agent/fallback/pcap_api.h"
 #include "agent/fallback/pcap_datapath.h"
+#include "agent/fallback/shaping_enforcer.h"
 #include "agent/platform/windows/windows_adapters.h"
 #include "agent/platform/windows/windows_command_runner.h"
 
@@ -17,24 +15,23 @@ namespace {
 constexpr const char* kLog = "datapath";
 
 // Capture off (no Npcap): no counters, but policies still reach NetQos.
+// What it shaped stays when the agent stops (`bwalloc detach` removes it).
 class ShapingOnlyDatapath final : public Datapath {
  public:
-  ShapingOnlyDatapath(std::string why, bool dry_run) : why_(std::move(why)), runner_(dry_run) {}
+  ShapingOnlyDatapath(std::string why, bool dry_run)
+      : why_(std::move(why)),
+        enforcer_(std::make_unique<NetQosShaper>(), std::make_unique<WindowsCommandRunner>(dry_run)) {}
 
   Result<std::vector<DeviceCounters>> read_counters() override { return std::vector<DeviceCounters>{}; }
 
   Result<void> apply_policies(const std::vector<DevicePolicy>& policies) override {
-    std::lock_guard lock(mutex_);
-    auto wanted = wanted_;
-    for (const auto& p : policies) wanted[p.address] = p;
-    return enforce_locked(std::move(wanted));
+    if (auto applied = enforcer_.apply(policies); !applied) return make_error("NetQos", applied.message());
+    return {};
   }
 
   Result<void> remove_policy(const IpAddress& address) override {
-    std::lock_guard lock(mutex_);
-    auto wanted = wanted_;
-    wanted.erase(address);
-    return enforce_locked(std::move(wanted));
+    if (auto removed = enforcer_.remove(address); !removed) return make_error("NetQos", removed.message());
+    return {};
   }
 
   DatapathStatus status() const override {
@@ -45,25 +42,8 @@ class ShapingOnlyDatapath final : public Datapath {
   }
 
  private:
-  Result<void> enforce_locked(std::map<IpAddress, DevicePolicy> wanted) {
-    std::vector<DevicePolicy> list;
-    for (const auto& [address, policy] : wanted) list.push_back(policy);
-    auto commands = shaper_.plan(list);
-    if (!commands) return commands.error();
-    if (auto ran = runner_.run_all(*commands); !ran) {
-      shaper_.invalidate();
-      return make_error("NetQos", ran.message());
-    }
-    shaper_.commit(list);
-    wanted_ = std::move(wanted);
-    return {};
-  }
-
   std::string why_;
-  std::mutex mutex_;  // one plan-run-commit at a time
-  NetQosShaper shaper_;
-  WindowsCommandRunner runner_;
-  std::map<IpAddress, DevicePolicy> wanted_;
+  ShapingEnforcer enforcer_;
 };
 }  // namespace
 

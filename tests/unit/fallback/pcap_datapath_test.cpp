@@ -21,9 +21,16 @@ using test::build_packet;
 
 IpAddress ip(const char* text) { return IpAddress::parse(text).value(); }
 
+// How long a wait for the capture thread may take before the test fails:
+// long, so a loaded machine never fails a test; the waits end at the event.
+constexpr std::chrono::seconds kPatience{120};
+
 // One fake capture at a time (the pcap table holds plain function pointers).
+// The capture thread and the test share every field under `mutex`; `changed`
+// wakes a test waiting for the capture thread to open, dispatch or fail.
 struct FakePcap {
   std::mutex mutex;
+  std::condition_variable changed;
   std::deque<std::vector<uint8_t>> frames;
   bool broken = false;
   bool activate_fails = false;
@@ -32,6 +39,14 @@ struct FakePcap {
   int opened = 0;
   int closed = 0;
   unsigned drops = 0;
+  uint64_t dispatches = 0;         // dispatch calls that returned, their frames counted
+  uint64_t failed_dispatches = 0;  // dispatch calls that reported the interface down
+
+  // Waits (under `lock`) until `done`; false after kPatience.
+  template <class Done>
+  bool wait(std::unique_lock<std::mutex>& lock, Done done) {
+    return changed.wait_for(lock, kPatience, done);
+  }
 };
 FakePcap* fake = nullptr;
 int handle_token = 0;
@@ -40,32 +55,56 @@ PcapApi fake_api() {
   PcapApi api;
   api.create = [](const char*, char*) -> PcapHandle { return &handle_token; };
   api.set_snaplen = [](PcapHandle, int s) {
+    std::lock_guard lock(fake->mutex);
     fake->snaplen = s;
     return 0;
   };
   api.activate = [](PcapHandle) {
-    std::lock_guard lock(fake->mutex);
-    ++fake->opened;
-    return fake->activate_fails ? -1 : 0;
-  };
-  api.datalink = [](PcapHandle) { return fake->datalink; };
-  api.dispatch = [](PcapHandle, int, PcapCallback callback, unsigned char* user) {
-    std::deque<std::vector<uint8_t>> batch;
+    int result = 0;
     {
       std::lock_guard lock(fake->mutex);
-      if (fake->broken) return -1;
+      ++fake->opened;
+      result = fake->activate_fails || fake->broken ? -1 : 0;  // a gone interface cannot be opened
+    }
+    fake->changed.notify_all();
+    return result;
+  };
+  api.datalink = [](PcapHandle) {
+    std::lock_guard lock(fake->mutex);
+    return fake->datalink;
+  };
+  api.dispatch = [](PcapHandle, int, PcapCallback callback, unsigned char* user) {
+    std::deque<std::vector<uint8_t>> batch;
+    size_t snaplen = 0;
+    {
+      std::unique_lock lock(fake->mutex);
+      if (fake->broken) {
+        ++fake->failed_dispatches;
+        lock.unlock();
+        fake->changed.notify_all();
+        return -1;
+      }
+      // A real capture waits for packets up to its timeout; so does this
+      // one, woken by the next frame (or by the end of the timeout).
+      fake->changed.wait_for(lock, std::chrono::milliseconds(5), [] { return !fake->frames.empty(); });
       batch.swap(fake->frames);
+      snaplen = static_cast<size_t>(fake->snaplen);
     }
     for (const auto& f : batch) {
-      std::vector<uint8_t> captured(f.begin(), f.begin() + static_cast<long>(std::min<size_t>(f.size(), fake->snaplen)));
+      std::vector<uint8_t> captured(f.begin(), f.begin() + static_cast<long>(std::min(f.size(), snaplen)));
       PcapPacketHeader header{{0, 0}, static_cast<uint32_t>(captured.size()), static_cast<uint32_t>(f.size())};
       callback(user, &header, captured.data());
     }
-    if (batch.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    {
+      std::lock_guard lock(fake->mutex);
+      ++fake->dispatches;
+    }
+    fake->changed.notify_all();
     return static_cast<int>(batch.size());
   };
   api.breakloop = [](PcapHandle) {};
   api.stats = [](PcapHandle, PcapStat* s) {
+    std::lock_guard lock(fake->mutex);
     s->ps_drop = fake->drops;
     s->ps_ifdrop = 0;
     return 0;
@@ -132,20 +171,37 @@ class PcapDatapathTest : public ::testing::Test {
   }
 
   void feed(const std::vector<uint8_t>& frame) {
-    std::lock_guard lock(pcap_.mutex);
-    pcap_.frames.push_back(frame);
+    {
+      std::lock_guard lock(pcap_.mutex);
+      pcap_.frames.push_back(frame);
+    }
+    pcap_.changed.notify_all();
   }
 
-  // Waits until the capture thread has taken every queued frame.
+  // Waits until the capture thread has counted every queued frame: the
+  // queue is empty, then one more dispatch returns (the one that took the
+  // last frames may still be counting them when the queue empties).
   void drain() {
-    for (int i = 0; i < 400; ++i) {
-      {
-        std::lock_guard lock(pcap_.mutex);
-        if (pcap_.frames.empty()) break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::unique_lock lock(pcap_.mutex);
+    ASSERT_TRUE(pcap_.wait(lock, [&] { return pcap_.frames.empty(); })) << "the capture thread took no frames";
+    const uint64_t seen = pcap_.dispatches;
+    ASSERT_TRUE(pcap_.wait(lock, [&] { return pcap_.dispatches > seen; })) << "the capture thread stopped";
+  }
+
+  // Waits until the capture thread has seen the interface fail `n` times
+  // in all, or opened it `n` times.
+  void wait_failed_dispatches(uint64_t n) {
+    std::unique_lock lock(pcap_.mutex);
+    ASSERT_TRUE(pcap_.wait(lock, [&] { return pcap_.failed_dispatches >= n; }));
+  }
+  void wait_opened(int n) {
+    std::unique_lock lock(pcap_.mutex);
+    ASSERT_TRUE(pcap_.wait(lock, [&] { return pcap_.opened >= n; })) << "opened " << pcap_.opened << " times";
+  }
+  template <class Field>
+  auto locked(Field field) {
+    std::lock_guard lock(pcap_.mutex);
+    return pcap_.*field;
   }
 
   std::vector<std::string> commands() {
@@ -162,7 +218,7 @@ TEST_F(PcapDatapathTest, CountsCapturedFramesPerDeviceAndDirection) {
   auto opened = open();
   ASSERT_TRUE(opened.ok()) << opened.message();
   datapath_ = std::move(*opened);
-  EXPECT_EQ(pcap_.snaplen, 128);
+  EXPECT_EQ(locked(&FakePcap::snaplen), 128);
   auto up = build_packet({.src = "10.10.0.11", .dst = "198.51.100.2", .payload = 1400});
   auto down = build_packet({.src = "198.51.100.2", .dst = "10.10.0.11", .src_port = 443, .dst_port = 40000, .payload = 500});
   auto v6 = build_packet({.ipv6 = true, .src = "fd00:10::12", .dst = "fd00:51::2", .payload = 100});
@@ -188,7 +244,10 @@ TEST_F(PcapDatapathTest, CountsCapturedFramesPerDeviceAndDirection) {
       EXPECT_EQ(c.up_bytes, v6.size());
     }
   }
-  pcap_.drops = 7;
+  {
+    std::lock_guard lock(pcap_.mutex);
+    pcap_.drops = 7;
+  }
   feed(up);
   drain();
   DatapathStatus s = datapath_->status();
@@ -214,7 +273,7 @@ TEST_F(PcapDatapathTest, OpenClearsLeftoversInstallsTheTreeAndStopRemovesIt) {
   ASSERT_EQ(all.size(), at_open.size() + 3);
   EXPECT_EQ(all[all.size() - 3], "tc qdisc del dev lan0 root");
   EXPECT_EQ(all.back(), "ip link del dev bwalloc-ifb0");
-  EXPECT_EQ(pcap_.closed, 1);
+  EXPECT_EQ(locked(&FakePcap::closed), 1);
 }
 
 TEST_F(PcapDatapathTest, PoliciesAreMergedAppliedOnceAndRemoved) {
@@ -322,14 +381,14 @@ TEST_F(PcapDatapathTest, CaptureErrorsAreReportedAndTheCaptureReopens) {
     std::lock_guard lock(pcap_.mutex);
     pcap_.broken = true;
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // The capture thread records the failure before it tries to open the
+  // interface again (which fails while it is gone).
+  wait_opened(2);
   EXPECT_NE(datapath_->status().pacing_note.find("went down"), std::string::npos) << datapath_->status().pacing_note;
   {
     std::lock_guard lock(pcap_.mutex);
     pcap_.broken = false;
   }
-  for (int i = 0; i < 40 && pcap_.opened < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_GE(pcap_.opened, 2);
   feed(build_packet({.src = "10.10.0.11"}));
   drain();
   EXPECT_EQ(datapath_->read_counters()->size(), 1u);
