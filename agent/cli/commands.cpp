@@ -11,7 +11,7 @@
 #include <cstdio>
 #include <thread>
 
-#include "agent/common/clock.h"
+#include "agent/api/clock.h"
 #include "agent/common/log.h"
 #include "agent/common/settled_clock.h"
 #include "agent/datapath/ebpf_datapath.h"

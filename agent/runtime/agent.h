@@ -13,11 +13,11 @@
 #include <unordered_map>
 
 #include "agent/api/agent_control.h"
-#include "agent/common/clock.h"
+#include "agent/api/clock.h"
 #include "agent/config/config.h"
 #include "agent/core/allocator.h"
 #include "agent/core/sampler.h"
-#include "agent/datapath/datapath.h"
+#include "agent/api/datapath.h"
 #include "agent/discovery/discovery.h"
 #include "agent/metrics/gateway_prober.h"
 #include "agent/metrics/traffic_metrics.h"

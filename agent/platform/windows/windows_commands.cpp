@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "agent/cli/commands.h"
-#include "agent/common/clock.h"
+#include "agent/api/clock.h"
 #include "agent/common/log.h"
 #include "agent/fallback/pcap_api.h"
 #include "agent/http/http_server.h"
