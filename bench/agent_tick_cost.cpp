@@ -18,11 +18,12 @@
 #include <string>
 #include <vector>
 
-#include "agent/common/clock.h"
+#include "agent/api/clock.h"
 #include "agent/core/allocator.h"
 #include "agent/core/sampler.h"
 #include "agent/datapath/ebpf_maps.h"
 #include "agent/store/sqlite_store.h"
+#include "tests/fakes/fake_clock.h"
 #include "bwalloc.skel.h"
 
 using namespace bwalloc;

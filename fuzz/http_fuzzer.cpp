@@ -25,6 +25,7 @@
 #include "agent/http/static_files.h"
 #include "agent/runtime/agent.h"
 #include "agent/simulator/simulator_datapath.h"
+#include "tests/fakes/fake_clock.h"
 
 namespace {
 

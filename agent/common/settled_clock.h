@@ -11,7 +11,7 @@
 #include <mutex>
 #include <optional>
 
-#include "agent/common/clock.h"
+#include "agent/api/clock.h"
 
 namespace bwalloc {
 

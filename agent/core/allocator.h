@@ -10,7 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "agent/common/clock.h"
+#include "agent/api/clock.h"
 #include "agent/common/event.h"
 #include "agent/common/ip_address.h"
 #include "agent/common/priority.h"

@@ -4,7 +4,7 @@
 #include "agent/common/ip_address.h"
 #include "agent/common/priority.h"
 #include "agent/config/config.h"
-#include "agent/datapath/datapath.h"
+#include "agent/api/datapath.h"
 
 namespace bwalloc {
 

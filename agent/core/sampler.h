@@ -11,7 +11,7 @@
 #include "agent/common/ip_address.h"
 #include "agent/core/device_track.h"
 #include "agent/core/ip_hash.h"
-#include "agent/datapath/datapath.h"
+#include "agent/api/datapath.h"
 
 namespace bwalloc {
 

@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "agent/datapath/datapath.h"
+#include "agent/api/datapath.h"
 #include "agent/datapath/datapath_config.h"
 
 namespace bwalloc {

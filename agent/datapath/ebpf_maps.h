@@ -11,7 +11,7 @@
 
 #include "agent/common/ip_address.h"
 #include "agent/common/result.h"
-#include "agent/datapath/datapath.h"
+#include "agent/api/datapath.h"
 #include "agent/datapath/datapath_config.h"
 #include "bwalloc_maps.h"
 

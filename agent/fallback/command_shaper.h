@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "agent/common/result.h"
-#include "agent/datapath/datapath.h"
+#include "agent/api/datapath.h"
 #include "agent/datapath/datapath_config.h"
 
 namespace bwalloc {

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "agent/common/result.h"
-#include "agent/datapath/datapath.h"
+#include "agent/api/datapath.h"
 #include "agent/datapath/datapath_config.h"
 #include "agent/fallback/capture_counters.h"
 

@@ -35,7 +35,7 @@
 
 #include "agent/common/ip_address.h"
 #include "agent/common/result.h"
-#include "agent/datapath/datapath.h"
+#include "agent/api/datapath.h"
 
 namespace bwalloc {
 

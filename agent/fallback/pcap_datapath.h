@@ -15,7 +15,7 @@
 #include <string>
 #include <thread>
 
-#include "agent/datapath/datapath.h"
+#include "agent/api/datapath.h"
 #include "agent/fallback/capture_counters.h"
 #include "agent/fallback/command_runner.h"
 #include "agent/fallback/command_shaper.h"

@@ -65,7 +65,7 @@
 #include <vector>
 
 #include "agent/common/ip_address.h"
-#include "agent/datapath/datapath.h"
+#include "agent/api/datapath.h"
 #include "agent/datapath/datapath_config.h"
 #include "agent/fallback/command_shaper.h"
 

@@ -30,6 +30,7 @@ std::string dashboard_url(const std::string& bind, uint16_t port) {
 class Ticker {
  public:
   void start(Agent& agent) {
+    agent.expect_run_loop();
     thread_ = std::thread([this, &agent] { agent.run(stop_); });
   }
   ~Ticker() { stop(); }

@@ -13,11 +13,11 @@
 #include <vector>
 
 #include "agent/api/agent_control.h"
-#include "agent/common/clock.h"
+#include "agent/api/clock.h"
 #include "agent/common/ip_address.h"
 #include "agent/common/result.h"
 #include "agent/config/config.h"
-#include "agent/datapath/datapath.h"
+#include "agent/api/datapath.h"
 #include "agent/discovery/discovery.h"
 #include "agent/metrics/gateway_prober.h"
 

@@ -10,8 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "agent/common/clock.h"
-#include "agent/datapath/datapath.h"
+#include "agent/api/clock.h"
+#include "agent/api/datapath.h"
 
 namespace bwalloc {
 

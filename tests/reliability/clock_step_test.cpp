@@ -13,6 +13,7 @@
 #include "agent/common/settled_clock.h"
 #include "agent/runtime/agent.h"
 #include "agent/simulator/simulator_datapath.h"
+#include "tests/fakes/fake_clock.h"
 
 namespace bwalloc {
 namespace {

@@ -9,7 +9,7 @@
 
 #include "agent/common/result.h"
 #include "agent/config/config.h"
-#include "agent/datapath/datapath.h"
+#include "agent/api/datapath.h"
 
 namespace bwalloc {
 

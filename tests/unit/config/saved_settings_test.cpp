@@ -9,6 +9,7 @@
 
 #include "agent/runtime/agent.h"
 #include "agent/simulator/simulator_datapath.h"
+#include "tests/fakes/fake_clock.h"
 
 namespace bwalloc {
 namespace {

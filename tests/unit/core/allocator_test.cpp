@@ -3,6 +3,7 @@
 // newest, population stddev, newest excluded), 3-tick demotion hysteresis,
 // immediate promotion, hands off Blocked and manual devices, auto mode off.
 #include "agent/core/allocator.h"
+#include "tests/fakes/fake_clock.h"
 
 #include <gtest/gtest.h>
 

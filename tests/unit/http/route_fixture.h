@@ -16,6 +16,7 @@
 #include "agent/http/routes.h"
 #include "agent/runtime/agent.h"
 #include "agent/simulator/simulator_datapath.h"
+#include "tests/fakes/fake_clock.h"
 
 namespace bwalloc::test {
 

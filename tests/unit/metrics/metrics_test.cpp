@@ -11,6 +11,7 @@
 #include "agent/metrics/traffic_metrics.h"
 #include "agent/runtime/netns.h"
 #include "agent/simulator/simulator_datapath.h"
+#include "tests/fakes/fake_clock.h"
 
 namespace bwalloc {
 namespace {
