@@ -9,9 +9,11 @@
 #include <thread>
 
 #include "agent/common/log.h"
+#include "agent/http/access_policy.h"
 #include "agent/http/api_token.h"
 #include "agent/http/beast_request.h"
 #include "agent/http/connection_limiter.h"
+#include "agent/http/json_response.h"
 #include "agent/http/json_views.h"
 #include "agent/http/routes.h"
 #include "agent/http/shared_body.h"
@@ -26,21 +28,11 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
-constexpr size_t kHeaderLimit = kHttpHeaderLimit;
-constexpr size_t kBodyLimit = kHttpBodyLimit;
-
+// access_policy.h's headers, and no-store unless the route set Cache-Control
+// (static files may be kept).
 void add_security_headers(http::fields& res) {
-  // Scripts only from our own files. Plotly injects its chart styles at run
-  // time, so styles (not scripts) allow inline.
-  res.set("Content-Security-Policy",
-          "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-          "connect-src 'self'; "
-          "frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
-  res.set("X-Content-Type-Options", "nosniff");
-  res.set("X-Frame-Options", "DENY");
-  res.set("Referrer-Policy", "no-referrer");
-  // Never stored, unless the route says otherwise (static files may be).
-  if (res.find(http::field::cache_control) == res.end()) res.set(http::field::cache_control, "no-store");
+  for (const auto& [name, value] : response_security_headers()) res.set(name, value);
+  if (res.find(http::field::cache_control) == res.end()) res.set(http::field::cache_control, kDefaultCacheControl);
   res.set(http::field::server, "bwalloc");
 }
 
@@ -124,8 +116,8 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void read() {
     parser_.emplace();
-    parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(kBodyLimit);
+    parser_->header_limit(kHttpHeaderLimit);
+    parser_->body_limit(kHttpBodyLimit);
     stream_->expires_after(server_.config.read_timeout);  // slowloris: the whole request in time
     http::async_read(*stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
   }
@@ -134,8 +126,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted) {
       return close();
     }
-    if (ec == http::error::header_limit) return reply_and_close(json_error(431, "request headers too large (limit 8 KiB)"));
-    if (ec == http::error::body_limit) return reply_and_close(json_error(413, "request body too large (limit 64 KiB)"));
+    if (ec == http::error::header_limit) return reply_and_close(headers_too_large());
+    if (ec == http::error::body_limit) return reply_and_close(body_too_large());
     if (ec) return reply_and_close(json_error(400, "malformed HTTP request: " + ec.message()));
 
     auto& req = parser_->get();
@@ -152,7 +144,7 @@ class Session : public std::enable_shared_from_this<Session> {
       log_error("http", std::string("handler failed: ") + e.what());
       response = json_error(500, "internal error");
     }
-    const bool head = request.method == "HEAD";
+    const bool head = !response_has_body(request.method);
     if (response.stream && !head) return start_stream();
     // HEAD on the stream: its headers, then the connection ends as a
     // stream's would.
