@@ -36,6 +36,16 @@ void add_security_headers(http::fields& res) {
   res.set(http::field::server, "bwalloc");
 }
 
+// Out of file descriptors (or kernel memory), accept() leaves the connection
+// queued and fails again at once when called again at once: the listener
+// waits for one of its sessions to close, or this long, before it retries.
+constexpr std::chrono::milliseconds kAcceptRetry{100};
+
+bool out_of_resources(const beast::error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system ||
+         ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+}
+
 void set_headers(http::fields& res, const HttpResponse& r) {
   res.set(http::field::content_type, r.content_type);
   for (const auto& [name, value] : r.headers) res.set(name, value);
@@ -65,6 +75,11 @@ struct HttpServer::Impl {
   // destroys the sessions its pending handlers still hold.
   asio::io_context io{2};
   tcp::acceptor acceptor{io};
+  // The listener's own handlers run here, one at a time: accepting, the
+  // retry timer, the wake-up when a session closes, and stop().
+  asio::strand<asio::io_context::executor_type> accept_strand{asio::make_strand(io)};
+  asio::steady_timer accept_retry{accept_strand};
+  std::atomic<bool> accept_waiting{false};  // for descriptors (out_of_resources)
   std::vector<std::thread> threads;
 
   Impl(HttpServerConfig c, AgentControl& a)
@@ -73,6 +88,9 @@ struct HttpServer::Impl {
         limiter(config.max_connections, config.max_connections_per_client),
         stream_registry(config.max_stream_clients, config.max_streams_per_client) {}
   void accept();
+  void wait_to_accept(const beast::error_code& why);
+  // A session ended and freed its descriptor: a waiting listener retries now.
+  void session_closed();
 };
 
 namespace {
@@ -90,8 +108,11 @@ class Session : public std::enable_shared_from_this<Session> {
   }
   ~Session() {
     --server_.sessions;
-    std::lock_guard lock(server_.sessions_mutex);
-    server_.streams.erase(stream_);
+    {
+      std::lock_guard lock(server_.sessions_mutex);
+      server_.streams.erase(stream_);
+    }
+    server_.session_closed();
   }
 
   void start() {
@@ -293,8 +314,11 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 void HttpServer::Impl::accept() {
-  acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor.async_accept(asio::make_strand(io), asio::bind_executor(accept_strand, [this](beast::error_code ec,
+                                                                                          tcp::socket socket) {
     if (stopping) return;
+    if (out_of_resources(ec)) return wait_to_accept(ec);
+    if (!ec) accept_waiting = false;
     beast::error_code peer_ec;
     auto peer = ec ? tcp::endpoint{} : socket.remote_endpoint(peer_ec);
     if (!ec && !peer_ec) {  // a peer gone before its accept has nothing to answer
@@ -306,7 +330,24 @@ void HttpServer::Impl::accept() {
       }
     }
     accept();
+  }));
+}
+
+void HttpServer::Impl::wait_to_accept(const beast::error_code& why) {
+  if (!accept_waiting.exchange(true)) {
+    log_warn("http", "cannot accept connections: " + why.message() +
+                         "; new connections wait until others close (raise the agent's open-file limit: ulimit -n, "
+                         "or LimitNOFILE= in its systemd unit)");
+  }
+  accept_retry.expires_after(kAcceptRetry);
+  accept_retry.async_wait([this](beast::error_code) {  // expired, or cancelled by session_closed()
+    if (!stopping) accept();
   });
+}
+
+void HttpServer::Impl::session_closed() {
+  if (!accept_waiting || stopping) return;
+  asio::post(accept_strand, [this] { accept_retry.cancel(); });
 }
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -346,9 +387,10 @@ const std::string& HttpServer::token() const { return impl_->context.token; }
 
 void HttpServer::stop() {
   if (!impl_ || impl_->stopping.exchange(true)) return;
-  asio::post(impl_->io, [impl = impl_.get()] {
+  asio::post(impl_->accept_strand, [impl = impl_.get()] {
     beast::error_code ec;
     impl->acceptor.close(ec);
+    impl->accept_retry.cancel();
     std::lock_guard lock(impl->sessions_mutex);
     // Each stream belongs to its session's strand: closing it from here
     // while its session closes it on another thread raced (a crash seen in
