@@ -1,18 +1,16 @@
 // The one conversion from Beast's parsed request to the route handlers'
-// HttpRequest, and the parser limits, shared by the server and the HTTP
-// fuzz harness so the fuzzer exercises exactly what a socket would.
+// HttpRequest, shared with the parser limits (access_policy.h) by the server
+// and the HTTP fuzz harness, so the fuzzer exercises exactly what a socket
+// would.
 #pragma once
 
 #include <boost/beast/http.hpp>
-#include <cstddef>
 
 #include "agent/common/result.h"
-#include "agent/http/routes.h"
+#include "agent/http/access_policy.h"
+#include "agent/http/http_message.h"
 
 namespace bwalloc {
-
-inline constexpr size_t kHttpHeaderLimit = 8 * 1024;
-inline constexpr size_t kHttpBodyLimit = 64 * 1024;
 
 // The request for the routes, or why it breaks request_policy.h's rules
 // (the server answers that with 400 and closes the connection). Header

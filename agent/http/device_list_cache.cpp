@@ -1,3 +1,4 @@
+// The /api/devices body cache; see device_list_cache.h.
 #include "agent/http/device_list_cache.h"
 
 #include <boost/json.hpp>

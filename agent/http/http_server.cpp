@@ -9,9 +9,11 @@
 #include <thread>
 
 #include "agent/common/log.h"
+#include "agent/http/access_policy.h"
 #include "agent/http/api_token.h"
 #include "agent/http/beast_request.h"
 #include "agent/http/connection_limiter.h"
+#include "agent/http/json_response.h"
 #include "agent/http/json_views.h"
 #include "agent/http/routes.h"
 #include "agent/http/shared_body.h"
@@ -26,22 +28,22 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
-constexpr size_t kHeaderLimit = kHttpHeaderLimit;
-constexpr size_t kBodyLimit = kHttpBodyLimit;
-
+// access_policy.h's headers, and no-store unless the route set Cache-Control
+// (static files may be kept).
 void add_security_headers(http::fields& res) {
-  // Scripts only from our own files. Plotly injects its chart styles at run
-  // time, so styles (not scripts) allow inline.
-  res.set("Content-Security-Policy",
-          "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-          "connect-src 'self'; "
-          "frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
-  res.set("X-Content-Type-Options", "nosniff");
-  res.set("X-Frame-Options", "DENY");
-  res.set("Referrer-Policy", "no-referrer");
-  // Never stored, unless the route says otherwise (static files may be).
-  if (res.find(http::field::cache_control) == res.end()) res.set(http::field::cache_control, "no-store");
+  for (const auto& [name, value] : response_security_headers()) res.set(name, value);
+  if (res.find(http::field::cache_control) == res.end()) res.set(http::field::cache_control, kDefaultCacheControl);
   res.set(http::field::server, "bwalloc");
+}
+
+// Out of file descriptors (or kernel memory), accept() leaves the connection
+// queued and fails again at once when called again at once: the listener
+// waits for one of its sessions to close, or this long, before it retries.
+constexpr std::chrono::milliseconds kAcceptRetry{100};
+
+bool out_of_resources(const beast::error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system ||
+         ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
 }
 
 void set_headers(http::fields& res, const HttpResponse& r) {
@@ -73,6 +75,11 @@ struct HttpServer::Impl {
   // destroys the sessions its pending handlers still hold.
   asio::io_context io{2};
   tcp::acceptor acceptor{io};
+  // The listener's own handlers run here, one at a time: accepting, the
+  // retry timer, the wake-up when a session closes, and stop().
+  asio::strand<asio::io_context::executor_type> accept_strand{asio::make_strand(io)};
+  asio::steady_timer accept_retry{accept_strand};
+  std::atomic<bool> accept_waiting{false};  // for descriptors (out_of_resources)
   std::vector<std::thread> threads;
 
   Impl(HttpServerConfig c, AgentControl& a)
@@ -81,6 +88,9 @@ struct HttpServer::Impl {
         limiter(config.max_connections, config.max_connections_per_client),
         stream_registry(config.max_stream_clients, config.max_streams_per_client) {}
   void accept();
+  void wait_to_accept(const beast::error_code& why);
+  // A session ended and freed its descriptor: a waiting listener retries now.
+  void session_closed();
 };
 
 namespace {
@@ -98,8 +108,11 @@ class Session : public std::enable_shared_from_this<Session> {
   }
   ~Session() {
     --server_.sessions;
-    std::lock_guard lock(server_.sessions_mutex);
-    server_.streams.erase(stream_);
+    {
+      std::lock_guard lock(server_.sessions_mutex);
+      server_.streams.erase(stream_);
+    }
+    server_.session_closed();
   }
 
   void start() {
@@ -124,8 +137,8 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void read() {
     parser_.emplace();
-    parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(kBodyLimit);
+    parser_->header_limit(kHttpHeaderLimit);
+    parser_->body_limit(kHttpBodyLimit);
     stream_->expires_after(server_.config.read_timeout);  // slowloris: the whole request in time
     http::async_read(*stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
   }
@@ -134,8 +147,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted) {
       return close();
     }
-    if (ec == http::error::header_limit) return reply_and_close(json_error(431, "request headers too large (limit 8 KiB)"));
-    if (ec == http::error::body_limit) return reply_and_close(json_error(413, "request body too large (limit 64 KiB)"));
+    if (ec == http::error::header_limit) return reply_and_close(headers_too_large());
+    if (ec == http::error::body_limit) return reply_and_close(body_too_large());
     if (ec) return reply_and_close(json_error(400, "malformed HTTP request: " + ec.message()));
 
     auto& req = parser_->get();
@@ -152,7 +165,7 @@ class Session : public std::enable_shared_from_this<Session> {
       log_error("http", std::string("handler failed: ") + e.what());
       response = json_error(500, "internal error");
     }
-    const bool head = request.method == "HEAD";
+    const bool head = !response_has_body(request.method);
     if (response.stream && !head) return start_stream();
     // HEAD on the stream: its headers, then the connection ends as a
     // stream's would.
@@ -301,8 +314,11 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 void HttpServer::Impl::accept() {
-  acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor.async_accept(asio::make_strand(io), asio::bind_executor(accept_strand, [this](beast::error_code ec,
+                                                                                          tcp::socket socket) {
     if (stopping) return;
+    if (out_of_resources(ec)) return wait_to_accept(ec);
+    if (!ec) accept_waiting = false;
     beast::error_code peer_ec;
     auto peer = ec ? tcp::endpoint{} : socket.remote_endpoint(peer_ec);
     if (!ec && !peer_ec) {  // a peer gone before its accept has nothing to answer
@@ -314,7 +330,24 @@ void HttpServer::Impl::accept() {
       }
     }
     accept();
+  }));
+}
+
+void HttpServer::Impl::wait_to_accept(const beast::error_code& why) {
+  if (!accept_waiting.exchange(true)) {
+    log_warn("http", "cannot accept connections: " + why.message() +
+                         "; new connections wait until others close (raise the agent's open-file limit: ulimit -n, "
+                         "or LimitNOFILE= in its systemd unit)");
+  }
+  accept_retry.expires_after(kAcceptRetry);
+  accept_retry.async_wait([this](beast::error_code) {  // expired, or cancelled by session_closed()
+    if (!stopping) accept();
   });
+}
+
+void HttpServer::Impl::session_closed() {
+  if (!accept_waiting || stopping) return;
+  asio::post(accept_strand, [this] { accept_retry.cancel(); });
 }
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -354,9 +387,10 @@ const std::string& HttpServer::token() const { return impl_->context.token; }
 
 void HttpServer::stop() {
   if (!impl_ || impl_->stopping.exchange(true)) return;
-  asio::post(impl_->io, [impl = impl_.get()] {
+  asio::post(impl_->accept_strand, [impl = impl_.get()] {
     beast::error_code ec;
     impl->acceptor.close(ec);
+    impl->accept_retry.cancel();
     std::lock_guard lock(impl->sessions_mutex);
     // Each stream belongs to its session's strand: closing it from here
     // while its session closes it on another thread raced (a crash seen in

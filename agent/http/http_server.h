@@ -3,7 +3,9 @@
 // strand, a timeout before every read, header and body limits, connection
 // caps (in all and per client address), and Server-Sent Events for
 // /api/stream with a heartbeat, write timeouts and eviction at the caps.
-// Requests go to the pure handlers in routes.h.
+// Out of file descriptors, the listener waits for a session to close (or a
+// short timer) instead of retrying accept() in a busy loop. Requests go to
+// the pure handlers in routes.h, behind access_policy.h.
 #pragma once
 
 #include <chrono>

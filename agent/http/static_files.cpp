@@ -5,6 +5,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "agent/http/json_response.h"
+
 namespace bwalloc {
 
 namespace fs = std::filesystem;

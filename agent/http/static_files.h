@@ -12,7 +12,7 @@
 #include <string>
 
 #include "agent/common/result.h"
-#include "agent/http/routes.h"
+#include "agent/http/http_message.h"
 
 namespace bwalloc {
 
