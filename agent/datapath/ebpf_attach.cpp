@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
+#include <linux/pkt_sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,6 +71,12 @@ void remember_program(int prog_fd) {
   program_names[info.id] = info.name;
 }
 }  // namespace
+
+uint32_t clsact_parent(TcDirection direction) {
+  return TC_H_MAKE(TC_H_CLSACT, direction == TcDirection::Ingress ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS);
+}
+
+std::string tc_hook_label(TcDirection direction) { return std::string("tc ") + hook_name(direction); }
 
 std::string program_name(uint32_t program_id) {
   if (program_id == 0) return "";
