@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "agent/common/log.h"
+#include "agent/datapath/role.h"
 
 namespace bwalloc {
 
@@ -103,8 +104,13 @@ bool is_bwalloc_program(uint32_t program_id) { return program_name(program_id).r
 std::string full_program_name(const std::string& kernel_name) {
   constexpr size_t kKernelNameMax = BPF_OBJ_NAME_LEN - 1;
   if (kernel_name.size() < kKernelNameMax) return kernel_name;
-  for (const char* ours : {"bwa_xdp_ingress", "bwa_tc_ingress", "bwa_tc_egress", "bwa_tc_wan_egress"}) {
-    if (std::string(ours).rfind(kernel_name, 0) == 0) return ours;
+  auto cut_from = [&](const char* ours) { return ours && std::string(ours).rfind(kernel_name, 0) == 0; };
+  for (Role role : kRoles) {
+    const RoleHooks& hooks = hooks_of(role);
+    if (cut_from(hooks.xdp_program)) return hooks.xdp_program;
+    for (const TcHook& tc : hooks.tc) {
+      if (cut_from(tc.program)) return tc.program;
+    }
   }
   return kernel_name;
 }

@@ -1,5 +1,5 @@
 // The role table: the LAN carries XDP (with its link pin) and both tc hooks,
-// the WAN only tc egress; names and config interfaces per role.
+// the WAN only tc egress; names, state keys and config interfaces per role.
 #include "agent/datapath/role.h"
 
 #include <gtest/gtest.h>
@@ -46,6 +46,14 @@ TEST(Role, StateKeysKeepTheirNames) {
   EXPECT_EQ(qdisc_previous_key(Role::Lan), "qdisc_previous.lan");
   EXPECT_EQ(qdisc_previous_handle_key(Role::Wan), "qdisc_previous_handle.wan");
   EXPECT_EQ(datapath_state_path(DatapathConfig{.state_dir = "/run/x"}), "/run/x/datapath.state");
+}
+
+// The kernel cuts program names at 15 characters; the status names ours whole.
+TEST(Role, ProgramNamesCutByTheKernelAreMadeWholeFromTheTable) {
+  EXPECT_EQ(full_program_name("bwa_tc_wan_egre"), "bwa_tc_wan_egress");
+  EXPECT_EQ(full_program_name("bwa_xdp_ingress"), "bwa_xdp_ingress");
+  EXPECT_EQ(full_program_name("bwa_tc_egress"), "bwa_tc_egress");
+  EXPECT_EQ(full_program_name("someone_elses_p"), "someone_elses_p");
 }
 
 TEST(Role, PerRoleValuesAreKeptApart) {
