@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
+#include <linux/pkt_sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <unordered_map>
 
 #include "agent/common/log.h"
+#include "agent/datapath/role.h"
 
 namespace bwalloc {
 
@@ -71,6 +73,12 @@ void remember_program(int prog_fd) {
 }
 }  // namespace
 
+uint32_t clsact_parent(TcDirection direction) {
+  return TC_H_MAKE(TC_H_CLSACT, direction == TcDirection::Ingress ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS);
+}
+
+std::string tc_hook_label(TcDirection direction) { return std::string("tc ") + hook_name(direction); }
+
 std::string program_name(uint32_t program_id) {
   if (program_id == 0) return "";
   {
@@ -96,8 +104,13 @@ bool is_bwalloc_program(uint32_t program_id) { return program_name(program_id).r
 std::string full_program_name(const std::string& kernel_name) {
   constexpr size_t kKernelNameMax = BPF_OBJ_NAME_LEN - 1;
   if (kernel_name.size() < kKernelNameMax) return kernel_name;
-  for (const char* ours : {"bwa_xdp_ingress", "bwa_tc_ingress", "bwa_tc_egress", "bwa_tc_wan_egress"}) {
-    if (std::string(ours).rfind(kernel_name, 0) == 0) return ours;
+  auto cut_from = [&](const char* ours) { return ours && std::string(ours).rfind(kernel_name, 0) == 0; };
+  for (Role role : kRoles) {
+    const RoleHooks& hooks = hooks_of(role);
+    if (cut_from(hooks.xdp_program)) return hooks.xdp_program;
+    for (const TcHook& tc : hooks.tc) {
+      if (cut_from(tc.program)) return tc.program;
+    }
   }
   return kernel_name;
 }

@@ -20,6 +20,12 @@ constexpr uint32_t kTcFilterPriority = 0xB0A;
 
 enum class TcDirection { Ingress, Egress };
 
+// The clsact hook a direction's filters hang under, as rtnetlink names it
+// (TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS or TC_H_MIN_EGRESS)).
+uint32_t clsact_parent(TcDirection direction);
+// How status and messages name a tc hook: "tc ingress", "tc egress".
+std::string tc_hook_label(TcDirection direction);
+
 struct XdpAttachment {
   bool attached = false;
   std::string mode;  // "native" or "generic"

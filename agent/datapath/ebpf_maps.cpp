@@ -2,7 +2,6 @@
 #include "agent/datapath/ebpf_maps.h"
 
 #include <bpf/bpf.h>
-#include <net/if.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,16 +10,16 @@
 #include <bit>
 
 #include "agent/common/log.h"
-#include "agent/datapath/ebpf_attach.h"
 #include "agent/datapath/map_codec.h"
-#include "agent/datapath/qdisc.h"
+#include "agent/datapath/pins.h"
 
 namespace bwalloc {
 
 namespace {
 std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
+}  // namespace
 
-uint32_t count_entries(int fd, size_t key_size) {
+uint32_t count_map_entries(int fd, size_t key_size) {
   if (fd < 0) return 0;
   std::vector<uint8_t> key(key_size), next(key_size);
   uint32_t count = 0;
@@ -33,13 +32,12 @@ uint32_t count_entries(int fd, size_t key_size) {
   return count;
 }
 
-uint32_t max_entries(int fd) {
+uint32_t map_max_entries(int fd) {
   bpf_map_info info{};
   uint32_t len = sizeof info;
   if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return 0;
   return info.max_entries;
 }
-}  // namespace
 
 std::vector<bpf_map*> owned_maps(bpf_object* obj) {
   std::vector<bpf_map*> maps;
@@ -165,7 +163,7 @@ Result<MapFds> open_pinned_maps(const std::string& pin_dir) {
   MapFds fds;
   int* slots[] = {&fds.counters, &fds.policy, &fds.edt, &fds.slot_addr, &fds.ports, &fds.settings, &fds.global, &fds.flows};
   for (size_t i = 0; i < kMapNames.size(); ++i) {
-    std::string pin = pin_dir + "/" + kMapNames[i];
+    std::string pin = pin_path(pin_dir, kMapNames[i]);
     *slots[i] = bpf_obj_get(pin.c_str());
     if (*slots[i] < 0) {
       int err = errno;
@@ -181,75 +179,6 @@ void close_map_fds(MapFds& fds) {
     if (*fd >= 0) close(*fd);
     *fd = -1;
   }
-}
-
-DatapathStatus collect_status(const DatapathConfig& config, const MapFds& fds) {
-  DatapathStatus status;
-  status.backend = "ebpf";
-  auto add_program = [&](uint32_t id, const std::string& ifname, const std::string& hook) {
-    if (id == 0) return;
-    status.programs.push_back({full_program_name(program_name(id)), ifname, hook, id});
-  };
-  if (unsigned lan = if_nametoindex(config.lan_interface.c_str()); lan != 0) {
-    XdpAttachment xdp = query_xdp(static_cast<int>(lan));
-    if (xdp.attached && is_bwalloc_program(xdp.program_id)) {
-      add_program(xdp.program_id, config.lan_interface, "xdp (" + xdp.mode + ")");
-    }
-    add_program(query_tc(static_cast<int>(lan), TcDirection::Ingress), config.lan_interface, "tc ingress");
-    add_program(query_tc(static_cast<int>(lan), TcDirection::Egress), config.lan_interface, "tc egress");
-  }
-  if (!config.wan_interface.empty()) {
-    if (unsigned wan = if_nametoindex(config.wan_interface.c_str()); wan != 0) {
-      add_program(query_tc(static_cast<int>(wan), TcDirection::Egress), config.wan_interface, "tc egress");
-    }
-  }
-  status.maps = {
-      {"bwa_counters", max_entries(fds.counters), count_entries(fds.counters, sizeof(bwa_addr))},
-      {"bwa_policy", max_entries(fds.policy), count_entries(fds.policy, sizeof(bwa_addr))},
-      {"bwa_edt", max_entries(fds.edt), 0},
-      {"bwa_slot_addr", max_entries(fds.slot_addr), 0},
-      {"bwa_ports", 2 * 65536, count_classed_ports(fds.ports)},  // ports, not words
-      {"bwa_flows", max_entries(fds.flows) * BWA_FLOW_WAYS, 0},
-  };
-  // Slots in use equal policies held; an array map has no "used" of its own.
-  status.maps[2].used_entries = status.maps[1].used_entries * 2;
-  status.maps[3].used_entries = status.maps[1].used_entries;
-
-  int cpus = libbpf_num_possible_cpus();
-  if (cpus > 0 && fds.global >= 0) {
-    std::vector<bwa_global> per_cpu(cpus);
-    uint32_t zero = 0;
-    if (bpf_map_lookup_elem(fds.global, &zero, per_cpu.data()) == 0) {
-      for (const auto& g : per_cpu) {
-        status.unparsed_packets += g.unparsed_packets;
-        status.counter_insert_failures += g.counter_insert_failures;
-        status.new_devices += g.new_devices;
-        status.unshaped_no_slot += g.unshaped_no_slot;
-      }
-    }
-  }
-  return status;
-}
-
-std::pair<bool, std::string> describe_pacing(const DatapathConfig& config) {
-  auto rtnl = RtnlSocket::open();
-  if (!rtnl) return {false, rtnl.message()};
-  std::vector<std::string> missing;
-  for (const std::string& ifname : {config.lan_interface, config.wan_interface}) {
-    if (ifname.empty()) continue;
-    unsigned ifindex = if_nametoindex(ifname.c_str());
-    if (ifindex == 0) {
-      missing.push_back(ifname + " does not exist");
-      continue;
-    }
-    auto root = read_root_qdisc(*rtnl, static_cast<int>(ifindex));
-    std::string kind = root && root->has_value() ? (*root)->kind : "none";
-    if (kind != "fq" && kind != "mq") missing.push_back(ifname + " has root qdisc '" + kind + "', not fq");
-  }
-  if (missing.empty()) return {true, "fq honours EDT timestamps on every shaped interface"};
-  std::string note = missing.front();
-  for (size_t i = 1; i < missing.size(); ++i) note += "; " + missing[i];
-  return {false, note + ": limits act as policers (the horizon is the burst, at least datapath.policer_burst)"};
 }
 
 }  // namespace bwalloc

@@ -1,5 +1,5 @@
 // Map-level operations of the eBPF datapath: batch counter reads, policy
-// dumps, port-class sync, and status collection from map fds (our own or
+// dumps, port-class sync, the policy generation, and map fds (our own or
 // opened from the pins by `bwalloc status`).
 #pragma once
 
@@ -42,6 +42,11 @@ struct MapFds {
   int global = -1;
   int flows = -1;
 };
+
+// Entries in a hash or LRU map (by walking its keys) and its capacity; 0
+// when the fd is not open.
+uint32_t count_map_entries(int fd, size_t key_size);
+uint32_t map_max_entries(int fd);
 
 // The datapath's own maps in a BPF object (skipping libbpf's internal ones).
 std::vector<bpf_map*> owned_maps(bpf_object* obj);
@@ -86,11 +91,5 @@ uint32_t count_classed_ports(int ports_fd);
 // Opens every pinned map by name; fails when the datapath is not pinned there.
 [[nodiscard]] Result<MapFds> open_pinned_maps(const std::string& pin_dir);
 void close_map_fds(MapFds& fds);
-
-// Programs attached on the configured interfaces, map sizes and global counters.
-DatapathStatus collect_status(const DatapathConfig& config, const MapFds& fds);
-
-// Whether fq sits on every shaped interface, with an explanation.
-std::pair<bool, std::string> describe_pacing(const DatapathConfig& config);
 
 }  // namespace bwalloc

@@ -1,5 +1,6 @@
 // What to do about one configured interface (the LAN or the WAN), from what
-// the kernel says about it now. Pure: ebpf_datapath.cpp observes and acts.
+// the kernel says about it now. Pure: interface_hooks.cpp observes
+// (observe_link), ebpf_datapath.cpp acts.
 // Rules: the configured name is what is ours. An interface renamed away is
 // no longer ours (our programs come off it); the name coming back, renamed
 // or recreated with a new ifindex, gets the programs attached again; an

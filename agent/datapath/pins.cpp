@@ -28,6 +28,8 @@ bool path_exists(const std::string& path) {
   return lstat(path.c_str(), &st) == 0;
 }
 
+std::string pin_path(const std::string& pin_dir, const std::string& name) { return pin_dir + "/" + name; }
+
 Result<void> prepare_pin_dir(const std::string& dir) {
   std::string parent = std::filesystem::path(dir).parent_path().string();
   if (!is_bpffs(parent)) {

@@ -21,6 +21,10 @@ namespace bwalloc {
 
 bool path_exists(const std::string& path);
 
+// Where the pin called `name` ("bwa_policy", "link_xdp_lan") lives: every
+// pin path is built here.
+std::string pin_path(const std::string& pin_dir, const std::string& name);
+
 // The refusal prepare_pin_dir gives for a directory another user owns, or
 // an empty string. "auto" backend selection must refuse on it too rather than
 // fall back: it is a warning sign, not a missing kernel feature.
