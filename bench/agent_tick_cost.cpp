@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
       auto t2 = Wall::now();
       TickRecord record;
       record.ts_ms = 1'800'000'000'000 + tick * 1000;
-      for (const auto& s : samples) record.samples.push_back(UsageSample{s.ip, s.rx_bytes, s.tx_bytes});
+      for (const auto& s : samples) record.samples.push_back(UsageSample{s.ip, s.down_bytes, s.up_bytes});
       record.events = std::move(result.events);
       if (auto w = (*store)->write_tick(record); !w) std::fprintf(stderr, "write: %s\n", w.message().c_str());
       double write = ms_since(t2);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agent/api/datapath.h"
+#include "agent/common/history_resolution.h"
 #include "agent/common/ip_address.h"
 #include "agent/common/priority.h"
 
@@ -82,16 +83,14 @@ struct Snapshot {
 struct UsageRow {
   IpAddress ip;
   int64_t ts_ms = 0;
-  uint64_t bytes_rx = 0;  // router -> device in that sample
-  uint64_t bytes_tx = 0;  // device -> router
+  uint64_t down_bytes = 0;  // router -> device in that sample
+  uint64_t up_bytes = 0;  // device -> router
 };
-
-enum class HistoryResolution { Raw, Minute, Hour, Day };
 
 struct HistoryPoint {
   int64_t ts_ms = 0;  // sample time or bucket start
-  uint64_t bytes_rx = 0;
-  uint64_t bytes_tx = 0;
+  uint64_t down_bytes = 0;
+  uint64_t up_bytes = 0;
 };
 
 struct BlockedEntry {

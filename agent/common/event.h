@@ -24,6 +24,14 @@ constexpr std::string_view event_level_name(EventLevel level) {
   return "INFO";
 }
 
+// The level event_level_name() wrote; nullopt for any other text.
+constexpr std::optional<EventLevel> parse_event_level(std::string_view name) {
+  for (EventLevel level : {EventLevel::Info, EventLevel::Alert, EventLevel::Auto, EventLevel::Admin, EventLevel::Error}) {
+    if (event_level_name(level) == name) return level;
+  }
+  return std::nullopt;
+}
+
 struct Event {
   std::chrono::system_clock::time_point ts;
   EventLevel level = EventLevel::Info;

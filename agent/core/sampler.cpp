@@ -38,11 +38,11 @@ std::vector<DeviceSample> Sampler::update(const std::vector<DeviceCounters>& cou
     if (baseline_only) continue;
     DeviceSample s;
     s.ip = c.address;
-    s.tx_bytes = delta(c.up_bytes, base_up);
-    s.rx_bytes = delta(c.down_bytes, base_down);
-    s.tx_bits_per_sec = static_cast<double>(s.tx_bytes) * 8 / elapsed.count();
-    s.rx_bits_per_sec = static_cast<double>(s.rx_bytes) * 8 / elapsed.count();
-    track.push(s.tx_bits_per_sec + s.rx_bits_per_sec);
+    s.up_bytes = delta(c.up_bytes, base_up);
+    s.down_bytes = delta(c.down_bytes, base_down);
+    s.up_bits_per_sec = static_cast<double>(s.up_bytes) * 8 / elapsed.count();
+    s.down_bits_per_sec = static_cast<double>(s.down_bytes) * 8 / elapsed.count();
+    track.push(s.up_bits_per_sec + s.down_bits_per_sec);
     samples.push_back(s);
   }
   oldest_seen_ = std::min(oldest_seen_, now);  // every device read now was seen now

@@ -25,10 +25,10 @@ struct CounterBaseline {
 
 struct DeviceSample {
   IpAddress ip;
-  uint64_t rx_bytes = 0;  // router -> device this tick
-  uint64_t tx_bytes = 0;  // device -> router this tick
-  double rx_bits_per_sec = 0;
-  double tx_bits_per_sec = 0;
+  uint64_t down_bytes = 0;  // router -> device this tick
+  uint64_t up_bytes = 0;  // device -> router this tick
+  double down_bits_per_sec = 0;
+  double up_bits_per_sec = 0;
 };
 
 class Sampler {

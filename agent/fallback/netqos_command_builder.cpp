@@ -17,16 +17,16 @@ std::vector<std::string> powershell_prefix() {
   return {"powershell.exe", "-NoProfile", "-NonInteractive", "-Command"};
 }
 
-std::string_view direction_suffix(NetQosDirection direction) {
-  return direction == NetQosDirection::Up ? "up" : "down";
+std::string_view direction_suffix(Direction direction) {
+  return direction == Direction::Up ? "up" : "down";
 }
 
-std::optional<uint64_t>& slot(NetQosThrottles& t, NetQosDirection direction) {
-  return direction == NetQosDirection::Up ? t.up_bits_per_sec : t.down_bits_per_sec;
+std::optional<uint64_t>& slot(NetQosThrottles& t, Direction direction) {
+  return direction == Direction::Up ? t.up_bits_per_sec : t.down_bits_per_sec;
 }
 
-std::optional<uint64_t> slot(const NetQosThrottles& t, NetQosDirection direction) {
-  return direction == NetQosDirection::Up ? t.up_bits_per_sec : t.down_bits_per_sec;
+std::optional<uint64_t> slot(const NetQosThrottles& t, Direction direction) {
+  return direction == Direction::Up ? t.up_bits_per_sec : t.down_bits_per_sec;
 }
 
 Result<void> check_address(const IpAddress& address) {
@@ -65,22 +65,22 @@ Result<std::optional<uint64_t>> throttle_for_rate(uint64_t bits_per_sec, std::st
 
 }  // namespace
 
-std::string netqos_policy_name(const IpAddress& address, NetQosDirection direction) {
+std::string netqos_policy_name(const IpAddress& address, Direction direction) {
   return std::string(kNamePrefix) + address.to_string() + "-" + std::string(direction_suffix(direction));
 }
 
-Result<std::pair<IpAddress, NetQosDirection>> parse_netqos_policy_name(std::string_view name) {
+Result<std::pair<IpAddress, Direction>> parse_netqos_policy_name(std::string_view name) {
   auto refuse = [&] {
     return Error{"'" + std::string(name.substr(0, 80)) + "' is not a bwalloc NetQos policy name"};
   };
   if (!name.starts_with(kNamePrefix)) return refuse();
   std::string_view rest = name.substr(kNamePrefix.size());
-  NetQosDirection direction;
+  Direction direction;
   if (rest.ends_with("-up")) {
-    direction = NetQosDirection::Up;
+    direction = Direction::Up;
     rest.remove_suffix(3);
   } else if (rest.ends_with("-down")) {
-    direction = NetQosDirection::Down;
+    direction = Direction::Down;
     rest.remove_suffix(5);
   } else {
     return refuse();
@@ -113,7 +113,7 @@ Result<NetQosThrottles> netqos_throttles(const DevicePolicy& policy) {
   return NetQosThrottles{*up, *down};
 }
 
-Result<std::vector<std::string>> netqos_new_command(const IpAddress& address, NetQosDirection direction,
+Result<std::vector<std::string>> netqos_new_command(const IpAddress& address, Direction direction,
                                                     uint64_t bits_per_sec) {
   if (auto ok = check_address(address); !ok) return ok.error();
   if (bits_per_sec < kNetQosMinBitsPerSec || bits_per_sec > kNetQosMaxBitsPerSec || bits_per_sec % 8 != 0) {
@@ -124,7 +124,7 @@ Result<std::vector<std::string>> netqos_new_command(const IpAddress& address, Ne
   auto argv = powershell_prefix();
   const std::string prefix = address.to_string() + (address.is_v4() ? "/32" : "/128");
   argv.insert(argv.end(), {"New-NetQosPolicy", "-Name", "'" + netqos_policy_name(address, direction) + "'",
-                           direction == NetQosDirection::Down ? "-IPDstPrefixMatchCondition"
+                           direction == Direction::Down ? "-IPDstPrefixMatchCondition"
                                                               : "-IPSrcPrefixMatchCondition",
                            prefix, "-ThrottleRateActionBitsPerSecond", std::to_string(bits_per_sec),
                            // ActiveStore: gone at reboot, like the agent's other runtime state.
@@ -132,7 +132,7 @@ Result<std::vector<std::string>> netqos_new_command(const IpAddress& address, Ne
   return checked(std::move(argv));
 }
 
-Result<std::vector<std::string>> netqos_remove_command(const IpAddress& address, NetQosDirection direction) {
+Result<std::vector<std::string>> netqos_remove_command(const IpAddress& address, Direction direction) {
   if (auto ok = check_address(address); !ok) return ok.error();
   auto argv = powershell_prefix();
   argv.insert(argv.end(), {"Remove-NetQosPolicy", "-Name", "'" + netqos_policy_name(address, direction) + "'",
@@ -152,7 +152,7 @@ Result<std::vector<NetQosStep>> plan_netqos_apply(const NetQosState& current,
     if (!target) return target.error();
     NetQosThrottles held;
     if (auto it = current.find(policy.address); it != current.end()) held = it->second;
-    for (auto direction : {NetQosDirection::Down, NetQosDirection::Up}) {
+    for (auto direction : {Direction::Down, Direction::Up}) {
       const auto before = slot(held, direction);
       const auto after = slot(*target, direction);
       if (before == after) continue;  // idempotent: nothing to do
@@ -175,7 +175,7 @@ std::vector<NetQosStep> plan_netqos_remove(const NetQosState& current, const IpA
   std::vector<NetQosStep> steps;
   auto it = current.find(address);
   if (it == current.end()) return steps;
-  for (auto direction : {NetQosDirection::Down, NetQosDirection::Up}) {
+  for (auto direction : {Direction::Down, Direction::Up}) {
     if (!slot(it->second, direction)) continue;
     // The address is in the state only because a command for it was built.
     if (auto remove = netqos_remove_command(address, direction)) {

@@ -33,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/common/direction.h"
 #include "agent/common/ip_address.h"
 #include "agent/common/result.h"
 #include "agent/api/datapath.h"
@@ -43,8 +44,6 @@ namespace bwalloc {
 inline constexpr uint64_t kNetQosMinBitsPerSec = 8'000;
 // A sanity bound; anything faster is a bug upstream, not a rate.
 inline constexpr uint64_t kNetQosMaxBitsPerSec = 1'000'000'000'000ull;  // 1 Tbit/s
-
-enum class NetQosDirection { Up, Down };
 
 // The throttles NetQos holds for one device; nullopt = no policy that way.
 struct NetQosThrottles {
@@ -61,16 +60,16 @@ using NetQosState = std::map<IpAddress, NetQosThrottles>;
 struct NetQosStep {
   std::vector<std::string> argv;  // argv[0] = "powershell.exe"
   IpAddress address;
-  NetQosDirection direction = NetQosDirection::Down;
+  Direction direction = Direction::Down;
   std::optional<uint64_t> throttle_after;  // nullopt: the policy is gone
 };
 
 // "bwalloc-10.0.0.2-down", "bwalloc-fd00:10::2-up".
-std::string netqos_policy_name(const IpAddress& address, NetQosDirection direction);
+std::string netqos_policy_name(const IpAddress& address, Direction direction);
 
 // The inverse, for policies found on the system (e.g. left by a crash):
 // only names this builder could have made are accepted.
-[[nodiscard]] Result<std::pair<IpAddress, NetQosDirection>> parse_netqos_policy_name(std::string_view name);
+[[nodiscard]] Result<std::pair<IpAddress, Direction>> parse_netqos_policy_name(std::string_view name);
 
 // What one device's policy becomes in NetQos: Blocked -> the minimum both
 // ways; exempt_all or rate 0 -> no policy; other rates rounded down to whole
@@ -102,10 +101,10 @@ void apply_netqos_step(NetQosState& state, const NetQosStep& step);
 
 // The single commands (argv) the plans are made of.
 [[nodiscard]] Result<std::vector<std::string>> netqos_new_command(const IpAddress& address,
-                                                                 NetQosDirection direction,
+                                                                 Direction direction,
                                                                  uint64_t bits_per_sec);
 [[nodiscard]] Result<std::vector<std::string>> netqos_remove_command(const IpAddress& address,
-                                                                    NetQosDirection direction);
+                                                                    Direction direction);
 
 // True when `token` holds only characters that mean nothing special to
 // PowerShell or to the Windows command-line parser: letters, digits and

@@ -150,13 +150,13 @@ json::object blocked_json(const BlockedEntry& b) {
 }
 
 json::object usage_json(const UsageRow& u) {
-  json::object o{{"ip", u.ip.to_string()}, {"bytes_rx", u.bytes_rx}, {"bytes_tx", u.bytes_tx}};
+  json::object o{{"ip", u.ip.to_string()}, {"bytes_rx", u.down_bytes}, {"bytes_tx", u.up_bytes}};
   put_time(o, "ts", u.ts_ms);
   return o;
 }
 
 json::object history_json(const HistoryPoint& h) {
-  json::object o{{"bytes_rx", h.bytes_rx}, {"bytes_tx", h.bytes_tx}};
+  json::object o{{"bytes_rx", h.down_bytes}, {"bytes_tx", h.up_bytes}};
   put_time(o, "ts", h.ts_ms);
   return o;
 }

@@ -85,10 +85,10 @@ void Agent::tick_owned() {
     uint64_t tick_bytes = 0;
     for (const auto& s : samples) {
       DeviceState& d = device_owned(s.ip);
-      d.up_rate = s.tx_bits_per_sec;
-      d.down_rate = s.rx_bits_per_sec;
-      tick_bytes += s.rx_bytes + s.tx_bytes;
-      if (s.rx_bytes + s.tx_bytes > 0) record.samples.push_back(UsageSample{s.ip, s.rx_bytes, s.tx_bytes});
+      d.up_rate = s.up_bits_per_sec;
+      d.down_rate = s.down_bits_per_sec;
+      tick_bytes += s.down_bytes + s.up_bytes;
+      if (s.down_bytes + s.up_bytes > 0) record.samples.push_back(UsageSample{s.ip, s.down_bytes, s.up_bytes});
     }
     avg_bytes_per_sample_ = samples.empty() ? 0 : static_cast<double>(tick_bytes) / static_cast<double>(samples.size());
     throughput_.add(clock_.mono_now(), tick_bytes);

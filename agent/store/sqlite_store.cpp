@@ -38,12 +38,12 @@ class Transaction {
   bool open_ = false;
 };
 
-const char* table_for(Resolution r) {
+const char* table_for(HistoryResolution r) {
   switch (r) {
-    case Resolution::Raw: return "usage_raw";
-    case Resolution::Minute: return "usage_minute";
-    case Resolution::Hour: return "usage_hour";
-    case Resolution::Day: return "usage_day";
+    case HistoryResolution::Raw: return "usage_raw";
+    case HistoryResolution::Minute: return "usage_minute";
+    case HistoryResolution::Hour: return "usage_hour";
+    case HistoryResolution::Day: return "usage_day";
   }
   return "usage_raw";
 }
@@ -358,15 +358,17 @@ Result<std::vector<StoredEvent>> SqliteStore::recent_events(size_t limit) {
   q->bind(1, static_cast<int64_t>(limit));
   std::vector<StoredEvent> out;
   auto rows = q->for_each_row([&] {
-    out.push_back({q->int_at(0), q->text_at(1), q->text_at(2), q->text_at(3), q->text_at(4)});
+    // A level this version does not know (a newer one wrote it) reads as Info.
+    out.push_back({q->int_at(0), parse_event_level(q->text_at(1)).value_or(EventLevel::Info), q->text_at(2),
+                   q->text_at(3), q->text_at(4)});
   });
   if (!rows) return rows.error();
   return out;
 }
 
 Result<std::vector<StoredUsage>> SqliteStore::history(const std::string& ip, int64_t from_ms, int64_t to_ms,
-                                                      Resolution resolution) {
-  const bool raw = resolution == Resolution::Raw;
+                                                      HistoryResolution resolution) {
+  const bool raw = resolution == HistoryResolution::Raw;
   // Raw rows are indexed by (ts, ip) so that a tick only appends (see
   // migration 2): walk the distinct stored ticks in range, each one index
   // seek, and seek (ts, ip) in each; the cost follows the ticks asked for,

@@ -47,7 +47,7 @@ class SqliteStore {
   [[nodiscard]] Result<std::vector<StoredEvent>> recent_events(size_t limit);
   // Oldest first; rollup rows carry their bucket start as ts.
   [[nodiscard]] Result<std::vector<StoredUsage>> history(const std::string& ip, int64_t from_ms, int64_t to_ms,
-                                                         Resolution resolution);
+                                                         HistoryResolution resolution);
   [[nodiscard]] Result<std::vector<std::pair<std::string, std::string>>> config_values();
   [[nodiscard]] Result<int64_t> schema_version();
 

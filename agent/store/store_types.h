@@ -8,15 +8,17 @@
 #include <vector>
 
 #include "agent/common/event.h"
+#include "agent/common/history_resolution.h"
 #include "agent/common/ip_address.h"
 #include "agent/common/priority.h"
 
 namespace bwalloc {
 
+// Columns rx_bytes (down) and tx_bytes (up): see agent/common/direction.h.
 struct UsageSample {
   IpAddress ip;
-  uint64_t rx_bytes = 0;
-  uint64_t tx_bytes = 0;
+  uint64_t down_bytes = 0;
+  uint64_t up_bytes = 0;
 };
 
 // A device's lasting record. Discovery fills mac/hostname/vendor; only the
@@ -51,7 +53,7 @@ struct TickRecord {
 
 struct StoredEvent {
   int64_t ts_ms = 0;
-  std::string level;
+  EventLevel level = EventLevel::Info;
   std::string message;
   std::string actor;
   std::string ip;
@@ -60,10 +62,8 @@ struct StoredEvent {
 struct StoredUsage {
   std::string ip;
   int64_t ts_ms = 0;
-  uint64_t rx_bytes = 0;
-  uint64_t tx_bytes = 0;
+  uint64_t down_bytes = 0;
+  uint64_t up_bytes = 0;
 };
-
-enum class Resolution { Raw, Minute, Hour, Day };
 
 }  // namespace bwalloc

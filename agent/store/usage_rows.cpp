@@ -43,8 +43,8 @@ std::string address_text(const IpAddress& ip) {
 // random cost a cache miss a row.
 struct Keyed {
   unsigned __int128 key;
-  int64_t rx_bytes;
-  int64_t tx_bytes;
+  int64_t down_bytes;
+  int64_t up_bytes;
   uint32_t text;    // index of the whole text
   uint32_t length;  // of the text
 };
@@ -63,7 +63,7 @@ std::vector<Keyed> in_ip_text_order(const std::vector<UsageSample>& samples, std
   rows.reserve(samples.size());
   for (const auto& s : samples) {
     texts.push_back(address_text(s.ip));
-    rows.push_back(Keyed{prefix_key(texts.back()), static_cast<int64_t>(s.rx_bytes), static_cast<int64_t>(s.tx_bytes),
+    rows.push_back(Keyed{prefix_key(texts.back()), static_cast<int64_t>(s.down_bytes), static_cast<int64_t>(s.up_bytes),
                          static_cast<uint32_t>(texts.size() - 1), static_cast<uint32_t>(texts.back().size())});
   }
   std::sort(rows.begin(), rows.end(), [&texts](const Keyed& a, const Keyed& b) {
@@ -88,7 +88,7 @@ Result<void> insert_usage_rows(SqliteDb& db, int64_t ts_ms, const std::vector<Us
       } else {
         insert.bind(at + 1, texts[row.text]);
       }
-      insert.bind(at + 2, ts_ms).bind(at + 3, row.rx_bytes).bind(at + 4, row.tx_bytes);
+      insert.bind(at + 2, ts_ms).bind(at + 3, row.down_bytes).bind(at + 4, row.up_bytes);
     }
     if (auto r = insert.run(); !r) return Error{"write samples: " + r.message()};
     return {};

@@ -87,7 +87,7 @@ TEST_F(WalReaderTest, AgentStyleReaderOpenForThousandsOfTicksKeepsTheWalBounded)
   for (int64_t n = 1; n <= 3000; ++n) {
     write(n);
     if (n % 5 == 0) {  // the dashboard polls history and usage
-      auto h = (*reader)->history("10.20.0.1", crash_ticks::ts_of(0), crash_ticks::ts_of(n + 1), Resolution::Raw);
+      auto h = (*reader)->history("10.20.0.1", crash_ticks::ts_of(0), crash_ticks::ts_of(n + 1), HistoryResolution::Raw);
       ASSERT_TRUE(h.ok()) << h.message();
       ASSERT_EQ(h->size(), static_cast<size_t>(n));
       auto u = (*reader)->recent_usage(200);

@@ -33,10 +33,10 @@ TEST(SamplerResume, FirstReadCountsTheDowntimeFromThePreviousBaseline) {
   ASSERT_EQ(s.size(), 2u) << "no read only sets a baseline after a resume";
   for (const auto& sample : s) {
     if (sample.ip == kOld) {
-      EXPECT_EQ(sample.tx_bytes, 250'000u);
-      EXPECT_DOUBLE_EQ(sample.tx_bits_per_sec, 1'000'000) << "rate over the 2 s since the last read";
+      EXPECT_EQ(sample.up_bytes, 250'000u);
+      EXPECT_DOUBLE_EQ(sample.up_bits_per_sec, 1'000'000) << "rate over the 2 s since the last read";
     } else {
-      EXPECT_EQ(sample.tx_bytes, 100u) << "a device absent from the baseline appeared since: all of it is new";
+      EXPECT_EQ(sample.up_bytes, 100u) << "a device absent from the baseline appeared since: all of it is new";
     }
   }
 }
@@ -57,8 +57,8 @@ TEST(SamplerResume, AResetCounterCountsItsNewValueNeverNegative) {
   ASSERT_TRUE(s.resume({{kOld, 9'000'000, 9'000'000}}, now - 1s, now));
   auto out = s.update({counters(kOld, 300, 400)}, now);  // the pins were replaced meanwhile
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].tx_bytes, 300u);
-  EXPECT_EQ(out[0].rx_bytes, 400u);
+  EXPECT_EQ(out[0].up_bytes, 300u);
+  EXPECT_EQ(out[0].down_bytes, 400u);
 }
 
 }  // namespace

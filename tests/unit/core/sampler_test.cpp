@@ -31,10 +31,10 @@ TEST_F(SamplerTest, FirstSightIsOnlyABaseline) {
   now += 1s;
   auto second = sampler.update({counters(5'000'125'000, 9'000'250'000)}, now);
   ASSERT_EQ(second.size(), 1u);
-  EXPECT_EQ(second[0].tx_bytes, 125'000u);
-  EXPECT_EQ(second[0].rx_bytes, 250'000u);
-  EXPECT_DOUBLE_EQ(second[0].tx_bits_per_sec, 1'000'000);
-  EXPECT_DOUBLE_EQ(second[0].rx_bits_per_sec, 2'000'000);
+  EXPECT_EQ(second[0].up_bytes, 125'000u);
+  EXPECT_EQ(second[0].down_bytes, 250'000u);
+  EXPECT_DOUBLE_EQ(second[0].up_bits_per_sec, 1'000'000);
+  EXPECT_DOUBLE_EQ(second[0].down_bits_per_sec, 2'000'000);
   EXPECT_DOUBLE_EQ(sampler.windows().at(kDevice).back(), 3'000'000);
 }
 
@@ -43,8 +43,8 @@ TEST_F(SamplerTest, DeviceAppearingAfterStartCountsAllItsBytes) {
   now += 1s;
   auto s = sampler.update({counters(250'000, 0)}, now);
   ASSERT_EQ(s.size(), 1u) << "its counter entry is new since the last read";
-  EXPECT_EQ(s[0].tx_bytes, 250'000u);
-  EXPECT_DOUBLE_EQ(s[0].tx_bits_per_sec, 2'000'000);
+  EXPECT_EQ(s[0].up_bytes, 250'000u);
+  EXPECT_DOUBLE_EQ(s[0].up_bits_per_sec, 2'000'000);
 }
 
 TEST_F(SamplerTest, CounterThatWentDownCountsItsNewValue) {
@@ -52,25 +52,25 @@ TEST_F(SamplerTest, CounterThatWentDownCountsItsNewValue) {
   now += 1s;
   auto after_reset = sampler.update({counters(500, 700)}, now);
   ASSERT_EQ(after_reset.size(), 1u);
-  EXPECT_EQ(after_reset[0].tx_bytes, 500u);
-  EXPECT_EQ(after_reset[0].rx_bytes, 700u);
+  EXPECT_EQ(after_reset[0].up_bytes, 500u);
+  EXPECT_EQ(after_reset[0].down_bytes, 700u);
 }
 
 TEST_F(SamplerTest, EarlyReadsDoNotInflateRates) {
   sampler.update({counters(0, 0)}, now);
   now += 1ms;  // a read right after the previous one
   auto s = sampler.update({counters(1000, 0)}, now);
-  EXPECT_DOUBLE_EQ(s[0].tx_bits_per_sec, 1000 * 8 / 0.5) << "the interval is at least half a tick";
+  EXPECT_DOUBLE_EQ(s[0].up_bits_per_sec, 1000 * 8 / 0.5) << "the interval is at least half a tick";
   auto same_instant = sampler.update({counters(2000, 0)}, now);
-  EXPECT_GT(same_instant[0].tx_bits_per_sec, 0);
-  EXPECT_LT(same_instant[0].tx_bits_per_sec, 1e6);
+  EXPECT_GT(same_instant[0].up_bits_per_sec, 0);
+  EXPECT_LT(same_instant[0].up_bits_per_sec, 1e6);
 }
 
 TEST_F(SamplerTest, LongGapsAverageOverTheGap) {
   sampler.update({counters(0, 0)}, now);
   now += 100s;
   auto s = sampler.update({counters(1'250'000, 0)}, now);
-  EXPECT_DOUBLE_EQ(s[0].tx_bits_per_sec, 100'000);
+  EXPECT_DOUBLE_EQ(s[0].up_bits_per_sec, 100'000);
 }
 
 TEST_F(SamplerTest, WindowKeepsTheNewestSamples) {

@@ -48,7 +48,7 @@ TEST(NetQosBuilder, NewDeviceGetsBothDirectionsExactly) {
   ASSERT_TRUE(steps.ok()) << steps.message();
   EXPECT_EQ(argvs(*steps), (std::vector<Argv>{kNewDown, kNewUp}));
   EXPECT_EQ((*steps)[0].throttle_after, 5'000'000u);
-  EXPECT_EQ((*steps)[1].direction, NetQosDirection::Up);
+  EXPECT_EQ((*steps)[1].direction, Direction::Up);
 }
 
 TEST(NetQosBuilder, Ipv6UsesA128Prefix) {
@@ -120,15 +120,15 @@ TEST(NetQosBuilder, RatesOutOfBoundsAreRefused) {
   EXPECT_FALSE(plan_netqos_apply({}, {limited("10.10.0.3", 1'000'000, 1'000'000),
                                       limited("10.10.0.2", 1'000'000, UINT64_MAX)})
                    .ok());
-  EXPECT_FALSE(netqos_new_command(ip("10.10.0.2"), NetQosDirection::Up, 7'999).ok());
-  EXPECT_FALSE(netqos_new_command(ip("10.10.0.2"), NetQosDirection::Up, 1'000'001).ok());
-  EXPECT_FALSE(netqos_new_command(ip("10.10.0.2"), NetQosDirection::Up, kNetQosMaxBitsPerSec + 8).ok());
+  EXPECT_FALSE(netqos_new_command(ip("10.10.0.2"), Direction::Up, 7'999).ok());
+  EXPECT_FALSE(netqos_new_command(ip("10.10.0.2"), Direction::Up, 1'000'001).ok());
+  EXPECT_FALSE(netqos_new_command(ip("10.10.0.2"), Direction::Up, kNetQosMaxBitsPerSec + 8).ok());
 }
 
 TEST(NetQosBuilder, NonDeviceAddressesAreRefused) {
   for (const char* bad : {"0.0.0.0", "127.0.0.1", "224.0.0.1", "255.255.255.255", "::", "::1", "ff02::1", "fe80::1"}) {
     EXPECT_FALSE(plan_netqos_apply({}, {limited(bad, 1'000'000, 1'000'000)}).ok()) << bad;
-    EXPECT_FALSE(netqos_remove_command(ip(bad), NetQosDirection::Down).ok()) << bad;
+    EXPECT_FALSE(netqos_remove_command(ip(bad), Direction::Down).ok()) << bad;
   }
 }
 
@@ -148,7 +148,7 @@ TEST(NetQosBuilder, PolicyNamesRoundTripAndHostileNamesAreRefused) {
   auto parsed = parse_netqos_policy_name("bwalloc-fd00:10::2-up");
   ASSERT_TRUE(parsed.ok()) << parsed.message();
   EXPECT_EQ(parsed->first, ip("fd00:10::2"));
-  EXPECT_EQ(parsed->second, NetQosDirection::Up);
+  EXPECT_EQ(parsed->second, Direction::Up);
   EXPECT_TRUE(parse_netqos_policy_name("bwalloc-10.10.0.2-down").ok());
   for (const char* hostile :
        {"bwalloc-10.10.0.2'; Remove-NetQosPolicy -Name * -Confirm:$false; '-down", "bwalloc-$(calc.exe)-up",

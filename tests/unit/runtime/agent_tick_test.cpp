@@ -43,8 +43,8 @@ TEST_F(AgentTest, TickPublishesUsageTotalsAndTheLimitTheDatapathHolds) {
   auto usage = agent_->recent_usage(10);
   ASSERT_TRUE(usage.ok()) << usage.message();
   ASSERT_EQ(usage->size(), 1u);
-  EXPECT_EQ((*usage)[0].bytes_tx, 2000u);
-  EXPECT_EQ((*usage)[0].bytes_rx, 10000u);
+  EXPECT_EQ((*usage)[0].up_bytes, 2000u);
+  EXPECT_EQ((*usage)[0].down_bytes, 10000u);
 }
 
 TEST_F(AgentTest, BlockTakesEffectInTheDatapathTheSnapshotAndTheStore) {

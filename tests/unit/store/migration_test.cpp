@@ -60,13 +60,13 @@ TEST_F(MigrationTest, SchemaOneFileIsUpgradedInPlaceAndKeepsItsHistory) {
       << "the per-device index that made every tick rewrite it is gone";
   EXPECT_EQ((*store)->db().query_int("SELECT COUNT(*) FROM usage_raw").value(), 60);
 
-  auto history = (*store)->history("10.10.0.5", kT0 + 5000, kT0 + 15'000, Resolution::Raw);
+  auto history = (*store)->history("10.10.0.5", kT0 + 5000, kT0 + 15'000, HistoryResolution::Raw);
   ASSERT_TRUE(history.ok()) << history.message();
   ASSERT_EQ(history->size(), 10u) << "from inclusive, to exclusive";
   for (size_t i = 0; i < history->size(); ++i) {
     EXPECT_EQ((*history)[i].ip, "10.10.0.5");
     EXPECT_EQ((*history)[i].ts_ms, kT0 + 5000 + static_cast<int64_t>(i) * 1000) << "oldest first";
-    EXPECT_EQ((*history)[i].rx_bytes, 5 + i);
+    EXPECT_EQ((*history)[i].down_bytes, 5 + i);
   }
 
   TickRecord next;
@@ -75,7 +75,7 @@ TEST_F(MigrationTest, SchemaOneFileIsUpgradedInPlaceAndKeepsItsHistory) {
   ASSERT_TRUE((*store)->write_tick(next).ok());
   auto newest = (*store)->recent_usage(1);
   ASSERT_EQ(newest->size(), 1u);
-  EXPECT_EQ((*newest)[0].rx_bytes, 99u);
+  EXPECT_EQ((*newest)[0].down_bytes, 99u);
 }
 
 TEST_F(MigrationTest, RawHistorySkipsOtherDevicesAndTicksWithoutARow) {
@@ -90,13 +90,13 @@ TEST_F(MigrationTest, RawHistorySkipsOtherDevicesAndTicksWithoutARow) {
     if (i % 3 == 0) r.samples.push_back({a, static_cast<uint64_t>(i), 0});  // idle ticks write no row
     ASSERT_TRUE((*store)->write_tick(r).ok());
   }
-  auto history = (*store)->history("10.10.0.5", kT0, kT0 + 10'000, Resolution::Raw);
+  auto history = (*store)->history("10.10.0.5", kT0, kT0 + 10'000, HistoryResolution::Raw);
   ASSERT_TRUE(history.ok()) << history.message();
   ASSERT_EQ(history->size(), 4u);
   EXPECT_EQ((*history)[3].ts_ms, kT0 + 9000);
-  EXPECT_EQ((*history)[3].rx_bytes, 9u);
-  EXPECT_TRUE((*store)->history("10.10.0.5", kT0 + 10'000, kT0 + 20'000, Resolution::Raw)->empty());
-  EXPECT_TRUE((*store)->history("10.10.0.9", kT0, kT0 + 10'000, Resolution::Raw)->empty());
+  EXPECT_EQ((*history)[3].down_bytes, 9u);
+  EXPECT_TRUE((*store)->history("10.10.0.5", kT0 + 10'000, kT0 + 20'000, HistoryResolution::Raw)->empty());
+  EXPECT_TRUE((*store)->history("10.10.0.9", kT0, kT0 + 10'000, HistoryResolution::Raw)->empty());
 }
 
 }  // namespace

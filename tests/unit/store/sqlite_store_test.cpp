@@ -74,7 +74,7 @@ TEST_F(StoreTest, TickIsWrittenAtomicallyWithEventsDevicesAndBlocks) {
   EXPECT_EQ(store_->blocked()->size(), 1u);
   auto events = store_->recent_events(50);
   ASSERT_EQ(events->size(), 1u);
-  EXPECT_EQ((*events)[0].level, "ADMIN");
+  EXPECT_EQ((*events)[0].level, EventLevel::Admin);
   EXPECT_EQ((*events)[0].ip, "10.10.0.5");
   EXPECT_EQ(store_->recent_usage(200)->size(), 2u);
 
@@ -90,7 +90,7 @@ TEST_F(StoreTest, RecentQueriesAreNewestFirstAndLimited) {
   auto usage = store_->recent_usage(200);
   ASSERT_EQ(usage->size(), 200u);
   EXPECT_EQ((*usage)[0].ts_ms, kT0 + 299 * 1000);
-  auto history = store_->history("10.10.0.5", kT0, kT0 + 10'000, Resolution::Raw);
+  auto history = store_->history("10.10.0.5", kT0, kT0 + 10'000, HistoryResolution::Raw);
   ASSERT_EQ(history->size(), 10u);
   EXPECT_EQ((*history)[0].ts_ms, kT0) << "history is oldest first";
 }
@@ -119,7 +119,7 @@ TEST_F(StoreTest, RollupsEqualRawSumsAndNeverDoubleCount) {
   store_ = std::move(SqliteStore::open(path_).value());
   ASSERT_TRUE(store_->maintain(end, keep_all).ok());
   EXPECT_EQ(scalar("SELECT SUM(rx_bytes) FROM usage_minute WHERE ip = '10.10.0.5'"), raw_in_minutes);
-  auto hours = store_->history("10.10.0.5", kT0 - 3'600'000, end, Resolution::Hour);
+  auto hours = store_->history("10.10.0.5", kT0 - 3'600'000, end, HistoryResolution::Hour);
   ASSERT_FALSE(hours->empty());
 }
 

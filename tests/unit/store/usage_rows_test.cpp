@@ -38,10 +38,10 @@ TEST(UsageRows, EveryRowIsStoredUnderItsAddressText) {
   ASSERT_TRUE(stored.ok()) << stored.message();
   ASSERT_EQ(stored->size(), samples.size());
   std::map<std::string, uint64_t> rx_by_ip;
-  for (const auto& row : *stored) rx_by_ip[row.ip] = row.rx_bytes;
+  for (const auto& row : *stored) rx_by_ip[row.ip] = row.down_bytes;
   for (const auto& s : samples) {
     ASSERT_TRUE(rx_by_ip.count(s.ip.to_string())) << s.ip.to_string() << " not stored under its text";
-    EXPECT_EQ(rx_by_ip[s.ip.to_string()], s.rx_bytes) << s.ip.to_string();
+    EXPECT_EQ(rx_by_ip[s.ip.to_string()], s.down_bytes) << s.ip.to_string();
   }
   store->reset();
   std::filesystem::remove_all(dir);
