@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "agent/common/ip_address.h"
-#include "agent/datapath/datapath.h"
+#include "agent/api/datapath.h"
 
 namespace bwalloc {
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "agent/datapath/datapath.h"
+#include "agent/api/datapath.h"
 #include "agent/datapath/datapath_config.h"
 #include "agent/datapath/ebpf_maps.h"
 #include "agent/datapath/pacing_qdiscs.h"

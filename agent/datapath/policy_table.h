@@ -10,7 +10,7 @@
 
 #include "agent/common/result.h"
 #include "agent/datapath/capacity_plan.h"
-#include "agent/datapath/datapath.h"
+#include "agent/api/datapath.h"
 #include "agent/datapath/ebpf_maps.h"
 #include "agent/datapath/slot_allocator.h"
 
