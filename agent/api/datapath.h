@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/common/backend.h"
 #include "agent/common/ip_address.h"
 #include "agent/common/priority.h"
 #include "agent/common/result.h"
@@ -76,7 +77,7 @@ struct DatapathNotice {
 };
 
 struct DatapathStatus {
-  std::string backend;  // "ebpf", "pcap", "simulator"
+  Backend backend = Backend::Simulator;
   std::vector<AttachedProgram> programs;
   std::vector<MapInfo> maps;
   bool pacing_active = false;  // true when an fq qdisc honours the EDT timestamps

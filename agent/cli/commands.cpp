@@ -24,7 +24,7 @@ int fail(const std::string& message, int code = 1) {
 }
 
 void print_status(const DatapathStatus& status) {
-  std::printf("backend: %s\n", status.backend.c_str());
+  std::printf("backend: %s\n", std::string(backend_name(status.backend)).c_str());
   std::printf("programs attached: %zu\n", status.programs.size());
   for (const auto& p : status.programs) {
     std::printf("  %-18s %-8s %-16s id %u\n", p.program.c_str(), p.interface.c_str(), p.hook.c_str(), p.program_id);
@@ -37,7 +37,7 @@ void print_status(const DatapathStatus& status) {
               status.pacing_note.c_str());
   std::printf("unparsed packets passed: %llu\n", static_cast<unsigned long long>(status.unparsed_packets));
   std::printf("counter insert failures: %llu\n", static_cast<unsigned long long>(status.counter_insert_failures));
-  if (status.backend == "pcap") {
+  if (status.backend == Backend::Pcap) {
     std::printf("capture drops: %llu\n", static_cast<unsigned long long>(status.capture_drops));
   }
 }

@@ -18,10 +18,10 @@ namespace {
 // The datapath `agent.backend` asks for: eBPF, the pcap fallback, or eBPF
 // with the fallback when it cannot be loaded ("auto").
 Result<std::unique_ptr<Datapath>> open_kernel_datapath(const Config& config) {
-  if (config.backend == "pcap") return open_pcap_datapath(config.datapath);
+  if (config.backend == BackendChoice::Pcap) return open_pcap_datapath(config.datapath);
   auto ebpf = EbpfDatapath::open(config.datapath);
   if (ebpf) return std::unique_ptr<Datapath>(std::move(*ebpf));
-  if (config.backend != "auto") return make_error("cannot attach the eBPF datapath", ebpf.message());
+  if (config.backend != BackendChoice::Auto) return make_error("cannot attach the eBPF datapath", ebpf.message());
   if (std::string refusal = foreign_pin_dir_refusal(config.datapath.pin_dir); !refusal.empty()) {
     return make_error("cannot attach the eBPF datapath", refusal);
   }
@@ -65,7 +65,7 @@ Result<KernelParts> LinuxPlatform::open_kernel_parts(const Config& config) {
   parts.prober = std::make_unique<GatewayProber>(config.metrics.gateway, config.metrics.probe_interval);
   parts.prober->start();
   // Only the kernel's counters outlive the agent; a restart resumes them.
-  if (parts.datapath->status().backend == "ebpf") {
+  if (parts.datapath->status().backend == Backend::Ebpf) {
     parts.counter_baseline_path = config.datapath.state_dir + "/counters.baseline";
   }
   // Read on the tick thread, so in the router's namespace.
@@ -96,7 +96,7 @@ std::string LinuxPlatform::wait_for_stop() {
   return signal_number == SIGINT ? "SIGINT" : "SIGTERM";
 }
 
-std::string LinuxPlatform::stopping_message(std::string_view stopped_by, std::string_view backend) const {
+std::string LinuxPlatform::stopping_message(std::string_view stopped_by, Backend backend) const {
   return bwalloc::stopping_message(stopped_by, backend);
 }
 

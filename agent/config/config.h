@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/common/backend.h"
 #include "agent/common/result.h"
 #include "agent/datapath/datapath_config.h"
 
@@ -58,9 +59,7 @@ struct MetricsConfig {
 };
 
 struct Config {
-  // "auto" (eBPF, or the pcap fallback when eBPF cannot be loaded), "ebpf",
-  // "pcap" or "simulator".
-  std::string backend = "auto";
+  BackendChoice backend = BackendChoice::Auto;
   int simulated_devices = 12;    // with the simulator backend
   bool dry_run = false;          // compute and log decisions, never write policies
   std::string log_level = "info";

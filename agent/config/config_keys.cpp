@@ -172,10 +172,27 @@ ConfigKey ingress_mode_key() {
   return key;
 }
 
+ConfigKey backend_key() {
+  ConfigKey key;
+  key.name = "agent.backend";
+  key.description = "datapath backend: \"auto\" (eBPF, falling back to pcap when eBPF cannot be loaded), \"ebpf\", "
+                    "\"pcap\" (libpcap counting, tc HTB shaping) or \"simulator\" (synthetic devices, for demos "
+                    "without root)";
+  key.set = [](Config& c, const ConfigValue& v) -> Result<void> {
+    auto s = as_string(v);
+    if (!s) return s.error();
+    auto choice = parse_backend_choice(*s);
+    if (!choice) return Error{"expected one of \"auto\", \"ebpf\", \"pcap\", \"simulator\", found \"" + *s + "\""};
+    c.backend = *choice;
+    return {};
+  };
+  key.get = [](const Config& c) { return quote(std::string(backend_choice_name(c.backend))); };
+  return key;
+}
+
 std::vector<ConfigKey> build_keys() {
   std::vector<ConfigKey> k;
-  k.push_back(one_of_key("agent.backend", "datapath backend: \"auto\" (eBPF, falling back to pcap when eBPF cannot be loaded), \"ebpf\", \"pcap\" (libpcap counting, tc HTB shaping) or \"simulator\" (synthetic devices, for demos without root)", false,
-                         [](Config& c) -> std::string& { return c.backend; }, {"auto", "ebpf", "pcap", "simulator"}));
+  k.push_back(backend_key());
   k.push_back(int_key<int>("agent.simulated_devices", "devices the simulator backend makes up", false,
                            [](Config& c) -> int& { return c.simulated_devices; }, 1, 65536));
   k.push_back(bool_key("agent.dry_run", "decide and log priorities but never write them to the datapath", true,

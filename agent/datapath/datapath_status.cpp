@@ -16,7 +16,7 @@ namespace bwalloc {
 
 DatapathStatus collect_status(const DatapathConfig& config, const MapFds& fds) {
   DatapathStatus status;
-  status.backend = "ebpf";
+  status.backend = Backend::Ebpf;
   auto add_program = [&](uint32_t id, const std::string& ifname, const std::string& hook) {
     if (id == 0) return;
     status.programs.push_back({full_program_name(program_name(id)), ifname, hook, id});

@@ -188,7 +188,7 @@ Result<void> PcapDatapath::update_settings(const DatapathConfig& config) {
 
 DatapathStatus PcapDatapath::status() const {
   DatapathStatus s;
-  s.backend = "pcap";
+  s.backend = Backend::Pcap;
   s.programs.push_back(AttachedProgram{"pcap capture" + (lib_version_.empty() ? "" : " (" + lib_version_ + ")"),
                                        options_.interface, "pcap, snap length " + std::to_string(options_.snap_length),
                                        0});

@@ -102,8 +102,8 @@ json::object health_json(const Snapshot& s) {
     interfaces.push_back(json::object{{"role", i.role}, {"name", i.name}, {"ifindex", i.ifindex}, {"attached", i.attached}});
     interfaces_ok = interfaces_ok && i.attached;
   }
-  o["ok"] = h.db_ok && interfaces_ok && (h.datapath.backend != "ebpf" || !h.datapath.programs.empty());
-  o["backend"] = h.datapath.backend;
+  o["ok"] = h.db_ok && interfaces_ok && (h.datapath.backend != Backend::Ebpf || !h.datapath.programs.empty());
+  o["backend"] = std::string(backend_name(h.datapath.backend));
   o["programs"] = programs;
   o["xdp_mode"] = xdp_mode;
   o["interfaces"] = interfaces;

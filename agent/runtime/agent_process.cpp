@@ -58,7 +58,7 @@ int run_agent_process(Platform& platform, const Config& config, const AgentProce
   // Declared after the parts it uses, so it is joined before they go.
   Ticker ticker;
   auto started = platform.in_router_namespace([&]() -> Result<void> {
-    if (config.backend == "simulator") {
+    if (config.backend == BackendChoice::Simulator) {
       kernel.datapath = std::make_unique<SimulatorDatapath>(clock, config.simulated_devices, 42);
     } else {
       auto opened = platform.open_kernel_parts(config);

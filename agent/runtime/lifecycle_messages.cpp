@@ -18,12 +18,12 @@ std::string restored_message(size_t saved_devices, size_t saved_blocks, size_t n
   return out;
 }
 
-std::string stopping_message(std::string_view signal_name, std::string_view backend) {
+std::string stopping_message(std::string_view signal_name, Backend backend) {
   std::string out = "stopping on " + std::string(signal_name);
-  if (backend == "pcap") return out + "; the pcap backend removes its tc shaping";
+  if (backend == Backend::Pcap) return out + "; the pcap backend removes its tc shaping";
   // Only the eBPF programs and pins outlive the agent (shaping goes on
   // through a restart); the simulator and the Windows backend leave nothing.
-  if (backend == "ebpf") return out + "; the datapath stays attached (bwalloc detach removes it)";
+  if (backend == Backend::Ebpf) return out + "; the datapath stays attached (bwalloc detach removes it)";
   return out;
 }
 

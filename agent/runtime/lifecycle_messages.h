@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "agent/common/backend.h"
+
 namespace bwalloc {
 
 // `saved_devices`/`saved_blocks`: read back from the database;
@@ -16,7 +18,7 @@ namespace bwalloc {
 std::string restored_message(size_t saved_devices, size_t saved_blocks, size_t new_in_datapath,
                              const std::string& store_path);
 
-// `signal_name`: "SIGINT" or "SIGTERM"; `backend`: DatapathStatus::backend.
-std::string stopping_message(std::string_view signal_name, std::string_view backend);
+// `signal_name`: "SIGINT" or "SIGTERM"; `backend`: the one that ran.
+std::string stopping_message(std::string_view signal_name, Backend backend);
 
 }  // namespace bwalloc

@@ -55,7 +55,7 @@ class Platform {
   // ("SIGINT", "Ctrl+C"...).
   virtual std::string wait_for_stop() = 0;
   // The log line for the stop: what stays behind for `backend`.
-  virtual std::string stopping_message(std::string_view stopped_by, std::string_view backend) const = 0;
+  virtual std::string stopping_message(std::string_view stopped_by, Backend backend) const = 0;
 };
 
 }  // namespace bwalloc

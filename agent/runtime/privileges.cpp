@@ -88,8 +88,8 @@ Result<CapabilitySets> read_status_file(const std::string& path) {
 
 }  // namespace
 
-CapabilityMask runtime_capabilities(const std::string& backend) {
-  if (backend == "simulator") return 0;
+CapabilityMask runtime_capabilities(BackendChoice backend) {
+  if (backend == BackendChoice::Simulator) return 0;
   return bit(CAP_BPF) | bit(CAP_NET_ADMIN) | bit(CAP_NET_RAW);
 }
 

@@ -27,7 +27,7 @@ using CapabilityMask = uint64_t;
 
 // What the agent keeps with the eBPF (or command-shaper) backend; the
 // simulator needs nothing.
-CapabilityMask runtime_capabilities(const std::string& backend);
+CapabilityMask runtime_capabilities(BackendChoice backend);
 
 // The sets of one thread, as the kernel reports them.
 struct CapabilitySets {

@@ -90,7 +90,7 @@ Result<void> SimulatorDatapath::remove_policy(const IpAddress& address) {
 DatapathStatus SimulatorDatapath::status() const {
   std::lock_guard lock(mutex_);
   DatapathStatus s;
-  s.backend = "simulator";
+  s.backend = Backend::Simulator;
   s.pacing_active = false;
   s.pacing_note = "simulated devices: no kernel datapath";
   s.maps.push_back(MapInfo{"simulated devices", static_cast<uint32_t>(devices_.size()),

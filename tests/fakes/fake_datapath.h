@@ -54,7 +54,7 @@ class FakeDatapath final : public Datapath {
     std::lock_guard lock(mutex_);
     note_caller();
     DatapathStatus s;
-    s.backend = "fake";
+    s.backend = Backend::Simulator;  // nothing in the kernel
     return s;
   }
 

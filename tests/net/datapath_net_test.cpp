@@ -105,7 +105,7 @@ class DatapathNetTest : public ::testing::Test {
 TEST_F(DatapathNetTest, StatusShowsProgramsMapsAndPacing) {
   open_datapath();
   DatapathStatus status = datapath_->status();
-  EXPECT_EQ(status.backend, "ebpf");
+  EXPECT_EQ(status.backend, Backend::Ebpf);
   std::vector<std::string> hooks;
   for (const auto& p : status.programs) hooks.push_back(p.interface + " " + p.hook + " " + p.program);
   ASSERT_EQ(status.programs.size(), 4u) << ::testing::PrintToString(hooks);

@@ -290,7 +290,7 @@ TEST_F(EbpfDatapathNs, AttachesCountsBlocksAndDetachesCleanly) {
   open_datapath();
 
   DatapathStatus status = datapath_->status();
-  EXPECT_EQ(status.backend, "ebpf");
+  EXPECT_EQ(status.backend, Backend::Ebpf);
   EXPECT_TRUE(has_program(status, "bwa_xdp_ingress", "lan0", "xdp (")) << describe(status);
   EXPECT_TRUE(has_program(status, "bwa_tc_ingress", "lan0", "tc ingress")) << describe(status);
   EXPECT_TRUE(has_program(status, "bwa_tc_egress", "lan0", "tc egress")) << describe(status);

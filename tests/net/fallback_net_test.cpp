@@ -205,7 +205,7 @@ TEST_F(FallbackNetTest, PcapCountsMatchIperfBytes) {
   auto v6_after = counters_of(dev1v6);
   EXPECT_EQ(v6_after.up_packets - v6_before.up_packets, 20u);
   EXPECT_EQ(v6_after.up_bytes - v6_before.up_bytes, 20u * (14 + 40 + 8 + 800));
-  EXPECT_EQ(status.backend, "pcap");
+  EXPECT_EQ(status.backend, Backend::Pcap);
 }
 
 TEST_F(FallbackNetTest, HtbHoldsAHeavyDeviceToItsRateBothWays) {

@@ -36,7 +36,7 @@ class ShapingOnlyDatapath final : public Datapath {
 
   DatapathStatus status() const override {
     DatapathStatus s;
-    s.backend = "pcap";
+    s.backend = Backend::Pcap;
     s.pacing_note = why_ + "; shaping through NetQos policies (a throttle only: Blocked gets the minimum rate)";
     return s;
   }

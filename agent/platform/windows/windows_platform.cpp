@@ -49,8 +49,8 @@ Result<void> WindowsPlatform::in_router_namespace(const std::function<Result<voi
 
 Result<KernelParts> WindowsPlatform::open_kernel_parts(const Config& config) {
   // eBPF is Linux-only: "auto" and "pcap" mean Npcap + NetQos here.
-  if (config.backend == "ebpf") {
-    log_info("agent", "backend \"" + config.backend + "\" is Linux-only; using pcap (Npcap capture, NetQos shaping)");
+  if (config.backend == BackendChoice::Ebpf) {
+    log_info("agent", "backend \"ebpf\" is Linux-only; using pcap (Npcap capture, NetQos shaping)");
   }
   KernelParts parts;
   auto opened = open_windows_datapath(config);
@@ -69,7 +69,7 @@ std::string WindowsPlatform::wait_for_stop() {
   return stop_event_name(g_stop_event);
 }
 
-std::string WindowsPlatform::stopping_message(std::string_view stopped_by, std::string_view) const {
+std::string WindowsPlatform::stopping_message(std::string_view stopped_by, Backend) const {
   return "stopping on " + std::string(stopped_by) + "; NetQos policies stay (bwalloc detach removes them)";
 }
 

@@ -15,7 +15,7 @@ class WindowsPlatform final : public Platform {
   [[nodiscard]] Result<KernelParts> open_kernel_parts(const Config& config) override;
   [[nodiscard]] Result<PrivilegeView> restrict_privileges(const Config& config) override;
   std::string wait_for_stop() override;
-  std::string stopping_message(std::string_view stopped_by, std::string_view backend) const override;
+  std::string stopping_message(std::string_view stopped_by, Backend backend) const override;
 };
 
 }  // namespace bwalloc

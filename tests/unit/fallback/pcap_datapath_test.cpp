@@ -251,7 +251,7 @@ TEST_F(PcapDatapathTest, CountsCapturedFramesPerDeviceAndDirection) {
   feed(up);
   drain();
   DatapathStatus s = datapath_->status();
-  EXPECT_EQ(s.backend, "pcap");
+  EXPECT_EQ(s.backend, Backend::Pcap);
   EXPECT_EQ(s.unparsed_packets, 1u);
   EXPECT_EQ(s.capture_drops, 7u);
   ASSERT_EQ(s.programs.size(), 1u);

@@ -56,10 +56,10 @@ TEST(Privileges, NamesComeInKernelOrder) {
 
 TEST(Privileges, EachBackendKeepsWhatItNeeds) {
   const CapabilityMask kept = bit(CAP_BPF) | bit(CAP_NET_ADMIN) | bit(CAP_NET_RAW);
-  EXPECT_EQ(runtime_capabilities("ebpf"), kept);
-  EXPECT_EQ(runtime_capabilities("auto"), kept);
-  EXPECT_EQ(runtime_capabilities("pcap"), kept) << "pcap needs CAP_NET_RAW, tc shaping CAP_NET_ADMIN";
-  EXPECT_EQ(runtime_capabilities("simulator"), 0u);
+  EXPECT_EQ(runtime_capabilities(BackendChoice::Ebpf), kept);
+  EXPECT_EQ(runtime_capabilities(BackendChoice::Auto), kept);
+  EXPECT_EQ(runtime_capabilities(BackendChoice::Pcap), kept) << "pcap needs CAP_NET_RAW, tc shaping CAP_NET_ADMIN";
+  EXPECT_EQ(runtime_capabilities(BackendChoice::Simulator), 0u);
 }
 
 // Runs `body` in a forked child; its message (empty on success) comes back

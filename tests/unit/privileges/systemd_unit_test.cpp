@@ -81,7 +81,7 @@ TEST(SystemdUnit, VerifiesWithoutAWarning) {
 TEST(SystemdUnit, CapabilitiesAreTheRuntimeSetPlusStartUp) {
   ASSERT_TRUE(std::filesystem::exists(kUnit)) << kUnit;
   std::set<std::string> runtime;
-  for (const auto& name : capability_list(runtime_capabilities("auto"))) runtime.insert(name);
+  for (const auto& name : capability_list(runtime_capabilities(BackendChoice::Auto))) runtime.insert(name);
   std::set<std::string> start_up = runtime;
   start_up.insert({"cap_sys_admin", "cap_setpcap"});
 

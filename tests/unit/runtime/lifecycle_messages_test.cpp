@@ -15,10 +15,10 @@ TEST(LifecycleMessages, Restored) {
 }
 
 TEST(LifecycleMessages, Stopping) {
-  EXPECT_EQ(stopping_message("SIGTERM", "ebpf"), "stopping on SIGTERM; the datapath stays attached (bwalloc detach removes it)");
-  EXPECT_EQ(stopping_message("SIGINT", "pcap"), "stopping on SIGINT; the pcap backend removes its tc shaping");
-  EXPECT_EQ(stopping_message("SIGTERM", "simulator"), "stopping on SIGTERM");
-  EXPECT_EQ(stopping_message("SIGTERM", "netqos"), "stopping on SIGTERM");
+  EXPECT_EQ(stopping_message("SIGTERM", Backend::Ebpf),
+            "stopping on SIGTERM; the datapath stays attached (bwalloc detach removes it)");
+  EXPECT_EQ(stopping_message("SIGINT", Backend::Pcap), "stopping on SIGINT; the pcap backend removes its tc shaping");
+  EXPECT_EQ(stopping_message("SIGTERM", Backend::Simulator), "stopping on SIGTERM");
 }
 
 }  // namespace
