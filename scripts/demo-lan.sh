@@ -44,9 +44,9 @@ detach() {
 
 # Runs once, to the end, whichever process got the signal and however many
 # came: `timeout -s INT` signals the script and then its whole process
-# group, an impatient operator presses Ctrl-C twice. A second signal used to
-# kill the script in the middle of this (the trap had been reset to the
-# default), leaving the pins and the namespaces behind.
+# group, an impatient operator presses Ctrl-C twice. Every signal is ignored
+# from its first line on, so none can cut it short and leave the pins or the
+# namespaces behind.
 cleanup() {
   trap '' INT TERM HUP
   ((cleaning)) && return

@@ -7,8 +7,8 @@
 namespace bwalloc {
 
 namespace {
-// A TOML basic string. Control characters (other than tab) must be escaped
-// or the rendered file does not parse back (found by fuzz/config_fuzzer).
+// A TOML basic string. Control characters (other than tab) are escaped, so
+// the rendered file always parses back (fuzz/config_fuzzer checks it).
 std::string quote(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
