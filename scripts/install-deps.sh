@@ -17,8 +17,9 @@ build_packages=(
 )
 run_packages=(iproute2 nftables iperf3 procps sqlite3 iputils-ping curl)
 # The real-kernel tests boot Debian's kernel (which has sch_fq) in qemu; the
-# Windows build test cross-compiles with mingw-w64 (posix threads).
-test_packages=(chromium qemu-system-x86 linux-image-amd64 busybox-static kmod cpio g++-mingw-w64-x86-64-posix file)
+# Windows build test cross-compiles with mingw-w64 (posix threads) and runs
+# the exe under wine64, reading the API's JSON with jq.
+test_packages=(chromium qemu-system-x86 linux-image-amd64 busybox-static kmod cpio g++-mingw-w64-x86-64-posix file wine64 jq)
 # libFuzzer for the fuzz harnesses (scripts/fuzz.sh builds them with clang-14).
 test_packages+=(clang-14 libclang-rt-14-dev)
 
