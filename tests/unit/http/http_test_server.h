@@ -1,5 +1,6 @@
-// Shared by the HTTP hardening tests: a real agent (simulator datapath, a
-// real SQLite file) behind a real HttpServer on 127.0.0.1, and a raw TCP
+// Shared by the HTTP hardening tests: the agent's ports without an agent
+// (tests/fakes/fake_agent.h: these test the server, not the agent) behind a
+// real HttpServer on 127.0.0.1, and a raw TCP
 // client that can bind any loopback source address (all of 127.0.0.0/8 is
 // loopback on Linux, so 127.0.0.2 is "another client" without a network).
 // Every blocking wait has one generous safety deadline that only turns a
@@ -23,8 +24,7 @@
 #include <string>
 
 #include "agent/http/http_server.h"
-#include "agent/runtime/agent.h"
-#include "agent/simulator/simulator_datapath.h"
+#include "tests/fakes/fake_agent.h"
 
 namespace bwalloc::test {
 
@@ -158,7 +158,8 @@ inline std::string raw_request(const std::string& method, const std::string& tar
   return method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra_headers + "\r\n";
 }
 
-// The fixture: SetUp starts the agent and server with configure()'s changes.
+// The fixture: SetUp starts the server, with configure()'s changes, in front
+// of a FakeAgent whose tick() publishes the next snapshot.
 class HttpServerTest : public ::testing::Test {
  protected:
   virtual void configure(HttpServerConfig&) {}
@@ -173,12 +174,7 @@ class HttpServerTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_ / "web");
     make_web_root(dir_ / "web");
-    config_.store.path = (dir_ / "bwalloc.db").string();
-    datapath_ = std::make_unique<SimulatorDatapath>(clock_, 12, 7);
-    auto store = SqliteStore::open(config_.store.path);
-    ASSERT_TRUE(store.ok()) << store.message();
-    agent_ = std::make_unique<Agent>(AgentParts{config_, datapath_.get(), std::move(*store), &clock_, nullptr, nullptr});
-    ASSERT_TRUE(agent_->restore().ok());
+    agent_ = std::make_unique<FakeAgent>(12);
     for (int i = 0; i < 3; ++i) agent_->tick();
 
     http_.port = 0;
@@ -212,11 +208,8 @@ class HttpServerTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
-  SystemClock clock_;
-  Config config_;
   HttpServerConfig http_;
-  std::unique_ptr<SimulatorDatapath> datapath_;
-  std::unique_ptr<Agent> agent_;
+  std::unique_ptr<FakeAgent> agent_;
   std::unique_ptr<HttpServer> server_;
 };
 
