@@ -176,22 +176,38 @@ class BpfProgramsTest : public ::testing::Test {
 
 enum class Program { Xdp, TcIngress, TcEgress };
 
-struct CountCase {
-  const char* description;
-  Program program;
-  PacketSpec spec;
-  std::function<std::vector<uint8_t>(std::vector<uint8_t>)> mangle;  // truncation / corruption
-  uint8_t policy_flags;       // for the device the packet belongs to
-  int expected_verdict;
-  const char* counted_as;     // the device whose counters must move ("" = none)
-  bool expect_priority;
-  bool expect_blocked;
-  bool expect_unparsed;
+using Mangle = std::function<std::vector<uint8_t>(std::vector<uint8_t>)>;
+
+std::vector<uint8_t> keep(std::vector<uint8_t> p) { return p; }
+
+// What a case must leave behind. A row names only what differs from
+// "nothing counted, no priority bytes, not blocked, parsed".
+struct Expected {
+  int verdict;
+  const char* counted_as = "";  // the device whose counters must move ("" = none)
+  bool priority = false;        // its bytes counted as priority bytes
+  bool blocked = false;         // counted as a blocked drop, not as delivered bytes
+  bool unparsed = false;        // the global "unparsed" counter moves
 };
 
-PacketSpec v4_tcp(uint16_t dport = 5201) { return PacketSpec{false, "10.10.0.5", "198.51.100.2", 6, 40000, dport}; }
-PacketSpec down_v4(uint16_t sport = 5201) { return PacketSpec{false, "198.51.100.2", "10.10.0.5", 6, sport, 40000}; }
-PacketSpec v6_udp(uint16_t dport) { return PacketSpec{true, "fd00:10::5", "fd00:51::2", 17, 40000, dport}; }
+struct CountCase {
+  const char* description;
+  Program program = Program::Xdp;
+  PacketSpec spec;
+  Mangle mangle = keep;      // truncation / corruption of the built frame
+  uint8_t policy_flags = 0;  // for the device the packet belongs to
+  Expected expect;
+};
+
+PacketSpec v4_tcp(uint16_t dport = 5201) {
+  return PacketSpec{.src = "10.10.0.5", .dst = "198.51.100.2", .protocol = 6, .src_port = 40000, .dst_port = dport};
+}
+PacketSpec down_v4(uint16_t sport = 5201) {
+  return PacketSpec{.src = "198.51.100.2", .dst = "10.10.0.5", .protocol = 6, .src_port = sport, .dst_port = 40000};
+}
+PacketSpec v6_udp(uint16_t dport) {
+  return PacketSpec{.ipv6 = true, .src = "fd00:10::5", .dst = "fd00:51::2", .protocol = 17, .src_port = 40000, .dst_port = dport};
+}
 // A full-size frame (1,454 B): a flow sending these is a quantum (1,514 B)
 // ahead of its fair share from its second packet on, so it is bulk there.
 PacketSpec full_size(PacketSpec spec) {
@@ -199,8 +215,7 @@ PacketSpec full_size(PacketSpec spec) {
   return spec;
 }
 
-std::vector<uint8_t> keep(std::vector<uint8_t> p) { return p; }
-std::function<std::vector<uint8_t>(std::vector<uint8_t>)> cut_to(size_t n) {
+Mangle cut_to(size_t n) {
   return [n](std::vector<uint8_t> p) { p.resize(n); return p; };
 }
 
@@ -223,33 +238,33 @@ std::vector<CountCase> count_cases() {
   icmp6.protocol = 58;
   auto bad_ihl = [](std::vector<uint8_t> p) { p[14] = 0x44; return p; };
   auto bad_version = [](std::vector<uint8_t> p) { p[14] = 0x65; return p; };
-  const uint8_t none = 0, blocked = BWA_POLICY_BLOCKED;
+  const uint8_t blocked = BWA_POLICY_BLOCKED;
   return {
-      {"IPv4 TCP upload counted by source", Program::Xdp, v4_tcp(), keep, none, XDP_PASS, "10.10.0.5", false, false, false},
-      {"IPv4 TCP upload counted by tc when XDP is absent", Program::TcIngress, v4_tcp(), keep, none, TC_ACT_OK, "10.10.0.5", false, false, false},
-      {"IPv4 download counted by destination", Program::TcEgress, down_v4(), keep, none, TC_ACT_OK, "10.10.0.5", false, false, false},
-      {"one VLAN tag", Program::Xdp, vlan1, keep, none, XDP_PASS, "10.10.0.5", false, false, false},
-      {"two VLAN tags (QinQ)", Program::Xdp, vlan2, keep, none, XDP_PASS, "10.10.0.5", false, false, false},
-      {"three VLAN tags: more than parsed, fails open", Program::Xdp, vlan3, keep, none, XDP_PASS, "", false, false, true},
-      {"IPv4 options skipped to reach the DNS port", Program::Xdp, options, keep, none, XDP_PASS, "10.10.0.5", true, false, false},
-      {"ICMP counted, has no port class", Program::Xdp, icmp, keep, none, XDP_PASS, "10.10.0.5", false, false, false},
-      {"IPv6 UDP NTP a priority port", Program::Xdp, v6_udp(123), keep, none, XDP_PASS, "fd00:10::5", true, false, false},
-      {"IPv6 hop-by-hop headers walked to UDP", Program::Xdp, v6_hbh, keep, none, XDP_PASS, "fd00:10::5", true, false, false},
-      {"IPv6 with more extension headers than walked fails open", Program::Xdp, v6_too_many, keep, none, XDP_PASS, "", false, false, true},
-      {"ICMPv6 counted", Program::Xdp, icmp6, keep, none, XDP_PASS, "fd00:10::5", false, false, false},
-      {"ARP passes uncounted and is not 'unparsed'", Program::Xdp, v4_tcp(), [](std::vector<uint8_t>) { return build_arp(); }, none, XDP_PASS, "", false, false, false},
-      {"truncated VLAN tag fails open", Program::Xdp, vlan1, cut_to(16), none, XDP_PASS, "", false, false, true},
-      {"truncated IPv4 header fails open", Program::Xdp, v4_tcp(), cut_to(14 + 12), none, XDP_PASS, "", false, false, true},
-      {"truncated TCP ports fail open", Program::Xdp, v4_tcp(), cut_to(14 + 20 + 2), none, XDP_PASS, "", false, false, true},
-      {"IPv4 ihl below 5 fails open", Program::Xdp, v4_tcp(), bad_ihl, none, XDP_PASS, "", false, false, true},
-      {"IP version mismatch fails open", Program::Xdp, v4_tcp(), bad_version, none, XDP_PASS, "", false, false, true},
-      {"truncated IPv6 header fails open", Program::Xdp, v6_udp(53), cut_to(14 + 30), none, XDP_PASS, "", false, false, true},
-      {"truncated UDP header fails open on egress", Program::TcEgress, v6_udp(53), cut_to(14 + 40 + 3), none, TC_ACT_OK, "", false, false, true},
-      {"Blocked device dropped at XDP", Program::Xdp, v4_tcp(), keep, blocked, XDP_DROP, "10.10.0.5", false, true, false},
-      {"Blocked device dropped even on a priority port", Program::Xdp, v4_tcp(443), keep, blocked, XDP_DROP, "10.10.0.5", false, true, false},
-      {"Blocked device dropped by tc ingress without XDP", Program::TcIngress, v4_tcp(), keep, blocked, TC_ACT_SHOT, "10.10.0.5", false, true, false},
-      {"Blocked device's download dropped", Program::TcEgress, down_v4(), keep, blocked, TC_ACT_SHOT, "10.10.0.5", false, true, false},
-      {"Blocked IPv6 device dropped", Program::Xdp, v6_udp(9999), keep, blocked, XDP_DROP, "fd00:10::5", false, true, false},
+      {.description = "IPv4 TCP upload counted by source", .spec = v4_tcp(), .expect = {.verdict = XDP_PASS, .counted_as = "10.10.0.5"}},
+      {.description = "IPv4 TCP upload counted by tc when XDP is absent", .program = Program::TcIngress, .spec = v4_tcp(), .expect = {.verdict = TC_ACT_OK, .counted_as = "10.10.0.5"}},
+      {.description = "IPv4 download counted by destination", .program = Program::TcEgress, .spec = down_v4(), .expect = {.verdict = TC_ACT_OK, .counted_as = "10.10.0.5"}},
+      {.description = "one VLAN tag", .spec = vlan1, .expect = {.verdict = XDP_PASS, .counted_as = "10.10.0.5"}},
+      {.description = "two VLAN tags (QinQ)", .spec = vlan2, .expect = {.verdict = XDP_PASS, .counted_as = "10.10.0.5"}},
+      {.description = "three VLAN tags: more than parsed, fails open", .spec = vlan3, .expect = {.verdict = XDP_PASS, .unparsed = true}},
+      {.description = "IPv4 options skipped to reach the DNS port", .spec = options, .expect = {.verdict = XDP_PASS, .counted_as = "10.10.0.5", .priority = true}},
+      {.description = "ICMP counted, has no port class", .spec = icmp, .expect = {.verdict = XDP_PASS, .counted_as = "10.10.0.5"}},
+      {.description = "IPv6 UDP NTP a priority port", .spec = v6_udp(123), .expect = {.verdict = XDP_PASS, .counted_as = "fd00:10::5", .priority = true}},
+      {.description = "IPv6 hop-by-hop headers walked to UDP", .spec = v6_hbh, .expect = {.verdict = XDP_PASS, .counted_as = "fd00:10::5", .priority = true}},
+      {.description = "IPv6 with more extension headers than walked fails open", .spec = v6_too_many, .expect = {.verdict = XDP_PASS, .unparsed = true}},
+      {.description = "ICMPv6 counted", .spec = icmp6, .expect = {.verdict = XDP_PASS, .counted_as = "fd00:10::5"}},
+      {.description = "ARP passes uncounted and is not 'unparsed'", .spec = v4_tcp(), .mangle = [](std::vector<uint8_t>) { return build_arp(); }, .expect = {.verdict = XDP_PASS}},
+      {.description = "truncated VLAN tag fails open", .spec = vlan1, .mangle = cut_to(16), .expect = {.verdict = XDP_PASS, .unparsed = true}},
+      {.description = "truncated IPv4 header fails open", .spec = v4_tcp(), .mangle = cut_to(14 + 12), .expect = {.verdict = XDP_PASS, .unparsed = true}},
+      {.description = "truncated TCP ports fail open", .spec = v4_tcp(), .mangle = cut_to(14 + 20 + 2), .expect = {.verdict = XDP_PASS, .unparsed = true}},
+      {.description = "IPv4 ihl below 5 fails open", .spec = v4_tcp(), .mangle = bad_ihl, .expect = {.verdict = XDP_PASS, .unparsed = true}},
+      {.description = "IP version mismatch fails open", .spec = v4_tcp(), .mangle = bad_version, .expect = {.verdict = XDP_PASS, .unparsed = true}},
+      {.description = "truncated IPv6 header fails open", .spec = v6_udp(53), .mangle = cut_to(14 + 30), .expect = {.verdict = XDP_PASS, .unparsed = true}},
+      {.description = "truncated UDP header fails open on egress", .program = Program::TcEgress, .spec = v6_udp(53), .mangle = cut_to(14 + 40 + 3), .expect = {.verdict = TC_ACT_OK, .unparsed = true}},
+      {.description = "Blocked device dropped at XDP", .spec = v4_tcp(), .policy_flags = blocked, .expect = {.verdict = XDP_DROP, .counted_as = "10.10.0.5", .blocked = true}},
+      {.description = "Blocked device dropped even on a priority port", .spec = v4_tcp(443), .policy_flags = blocked, .expect = {.verdict = XDP_DROP, .counted_as = "10.10.0.5", .blocked = true}},
+      {.description = "Blocked device dropped by tc ingress without XDP", .program = Program::TcIngress, .spec = v4_tcp(), .policy_flags = blocked, .expect = {.verdict = TC_ACT_SHOT, .counted_as = "10.10.0.5", .blocked = true}},
+      {.description = "Blocked device's download dropped", .program = Program::TcEgress, .spec = down_v4(), .policy_flags = blocked, .expect = {.verdict = TC_ACT_SHOT, .counted_as = "10.10.0.5", .blocked = true}},
+      {.description = "Blocked IPv6 device dropped", .spec = v6_udp(9999), .policy_flags = blocked, .expect = {.verdict = XDP_DROP, .counted_as = "fd00:10::5", .blocked = true}},
   };
 }
 
@@ -272,27 +287,29 @@ TEST_F(BpfProgramsTest, ParsingCountingBlockingTable) {
       case Program::TcIngress: verdict = run_tc(skel_->progs.bwa_tc_ingress, packet).verdict; break;
       case Program::TcEgress: verdict = run_tc(skel_->progs.bwa_tc_egress, packet).verdict; break;
     }
-    EXPECT_EQ(verdict, c.expected_verdict);
+    EXPECT_EQ(verdict, c.expect.verdict);
     int dir = c.program == Program::TcEgress ? BWA_DIR_DOWN : BWA_DIR_UP;
     bwa_counters counted = counters(device);
-    if (std::string(c.counted_as).empty()) {
+    if (std::string(c.expect.counted_as).empty()) {
       EXPECT_EQ(counted.packets[0] + counted.packets[1] + counted.blocked_drops[0] + counted.blocked_drops[1], 0u);
-    } else if (c.expect_blocked) {
+    } else if (c.expect.blocked) {
+      EXPECT_EQ(device, c.expect.counted_as);
       EXPECT_EQ(counted.blocked_drops[dir], 1u);
       EXPECT_EQ(counted.bytes[dir], 0u) << "dropped packets are not delivered bytes";
     } else {
+      EXPECT_EQ(device, c.expect.counted_as);
       EXPECT_EQ(counted.packets[dir], 1u);
       EXPECT_EQ(counted.bytes[dir], packet.size()) << "bytes = frame length";
-      EXPECT_EQ(counted.priority_bytes[dir], c.expect_priority ? packet.size() : 0u);
+      EXPECT_EQ(counted.priority_bytes[dir], c.expect.priority ? packet.size() : 0u);
       EXPECT_GT(counted.last_seen_ns, 0u);
     }
-    EXPECT_EQ(global().unparsed_packets, c.expect_unparsed ? 1u : 0u);
+    EXPECT_EQ(global().unparsed_packets, c.expect.unparsed ? 1u : 0u);
   }
 }
 
 TEST_F(BpfProgramsTest, UnknownDevicesAppearByThemselves) {
-  run_xdp(build_packet(PacketSpec{false, "10.10.0.77", "198.51.100.2"}));
-  run_xdp(build_packet(PacketSpec{false, "10.10.0.77", "198.51.100.2"}));
+  run_xdp(build_packet(PacketSpec{.src = "10.10.0.77", .dst = "198.51.100.2"}));
+  run_xdp(build_packet(PacketSpec{.src = "10.10.0.77", .dst = "198.51.100.2"}));
   EXPECT_EQ(counters("10.10.0.77").packets[BWA_DIR_UP], 2u);
   EXPECT_EQ(global().new_devices, 1u);
 }
@@ -417,7 +434,7 @@ TEST_F(BpfProgramsTest, PriorityPortTrafficIsChargedToTheLimitLikeAnyOther) {
   policy("10.10.0.5", 0, kRate, 6);
   policy("10.10.0.6", 0, kRate, 7);
   auto https = build_packet(full_size(down_v4(443)));
-  auto other = build_packet(full_size(PacketSpec{false, "198.51.100.2", "10.10.0.6", 6, 5201, 40000}));
+  auto other = build_packet(full_size(PacketSpec{.src = "198.51.100.2", .dst = "10.10.0.6", .protocol = 6, .src_port = 5201, .dst_port = 40000}));
   ASSERT_EQ(https.size(), other.size());
   const uint64_t wire_ns = https.size() * 1'000'000'000ull / kRate;
   int https_waited = 0, other_waited = 0;
@@ -470,22 +487,22 @@ TEST_F(BpfProgramsTest, PortClassBitmapEdgesAndProtocols) {
     uint8_t protocol;
     uint16_t src_port;
     uint16_t dst_port;
-    bool unlimited;
-    bool priority;
+    bool unlimited = false;
+    bool priority = false;
   };
   const PortCase cases[] = {
-      {6, 0, 40000, true, false},       // TCP port 0, first bits of the TCP words
-      {6, 40000, 0, true, false},       // ... as the destination too
-      {17, 0, 40000, false, false},     // UDP port 0 is a different pair of bits
-      {17, 65535, 40000, true, false},  // UDP port 65535, last bits of the whole map
-      {17, 40000, 65535, true, false},
-      {6, 65535, 40000, false, false},  // TCP 65535: last TCP bits, not set
-      {6, 31, 40000, true, false},      // last port of TCP word 0
-      {6, 32, 40000, false, true},      // first port of TCP word 1: priority only
-      {6, 33, 40000, false, false},
-      {17, 32, 40000, true, false},     // first port of UDP word 2049
-      {17, 31, 40000, false, false},
-      {1, 0, 0, false, false},          // ICMP has no ports, no class
+      {.protocol = 6, .src_port = 0, .dst_port = 40000, .unlimited = true},  // TCP port 0, first bits of the TCP words
+      {.protocol = 6, .src_port = 40000, .dst_port = 0, .unlimited = true},  // ... as the destination too
+      {.protocol = 17, .src_port = 0, .dst_port = 40000},  // UDP port 0 is a different pair of bits
+      {.protocol = 17, .src_port = 65535, .dst_port = 40000, .unlimited = true},  // UDP port 65535, last bits of the whole map
+      {.protocol = 17, .src_port = 40000, .dst_port = 65535, .unlimited = true},
+      {.protocol = 6, .src_port = 65535, .dst_port = 40000},  // TCP 65535: last TCP bits, not set
+      {.protocol = 6, .src_port = 31, .dst_port = 40000, .unlimited = true},  // last port of TCP word 0
+      {.protocol = 6, .src_port = 32, .dst_port = 40000, .priority = true},  // first port of TCP word 1: priority only
+      {.protocol = 6, .src_port = 33, .dst_port = 40000},
+      {.protocol = 17, .src_port = 32, .dst_port = 40000, .unlimited = true},  // first port of UDP word 2049
+      {.protocol = 17, .src_port = 31, .dst_port = 40000},
+      {.protocol = 1, .src_port = 0, .dst_port = 0},  // ICMP has no ports, no class
   };
   uint32_t slot = 20;
   for (const PortCase& c : cases) {
@@ -493,11 +510,13 @@ TEST_F(BpfProgramsTest, PortClassBitmapEdgesAndProtocols) {
                  std::to_string(c.dst_port));
     std::string device = "10.10.1." + std::to_string(slot);
     policy(device, 0, 10, slot++);  // 10 B/s: anything paced waits minutes
-    auto packet = build_packet(full_size(PacketSpec{false, "198.51.100.2", device, c.protocol, c.src_port, c.dst_port}));
+    auto packet = build_packet(full_size(PacketSpec{.src = "198.51.100.2", .dst = device, .protocol = c.protocol, .src_port = c.src_port, .dst_port = c.dst_port}));
     run_tc(skel_->progs.bwa_tc_egress, packet);  // the first packet of an idle device leaves at once
     TcRun second = run_tc(skel_->progs.bwa_tc_egress, packet);
     EXPECT_EQ(second.verdict, TC_ACT_OK);
-    if (!c.priority) EXPECT_EQ(second.ctx.tstamp == 0, c.unlimited);  // a priority flow may still be sparse
+    if (!c.priority) {
+      EXPECT_EQ(second.ctx.tstamp == 0, c.unlimited);  // a priority flow may still be sparse
+    }
     EXPECT_EQ(counters(device).unlimited_bytes[BWA_DIR_DOWN], c.unlimited ? 2 * packet.size() : 0u);
     EXPECT_EQ(counters(device).priority_bytes[BWA_DIR_DOWN], c.priority ? 2 * packet.size() : 0u);
     EXPECT_EQ(counters(device).packets[BWA_DIR_DOWN], 2u);
@@ -550,7 +569,7 @@ TEST_F(BpfProgramsTest, FastLaneFloodPastTheHorizonIsDroppedAndCounted) {
   int sent = 0, dropped = 0;
   uint64_t frame = 0, worst_debt = 0;
   for (int i = 0; i < 3000; ++i) {
-    auto packet = build_packet(PacketSpec{false, "198.51.100.2", "10.10.0.5", 17, static_cast<uint16_t>(1000 + i), 53});
+    auto packet = build_packet(PacketSpec{.src = "198.51.100.2", .dst = "10.10.0.5", .protocol = 17, .src_port = static_cast<uint16_t>(1000 + i), .dst_port = 53});
     frame = packet.size();
     (run_tc(skel_->progs.bwa_tc_egress, packet).verdict == TC_ACT_SHOT ? dropped : sent)++;
     timespec now{};
@@ -688,7 +707,7 @@ TEST_F(BpfProgramsTest, WanEgressPacesUploadByTheMarkAfterNat) {
   settings(1'000'000'000'000, 1'000'000'000'000, BWA_SETTING_ECN | BWA_SETTING_TC_INGRESS_COUNTS);
   policy("10.10.0.5", kRate, 0, 9);
   // After NAT the source is the router's WAN address: only the mark names the device.
-  auto packet = build_packet(full_size(PacketSpec{false, "198.51.100.1", "198.51.100.2", 6, 40000, 5201}));
+  auto packet = build_packet(full_size(PacketSpec{.src = "198.51.100.1", .dst = "198.51.100.2", .protocol = 6, .src_port = 40000, .dst_port = 5201}));
   __sk_buff ctx{};
   ctx.mark = 9u << BWA_MARK_SHIFT;
   run_tc(skel_->progs.bwa_tc_wan_egress, packet, ctx);
@@ -709,7 +728,7 @@ TEST_F(BpfProgramsTest, UnlimitedAndExemptAllDevicesAreNeverPaced) {
   policy("10.10.0.5", 0, 0, 11);
   policy("10.10.0.6", 1000, 1000, 12, BWA_POLICY_EXEMPT_ALL);
   auto to5 = build_packet(down_v4());
-  auto to6 = build_packet(PacketSpec{false, "198.51.100.2", "10.10.0.6", 6, 5201, 40000});
+  auto to6 = build_packet(PacketSpec{.src = "198.51.100.2", .dst = "10.10.0.6", .protocol = 6, .src_port = 5201, .dst_port = 40000});
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(run_tc(skel_->progs.bwa_tc_egress, to5).ctx.tstamp, 0u);
     EXPECT_EQ(run_tc(skel_->progs.bwa_tc_egress, to6).ctx.tstamp, 0u);

@@ -1,7 +1,8 @@
 // The whole agent (`bwalloc run`) on the virtual LAN with real traffic: a
 // heavy iperf3 device goes to Low with its rate in the kernel's policy map,
 // a light one goes to High, a spike raises an ALERT, the history lands in
-// the SQLite file, and `bwalloc detach` cleans up after it.
+// the SQLite file; `bwalloc status` names what it attached and `bwalloc
+// detach` cleans up after it.
 #include <bpf/bpf.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -26,6 +27,7 @@ namespace bwalloc {
 namespace {
 
 using test::BackgroundProcess;
+using test::read_text;
 using test::run_command;
 using test::run_in;
 using test::VirtualLan;
@@ -44,10 +46,8 @@ std::vector<std::string> agent_settings() {
           "--set", "discovery.reverse_dns=false"};
 }
 
-std::string read_file(const std::string& path) { return test::read_text(path); }
-
 std::optional<int> dashboard_port(const std::string& log_path) {
-  return test::announced_api_port(test::read_text(log_path));
+  return test::announced_api_port(read_text(log_path));
 }
 
 boost::json::object get_json(int port, const std::string& path) {
@@ -112,6 +112,22 @@ class AgentNetTest : public ::testing::Test {
     std::filesystem::remove_all(kWork);
   }
 
+  // Starts `bwalloc run` on the virtual LAN; its API port once it serves
+  // (nullopt when it exited first, or after kPatience: a hang).
+  std::optional<int> start_agent() {
+    std::vector<std::string> run = {BWALLOC_BINARY, "run"};
+    auto settings = agent_settings();
+    run.insert(run.end(), settings.begin(), settings.end());
+    agent_ = std::make_unique<BackgroundProcess>("", run, log_);
+    std::optional<int> port;
+    test::wait_until([&] {
+      port = dashboard_port(log_);
+      return port || agent_->exited();
+    });
+    return port;
+  }
+
+  const std::string log_ = kWork + "/agent.log";
   std::optional<VirtualLan> lan_;
   std::unique_ptr<BackgroundProcess> agent_;
 };
@@ -120,17 +136,8 @@ TEST_F(AgentNetTest, HeavyGoesLowLightGoesHighSpikeAlertsHistoryIsKept) {
   BackgroundProcess server(lan_->inet_ns(), {"iperf3", "-s", "-p", "5201"});
   BackgroundProcess server2(lan_->inet_ns(), {"iperf3", "-s", "-p", "5202"});
   ASSERT_TRUE(test::wait_until_listening(lan_->inet_ns(), {5201, 5202})) << "iperf3 servers did not start";
-  std::vector<std::string> run = {BWALLOC_BINARY, "run"};
-  auto settings = agent_settings();
-  run.insert(run.end(), settings.begin(), settings.end());
-  const std::string log = kWork + "/agent.log";
-  agent_ = std::make_unique<BackgroundProcess>("", run, log);
-  std::optional<int> port;
-  test::wait_until([&] {
-    port = dashboard_port(log);
-    return port || agent_->exited();
-  });
-  ASSERT_TRUE(port) << "the agent did not start:\n" << read_file(log);
+  const std::optional<int> port = start_agent();
+  ASSERT_TRUE(port) << "the agent did not start:\n" << read_text(log_);
 
   // dev3 streams steadily at 400 kbit/s (Normal), then bursts: a spike.
   std::thread spiky([&] {
@@ -156,7 +163,7 @@ TEST_F(AgentNetTest, HeavyGoesLowLightGoesHighSpikeAlertsHistoryIsKept) {
     dev1_priority = priority_of(*port, VirtualLan::device_ipv4(1));
     return dev1_priority == "Low" || !downloading;
   }, test::kPatience, std::chrono::milliseconds(100));
-  EXPECT_EQ(dev1_priority, "Low") << read_file(log);
+  EXPECT_EQ(dev1_priority, "Low") << read_text(log_);
   int policy_fd = bpf_obj_get((kPinDir + "/bwa_policy").c_str());
   ASSERT_GE(policy_fd, 0) << std::strerror(errno);
   bwa_addr key{};
@@ -178,7 +185,7 @@ TEST_F(AgentNetTest, HeavyGoesLowLightGoesHighSpikeAlertsHistoryIsKept) {
   // Two ticks that started after the traffic ended: the history has its last bytes.
   const int64_t ticks_after_traffic = ticks_of(*port);
   ASSERT_TRUE(test::wait_until([&] { return ticks_of(*port) >= ticks_after_traffic + 2; }))
-      << "the agent stopped ticking:\n" << read_file(log);
+      << "the agent stopped ticking:\n" << read_text(log_);
 
   const std::string db = kWork + "/bwalloc.db";
   EXPECT_GE(sql_count(db, "SELECT COUNT(*) FROM events WHERE level = 'ALERT' AND ip = '" + VirtualLan::device_ipv4(3) + "'"), 1)
@@ -190,6 +197,13 @@ TEST_F(AgentNetTest, HeavyGoesLowLightGoesHighSpikeAlertsHistoryIsKept) {
   int64_t recorded = sql_count(db, "SELECT SUM(rx_bytes) FROM usage_raw WHERE ip = '" + VirtualLan::device_ipv4(1) + "'");
   EXPECT_GE(recorded, static_cast<int64_t>(heavy.received_bytes));
   EXPECT_LE(recorded, static_cast<int64_t>(heavy.received_bytes) * 11 / 10);
+}
+
+// `bwalloc status` names what the running agent attached; `bwalloc detach`
+// refuses while it runs, removes its pins once it stopped, and may run twice.
+TEST_F(AgentNetTest, StatusNamesTheAttachedProgramsAndDetachCleansUpAfterTheAgent) {
+  const std::optional<int> port = start_agent();
+  ASSERT_TRUE(port) << "the agent did not start:\n" << read_text(log_);
 
   auto status = run_command({BWALLOC_BINARY, "status", "--netns", std::string(kPrefix) + "rtr", "--set",
                              "datapath.pin_dir=\"" + kPinDir + "\"", "--set", "datapath.state_dir=\"" + kWork + "/state\""});
@@ -202,6 +216,7 @@ TEST_F(AgentNetTest, HeavyGoesLowLightGoesHighSpikeAlertsHistoryIsKept) {
   EXPECT_NE(status.output.find("pacing:"), std::string::npos) << status.output;
 
   std::vector<std::string> detach = {BWALLOC_BINARY, "detach"};
+  auto settings = agent_settings();
   detach.insert(detach.end(), settings.begin(), settings.end());
   auto refused = run_command(detach);
   EXPECT_NE(refused.exit_code, 0) << "detach must refuse while the agent runs";

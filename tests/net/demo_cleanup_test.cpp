@@ -4,17 +4,14 @@
 // `timeout -s INT`, systemd or a supervisor do that), waits for it to exit
 // and checks that no pins, namespaces or processes are left. TearDown
 // removes whatever a failing run leaves.
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
+#include <memory>
 #include <sstream>
-#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -23,18 +20,13 @@
 namespace bwalloc {
 namespace {
 
+using test::ChildProcess;
+using test::read_text;
 using test::run_command;
 
 constexpr const char* kPrefix = "bwdc-";
 constexpr const char* kPinDir = "/sys/fs/bpf/bwalloc-demo-bwdc";
 constexpr const char* kRunDir = "/run/bwalloc-demo-bwdc";
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::vector<std::string> our_namespaces() {
   std::vector<std::string> found;
@@ -57,12 +49,8 @@ class DemoCleanupTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (demo_ > 0) {
-      // A failed run: stop the whole demo (its own process group) and reap it.
-      kill(-demo_, SIGKILL);
-      int status = 0;
-      waitpid(demo_, &status, 0);
-    }
+    // A failed run: stop the whole demo (its own process group) and reap it.
+    if (demo_) demo_->kill9(/*group=*/true);
     remove_leftovers();
     std::filesystem::remove(log_);
   }
@@ -79,23 +67,13 @@ class DemoCleanupTest : public ::testing::Test {
   // test reaches it, and its process group is only the demo), SIGINT and
   // SIGTERM at their defaults as a shell started from a terminal has them.
   void start_demo() {
-    demo_ = fork();
-    ASSERT_GE(demo_, 0);
-    if (demo_ == 0) {
-      setsid();
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, nullptr);
-      signal(SIGINT, SIG_DFL);
-      signal(SIGTERM, SIG_DFL);
-      int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      setenv("BWALLOC_SCRIPTS", BWALLOC_SOURCE_DIR "/scripts", 0);  // kept when the caller set it
-      execl(BWALLOC_BINARY, BWALLOC_BINARY, "demo", "--devices", "2", "--port", "0", "--prefix", kPrefix,
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
+    demo_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{BWALLOC_BINARY, "demo", "--devices", "2", "--port", "0", "--prefix", kPrefix},
+        test::SpawnOptions{.output_file = log_.string(),
+                           .own_session = true,
+                           // kept when the caller set it
+                           .default_environment = {{"BWALLOC_SCRIPTS", BWALLOC_SOURCE_DIR "/scripts"}}});
+    ASSERT_GT(demo_->pid(), 0);
     // Up means the agent announced its dashboard: namespaces, pins and
     // traffic are all in place by then.
     ASSERT_TRUE(wait_for_log("Dashboard: http://")) << read_text(log_);
@@ -106,29 +84,20 @@ class DemoCleanupTest : public ::testing::Test {
   // Polls the log for `text` while the demo runs; false when it exits first
   // or never says it (the bound only keeps a broken demo from hanging the suite).
   bool wait_for_log(const std::string& text) {
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(3);
-    while (std::chrono::steady_clock::now() < give_up) {
-      if (read_text(log_).find(text) != std::string::npos) return true;
-      int status = 0;
-      if (waitpid(demo_, &status, WNOHANG) == demo_) {
-        demo_ = -1;
-        return false;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return false;
+    bool said = false;
+    test::wait_until(
+        [&] {
+          said = read_text(log_).find(text) != std::string::npos;
+          return said || demo_->exited();
+        },
+        kDemoPatience, std::chrono::milliseconds(100));
+    return said;
   }
 
   // Waits for the script to exit (bounded as above) and checks what it left.
   void expect_everything_removed() {
-    const pid_t group = demo_;
-    int status = 0;
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(3);
-    while (waitpid(demo_, &status, WNOHANG) == 0) {
-      ASSERT_LT(std::chrono::steady_clock::now(), give_up) << "the demo did not exit\n" << read_text(log_);
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    demo_ = -1;
+    const pid_t group = demo_->pid();
+    ASSERT_TRUE(demo_->wait_exit(kDemoPatience)) << "the demo did not exit\n" << read_text(log_);
     const std::string log = read_text(log_);
     EXPECT_FALSE(std::filesystem::exists(kPinDir)) << "pins left under " << kPinDir << "\n" << log;
     EXPECT_TRUE(our_namespaces().empty()) << "namespaces left\n" << log;
@@ -137,13 +106,15 @@ class DemoCleanupTest : public ::testing::Test {
     if (group_alive(group)) kill(-group, SIGKILL);
   }
 
+  // The bound only keeps a broken demo from hanging the suite.
+  static constexpr std::chrono::minutes kDemoPatience{3};
   std::filesystem::path log_;
-  pid_t demo_ = -1;
+  std::unique_ptr<ChildProcess> demo_;
 };
 
 TEST_F(DemoCleanupTest, OneSigintToTheScriptRemovesEverything) {
   start_demo();
-  ASSERT_EQ(kill(demo_, SIGINT), 0);
+  ASSERT_EQ(kill(demo_->pid(), SIGINT), 0);
   expect_everything_removed();
 }
 
@@ -152,9 +123,9 @@ TEST_F(DemoCleanupTest, OneSigintToTheScriptRemovesEverything) {
 // (the agent is stopping) and must not cut it short.
 TEST_F(DemoCleanupTest, ASecondSigintDuringTheCleanupDoesNotCutItShort) {
   start_demo();
-  ASSERT_EQ(kill(demo_, SIGINT), 0);
+  ASSERT_EQ(kill(demo_->pid(), SIGINT), 0);
   ASSERT_TRUE(wait_for_log("INFO agent: stopping on")) << read_text(log_);
-  ASSERT_EQ(kill(demo_, SIGINT), 0);
+  ASSERT_EQ(kill(demo_->pid(), SIGINT), 0);
   expect_everything_removed();
 }
 
@@ -167,7 +138,7 @@ TEST_F(DemoCleanupTest, TheAgentStoppingOnItsOwnRemovesEverything) {
   pid_t agent_pid = 0;
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     const pid_t pid = static_cast<pid_t>(std::strtol(entry.path().filename().c_str(), nullptr, 10));
-    if (pid <= 0 || getsid(pid) != demo_) continue;
+    if (pid <= 0 || getsid(pid) != demo_->pid()) continue;
     if (read_text(entry.path() / "cmdline").find(std::string("run") + '\0' + "--netns") != std::string::npos) {
       agent_pid = pid;
     }

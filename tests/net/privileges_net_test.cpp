@@ -23,6 +23,7 @@ namespace bwalloc {
 namespace {
 
 using test::BackgroundProcess;
+using test::read_text;
 using test::run_command;
 using test::run_in;
 using test::VirtualLan;
@@ -43,10 +44,8 @@ std::vector<std::string> agent_settings() {
           "--set", "discovery.reverse_dns=false"};
 }
 
-std::string read_file(const std::string& path) { return test::read_text(path); }
-
 std::optional<int> dashboard_port(const std::string& log_path) {
-  return test::announced_api_port(test::read_text(log_path));
+  return test::announced_api_port(read_text(log_path));
 }
 
 boost::json::object http_json(int port, const std::string& path, const std::string& method = "GET",
@@ -149,13 +148,13 @@ std::optional<int> start_agent(std::unique_ptr<BackgroundProcess>& agent, std::v
 TEST_F(PrivilegesNetTest, AgentKeepsOnlyBpfNetAdminNetRawAndStillWorks) {
   const std::string log = kWork + "/agent.log";
   auto port = start_agent(agent_);
-  ASSERT_TRUE(port) << "the agent did not start:\n" << read_file(log);
-  EXPECT_NE(read_file(log).find("kept capabilities: cap_net_admin,cap_net_raw,cap_bpf"), std::string::npos)
-      << read_file(log);
+  ASSERT_TRUE(port) << "the agent did not start:\n" << read_text(log);
+  EXPECT_NE(read_text(log).find("kept capabilities: cap_net_admin,cap_net_raw,cap_bpf"), std::string::npos)
+      << read_text(log);
 
   // The kernel's view, for the process and for each of its threads.
   const std::string proc = "/proc/" + std::to_string(agent_->pid());
-  auto process = parse_status_capabilities(read_file(proc + "/status"));
+  auto process = parse_status_capabilities(read_text(proc + "/status"));
   ASSERT_TRUE(process) << process.message();
   EXPECT_EQ(process->effective, kKept) << capability_names(process->effective);
   EXPECT_EQ(process->permitted, kKept) << capability_names(process->permitted);
@@ -165,7 +164,7 @@ TEST_F(PrivilegesNetTest, AgentKeepsOnlyBpfNetAdminNetRawAndStillWorks) {
   EXPECT_TRUE(process->no_new_privs);
   size_t threads = 0;
   for (const auto& task : std::filesystem::directory_iterator(proc + "/task")) {
-    auto sets = parse_status_capabilities(read_file(task.path().string() + "/status"));
+    auto sets = parse_status_capabilities(read_text(task.path().string() + "/status"));
     if (!sets) continue;  // the thread ended meanwhile
     ++threads;
     EXPECT_EQ(sets->effective, kKept) << "thread " << task.path().filename() << ": " << capability_names(sets->effective);
@@ -204,7 +203,7 @@ TEST_F(PrivilegesNetTest, AgentKeepsOnlyBpfNetAdminNetRawAndStillWorks) {
   EXPECT_TRUE(test::wait_until([&] { return ticks_of(*port) > ticks_before; })) << "the ticks stopped after the drop";
 
   // Policy writes reach the kernel: a block holds, the unblock lifts it.
-  const std::string token = read_file(kWork + "/token").substr(0, 64);
+  const std::string token = read_text(kWork + "/token").substr(0, 64);
   auto blocked = http_json(*port, "/api/block", "POST", "{\"ip\":\"" + VirtualLan::device_ipv4(1) + "\"}", token);
   ASSERT_TRUE(blocked.contains("ok") && blocked["ok"].as_bool()) << boost::json::serialize(blocked);
   EXPECT_TRUE(cut_off(*lan_, 1)) << "a blocked device got through: the policy write did not reach the kernel";
@@ -237,7 +236,7 @@ TEST_F(PrivilegesNetTest, AgentKeepsOnlyBpfNetAdminNetRawAndStillWorks) {
   }
 
   // The drop holds until the end: nothing regained it meanwhile.
-  auto later = parse_status_capabilities(read_file(proc + "/status"));
+  auto later = parse_status_capabilities(read_text(proc + "/status"));
   ASSERT_TRUE(later);
   EXPECT_EQ(later->effective | later->permitted | later->bounding, kKept);
 }
@@ -254,7 +253,7 @@ TEST_F(PrivilegesNetTest, StartsWithinTheSystemdUnitsBoundingSet) {
   std::string drop;
   for (const auto& name : capability_list(~unit & ((2ull << last_cap) - 1))) drop += (drop.empty() ? "" : ",") + name;
   auto port = start_agent(agent_, {"capsh", "--drop=" + drop, "--", "-c", "exec \"$0\" \"$@\""});
-  ASSERT_TRUE(port) << "the agent did not start within the unit's capabilities:\n" << read_file(kWork + "/agent.log");
+  ASSERT_TRUE(port) << "the agent did not start within the unit's capabilities:\n" << read_text(kWork + "/agent.log");
   auto health = http_json(*port, "/health");
   ASSERT_TRUE(health.contains("capabilities")) << boost::json::serialize(health);
   auto& caps = health["capabilities"].as_object();

@@ -3,10 +3,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <sqlite3.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,8 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
-#include <sstream>
-#include <thread>
 
 #include "agent/common/ip_address.h"
 #include "bwalloc_maps.h"
@@ -52,49 +47,17 @@ void AgentSandbox::clear() const {
   std::filesystem::remove_all(work, ignored);
 }
 
-SpawnedAgent::SpawnedAgent(const AgentSandbox& box, const std::string& log, const std::vector<std::string>& extra_sets)
-    : log_(log) {
+namespace {
+std::vector<std::string> run_command_line(const AgentSandbox& box, const std::vector<std::string>& extra_sets) {
   std::vector<std::string> args = {BWALLOC_BINARY, "run"};
   auto options = box.options(extra_sets);
   args.insert(args.end(), options.begin(), options.end());
-  pid_ = fork();
-  if (pid_ == 0) {
-    int out = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(out, 1);
-    dup2(out, 2);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
+  return args;
 }
+}  // namespace
 
-SpawnedAgent::~SpawnedAgent() {
-  if (pid_ <= 0 || reaped_) return;
-  kill(pid_, SIGTERM);
-  // A clean stop may take a while on a loaded machine: SIGKILL only a hang.
-  if (wait_until([&] { return exited(); }, kPatience, std::chrono::milliseconds(10))) return;
-  kill9();
-}
-
-void SpawnedAgent::kill9() {
-  if (pid_ <= 0 || reaped_) return;
-  kill(pid_, SIGKILL);
-  int status = 0;
-  waitpid(pid_, &status, 0);
-  reaped_ = true;
-  exit_code_ = 128 + SIGKILL;
-}
-
-bool SpawnedAgent::exited() {
-  if (reaped_) return true;
-  int status = 0;
-  if (waitpid(pid_, &status, WNOHANG) != pid_) return false;
-  reaped_ = true;
-  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return true;
-}
+SpawnedAgent::SpawnedAgent(const AgentSandbox& box, const std::string& log, const std::vector<std::string>& extra_sets)
+    : log_(log), process_(run_command_line(box, extra_sets), SpawnOptions{.output_file = log}) {}
 
 std::optional<int> SpawnedAgent::wait_for_port(std::chrono::milliseconds patience) {
   std::optional<int> port;

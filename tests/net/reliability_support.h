@@ -40,21 +40,19 @@ struct AgentSandbox {
 class SpawnedAgent {
  public:
   SpawnedAgent(const AgentSandbox& box, const std::string& log, const std::vector<std::string>& extra_sets = {});
-  ~SpawnedAgent();  // SIGTERM, waits for the exit (SIGKILL after kPatience), reaped
-  pid_t pid() const { return pid_; }
-  void kill9();    // kill -9 and reap
-  bool exited();   // true once the process has exited (reaped here)
-  int exit_code() const { return exit_code_; }
+  // The destructor stops it: SIGTERM, waits for the exit (SIGKILL after kPatience), reaped.
+  pid_t pid() const { return process_.pid(); }
+  void kill9() { process_.kill9(); }         // kill -9 and reap
+  bool exited() { return process_.exited(); }  // true once the process has exited (reaped here)
+  int exit_code() const { return process_.exit_code(); }
   // The API port, once the agent printed it (nullopt when it exited first,
   // or after `patience`, a hang).
   std::optional<int> wait_for_port(std::chrono::milliseconds patience = kPatience);
   std::string log() const { return read_text(log_); }
 
  private:
-  pid_t pid_ = -1;
   std::string log_;
-  bool reaped_ = false;
-  int exit_code_ = -1;
+  ChildProcess process_;
 };
 
 // curl's --max-time for every API call: a hang detector, not a deadline.

@@ -1,18 +1,11 @@
-// VirtualLan and process helpers for the namespace tests.
+// VirtualLan and the namespace helpers of the network tests; see virtual_lan.h.
 #include "tests/net/virtual_lan.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
 #include <chrono>
-#include <cstdio>
-#include <fstream>
 #include <regex>
-#include <sstream>
-#include <thread>
 
 #ifndef BWALLOC_SOURCE_DIR
 #error "BWALLOC_SOURCE_DIR must point at the source tree"
@@ -22,28 +15,11 @@ namespace bwalloc::test {
 
 std::string vlan_script() { return std::string(BWALLOC_SOURCE_DIR) + "/scripts/vlan.sh"; }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::optional<int> announced_api_port(const std::string& log_text) {
   static const std::regex re("API on http://127\\.0\\.0\\.1:([0-9]+)/");
   std::smatch m;
   if (std::regex_search(log_text, m, re)) return std::stoi(m[1]);
   return std::nullopt;
-}
-
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds patience,
-                std::chrono::milliseconds interval) {
-  const auto deadline = std::chrono::steady_clock::now() + patience;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(interval);
-  }
-  return done();
 }
 
 std::vector<std::string> ping_until_answered(int count, const std::string& target,
@@ -66,13 +42,6 @@ bool wait_until_listening(const std::string& ns, const std::vector<int>& ports) 
 }
 
 namespace {
-std::vector<char*> to_argv(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  return argv;
-}
-
 bool executable_on_path(const std::string& name) {
   return run_command({"sh", "-c", "command -v " + name}).exit_code == 0;
 }
@@ -86,72 +55,24 @@ std::optional<std::string> namespace_test_blocker() {
   return std::nullopt;
 }
 
-CommandResult run_command(const std::vector<std::string>& args) {
-  CommandResult result;
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return result;
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(pipe_fds[1], 1);
-    dup2(pipe_fds[1], 2);
-    auto argv = to_argv(args);
-    execvp(argv[0], argv.data());
-    _exit(127);
-  }
-  close(pipe_fds[1]);
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(pipe_fds[0], buf, sizeof buf)) > 0) result.output.append(buf, static_cast<size_t>(n));
-  close(pipe_fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
 CommandResult run_in(const std::string& ns, const std::vector<std::string>& argv) {
   std::vector<std::string> full = {"ip", "netns", "exec", ns};
   full.insert(full.end(), argv.begin(), argv.end());
   return run_command(full);
 }
 
-BackgroundProcess::BackgroundProcess(const std::string& ns, const std::vector<std::string>& args,
-                                     const std::string& output_file) {
+namespace {
+std::vector<std::string> in_namespace(const std::string& ns, const std::vector<std::string>& argv) {
   std::vector<std::string> full;
   if (!ns.empty()) full = {"ip", "netns", "exec", ns};
-  full.insert(full.end(), args.begin(), args.end());
-  pid_ = fork();
-  if (pid_ == 0) {
-    int out = output_file.empty() ? open("/dev/null", O_RDWR)
-                                  : open(output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(out, 1);
-    dup2(out, 2);
-    auto argv = to_argv(full);
-    execvp(argv[0], argv.data());
-    _exit(127);
-  }
+  full.insert(full.end(), argv.begin(), argv.end());
+  return full;
 }
+}  // namespace
 
-bool BackgroundProcess::exited() {
-  if (pid_ <= 0 || reaped_) return true;
-  if (waitpid(pid_, nullptr, WNOHANG) != pid_) return false;
-  reaped_ = true;
-  return true;
-}
-
-bool BackgroundProcess::wait_exit(std::chrono::milliseconds patience) {
-  return wait_until([&] { return exited(); }, patience, std::chrono::milliseconds(10));
-}
-
-BackgroundProcess::~BackgroundProcess() {
-  if (exited()) return;
-  kill(pid_, SIGTERM);
-  // An agent stopping cleanly (detaching, writing its last tick) may take a
-  // while on a loaded machine: SIGKILL only a process that hangs.
-  if (wait_exit()) return;
-  kill(pid_, SIGKILL);
-  waitpid(pid_, nullptr, 0);
-}
+BackgroundProcess::BackgroundProcess(const std::string& ns, const std::vector<std::string>& argv,
+                                     const std::string& output_file)
+    : ChildProcess(in_namespace(ns, argv), SpawnOptions{.output_file = output_file}) {}
 
 VirtualLan::VirtualLan(std::string prefix, int devices) : prefix_(std::move(prefix)) {
   auto up = run_command({vlan_script(), "up", "--prefix", prefix_, "--devices", std::to_string(devices)});

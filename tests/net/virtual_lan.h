@@ -1,28 +1,19 @@
 // VirtualLan: the test's own virtual LAN (scripts/vlan.sh) with a unique
 // prefix, removed in the destructor even when a test fails, plus helpers to
-// run commands and iperf3 in its namespaces by PID (never by name).
+// run commands and iperf3 in its namespaces by PID (never by name). The
+// generic process, file and wait helpers are in tests/support/.
 #pragma once
 
-#include <sys/types.h>
-
-#include <chrono>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "tests/support/files.h"
+#include "tests/support/process.h"
+#include "tests/support/wait.h"
+
 namespace bwalloc::test {
-
-// How long a test waits for something that must happen before it calls it a
-// hang. Only a safety net: every wait polls for its event and returns as soon
-// as it happens, so a slow or loaded machine makes a test slower, not failed.
-inline constexpr std::chrono::seconds kPatience{120};
-
-// Polls `done` every `interval` until it holds (true) or `patience` has
-// passed (false; `done` is asked once more at the end).
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds patience = kPatience,
-                std::chrono::milliseconds interval = std::chrono::milliseconds(50));
 
 // `ping OPTIONS -c COUNT TARGET` for a ping that must get through: it waits
 // for all COUNT replies (up to kPatience, `-w`) however slow the machine,
@@ -34,34 +25,15 @@ std::vector<std::string> ping_until_answered(int count, const std::string& targe
 // Why this machine cannot run namespace tests, or nullopt when it can.
 std::optional<std::string> namespace_test_blocker();
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-// Runs argv (no shell) and captures its output.
-CommandResult run_command(const std::vector<std::string>& argv);
 // Runs argv inside network namespace `ns` through `ip netns exec`.
 CommandResult run_in(const std::string& ns, const std::vector<std::string>& argv);
 
-// A background process started by PID; killed and reaped in the destructor.
-class BackgroundProcess {
+// A background process started by PID, in network namespace `ns` (the
+// current one when empty); output goes to `output_file` when given, else
+// nowhere. Stopped and reaped in the destructor (ChildProcess).
+class BackgroundProcess : public ChildProcess {
  public:
-  // An empty `ns` runs argv in the current namespace; output goes to
-  // `output_file` when given, else nowhere.
   BackgroundProcess(const std::string& ns, const std::vector<std::string>& argv, const std::string& output_file = "");
-  BackgroundProcess(const BackgroundProcess&) = delete;
-  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
-  ~BackgroundProcess();  // SIGTERM, waits for the exit (SIGKILL after kPatience), reaped
-  pid_t pid() const { return pid_; }
-  // True once the process has exited (it is reaped here).
-  bool exited();
-  // Waits until it exits by itself (true), or `patience` passes (false).
-  bool wait_exit(std::chrono::milliseconds patience = kPatience);
-
- private:
-  pid_t pid_ = -1;
-  bool reaped_ = false;
 };
 
 struct InterfaceBytes {
@@ -114,9 +86,6 @@ IperfResult run_iperf3(const std::string& ns, const std::string& server, int por
 
 // Path of scripts/vlan.sh in the source tree.
 std::string vlan_script();
-
-// A whole file as text ("" when it cannot be read).
-std::string read_text(const std::string& path);
 
 // The API port an agent announced in its log text ("API on
 // http://127.0.0.1:PORT/"), or nullopt before it has.

@@ -14,11 +14,12 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <sstream>
 #include <string>
 #include <thread>
+
+#include "tests/support/files.h"
+#include "tests/support/wait.h"
 
 namespace bwalloc {
 namespace {
@@ -87,19 +88,10 @@ std::string in_child(const std::function<std::string()>& body) {
   return message == "ok" ? "" : message;
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test::read_text;
 
-// Polls `done` until it holds (true), or 120 s pass (false): a hang.
-bool wait_until(const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (!done() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  return done();
-}
+// How often the waits below look at the threads they watch.
+constexpr std::chrono::milliseconds kPoll{1};
 
 // Thread `tid` of this process sits in system call `number` (/proc's view).
 bool in_syscall(pid_t tid, long number) {
@@ -125,7 +117,7 @@ TEST(Privileges, DropReachesEveryThreadAndBlockedCallsCarryOn) {
       if (read(p[0], &c, 1) == 1) got.assign(1, c);
     });
     // The signal must find the reader blocked in read(): wait until it is.
-    const bool reader_blocked = wait_until([&] { return reader_tid != 0 && in_syscall(reader_tid, SYS_read); });
+    const bool reader_blocked = test::wait_until([&] { return reader_tid != 0 && in_syscall(reader_tid, SYS_read); }, test::kPatience, kPoll);
 
     auto report = restrict_process_capabilities(bit(CAP_NET_RAW));
     if (!report) return "restrict failed: " + report.message();
@@ -172,7 +164,7 @@ TEST(Privileges, AThreadThatBlocksTheSignalFailsTheDropWithAReason) {
       while (!done) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     });
     // The drop must meet the thread with its signals blocked.
-    const bool masked = wait_until([&] { return deaf_now.load(); });
+    const bool masked = test::wait_until([&] { return deaf_now.load(); }, test::kPatience, kPoll);
     auto report = restrict_process_capabilities(bit(CAP_NET_RAW));
     done = true;
     deaf.join();

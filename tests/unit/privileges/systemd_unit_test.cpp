@@ -16,19 +16,15 @@
 
 #include "agent/config/config.h"
 #include "agent/runtime/privileges.h"
-#include "tests/net/virtual_lan.h"
+#include "tests/support/files.h"
+#include "tests/support/process.h"
 
 namespace bwalloc {
 namespace {
 
 const std::string kUnit = std::string(BWALLOC_SOURCE_DIR) + "/deploy/systemd/bwalloc.service";
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test::read_text;
 
 // Every value of `key` in the unit (a key may repeat), in order.
 std::vector<std::string> values_of(const std::string& key) {

@@ -2,32 +2,26 @@
 // simulator backend: a first start on a new database restores nothing (the
 // simulator's devices are new, not restored), a second start restores what
 // the first saved, and stopping names nothing that was never attached.
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <regex>
-#include <sstream>
-#include <thread>
+#include <functional>
+#include <memory>
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include <functional>
+#include "tests/support/files.h"
+#include "tests/support/process.h"
+#include "tests/support/wait.h"
 
 namespace bwalloc {
 namespace {
 
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using test::ChildProcess;
+using test::read_text;
 
 class AgentMessagesTest : public ::testing::Test {
  protected:
@@ -37,10 +31,7 @@ class AgentMessagesTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override {
-    if (agent_ > 0) {
-      kill(agent_, SIGKILL);
-      waitpid(agent_, nullptr, 0);
-    }
+    if (agent_) agent_->kill9();
     std::filesystem::remove_all(dir_);
   }
 
@@ -66,49 +57,35 @@ class AgentMessagesTest : public ::testing::Test {
     const int devices = 5;
     // A log of its own per run: the previous run's lines must not answer for this one.
     const auto log = dir_ / ("agent-" + std::to_string(runs_++) + ".log");
-    agent_ = fork();
-    if (agent_ == 0) {
-      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      const std::string d = dir_.string();
-      const std::string store = "store.path=\"" + d + "/bwalloc.db\"";
-      const std::string token = "http.token_file=\"" + d + "/token\"";
-      const std::string state = "datapath.state_dir=\"" + d + "/state\"";
-      const std::string simulated = "agent.simulated_devices=" + std::to_string(devices);
-      execl(BWALLOC_BINARY, BWALLOC_BINARY, "run", "--set", "agent.backend=\"simulator\"", "--set", simulated.c_str(),
-            "--set", "http.port=0", "--set", store.c_str(), "--set", token.c_str(), "--set", state.c_str(),
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
+    const std::string d = dir_.string();
+    agent_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{BWALLOC_BINARY, "run", "--set", "agent.backend=\"simulator\"",
+                                 "--set", "agent.simulated_devices=" + std::to_string(devices),
+                                 "--set", "http.port=0",
+                                 "--set", "store.path=\"" + d + "/bwalloc.db\"",
+                                 "--set", "http.token_file=\"" + d + "/token\"",
+                                 "--set", "datapath.state_dir=\"" + d + "/state\""},
+        test::SpawnOptions{.output_file = log.string()});
     // Serving: the last start-up line. The bound only keeps a broken agent
     // from hanging the suite.
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (read_text(log).find("dashboard and API on") == std::string::npos || !ready()) {
-      int status = 0;
-      if (waitpid(agent_, &status, WNOHANG) == agent_) {
-        agent_ = -1;
-        ADD_FAILURE() << "the agent exited at start:\n" << read_text(log);
-        return read_text(log);
-      }
-      if (std::chrono::steady_clock::now() > give_up) {
-        ADD_FAILURE() << "the agent did not start:\n" << read_text(log);
-        return read_text(log);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    bool serving = false;
+    test::wait_until([&] {
+      serving = read_text(log).find("dashboard and API on") != std::string::npos && ready();
+      return serving || agent_->exited();
+    });
+    if (!serving) {
+      ADD_FAILURE() << (agent_->exited() ? "the agent exited at start:\n" : "the agent did not start:\n")
+                    << read_text(log);
+      return read_text(log);
     }
-    kill(agent_, signal_number);
-    int status = 0;
-    waitpid(agent_, &status, 0);
-    agent_ = -1;
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        << "wait status " << status << " (signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0) << ")\n"
-        << read_text(log);
+    kill(agent_->pid(), signal_number);
+    EXPECT_TRUE(agent_->wait_exit()) << "the agent did not stop on signal " << signal_number << "\n" << read_text(log);
+    EXPECT_EQ(agent_->exit_code(), 0) << "exit code (128 + signal when a signal ended it)\n" << read_text(log);
     return read_text(log);
   }
 
   std::filesystem::path dir_;
-  pid_t agent_ = -1;
+  std::unique_ptr<ChildProcess> agent_;
   int runs_ = 0;
 };
 

@@ -7,23 +7,17 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <functional>
-#include <thread>
 
 #include "agent/store/sqlite_store.h"
+#include "tests/support/wait.h"
 
 namespace bwalloc {
 namespace {
 
 constexpr int64_t kT0 = 1'800'000'000'000;
-// Only turns a stuck checkpointer into a failure.
-constexpr auto kPatience = std::chrono::seconds(120);
-
-bool wait_until(const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + kPatience;
-  while (!done() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  return done();
-}
+// How often a wait looks at the checkpointer (test::kPatience only turns a
+// stuck one into a failure).
+constexpr std::chrono::milliseconds kPoll{10};
 
 // The background checkpointer has done what it was asked: the WAL-index
 // (DB-shm, https://www.sqlite.org/walformat.html) says every frame of the
@@ -60,7 +54,7 @@ TEST(WalCheckpointer, CopiesTheWalIntoTheDatabaseOffTheWriter) {
   };
   write_ticks(0, 40);
   // The checkpointer runs on its own thread: wait for its copy.
-  EXPECT_TRUE(wait_until([&] { return std::filesystem::file_size(path) > db_bytes_at_start + (1 << 20); }))
+  EXPECT_TRUE(test::wait_until([&] { return std::filesystem::file_size(path) > db_bytes_at_start + (1 << 20); }, test::kPatience, kPoll))
       << "the database file should hold the checkpointed pages";
 
   // Later ticks reuse the checkpointed WAL instead of growing it for ever:
@@ -68,7 +62,7 @@ TEST(WalCheckpointer, CopiesTheWalIntoTheDatabaseOffTheWriter) {
   // machine), the next write starts the WAL over.
   for (int round = 0; round < 5; ++round) {
     write_ticks(40 + round * 40, 40);
-    ASSERT_TRUE(wait_until([&] { return checkpointer_caught_up(path); })) << "the checkpointer fell behind for good";
+    ASSERT_TRUE(test::wait_until([&] { return checkpointer_caught_up(path); }, test::kPatience, kPoll)) << "the checkpointer fell behind for good";
   }
   EXPECT_LT(std::filesystem::file_size(path + "-wal"), 64u << 20);
   EXPECT_EQ((*store)->db().query_int("SELECT COUNT(*) FROM usage_raw").value(), 240 * 2000);
