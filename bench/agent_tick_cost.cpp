@@ -36,7 +36,9 @@ long peak_rss_kb() {
   return usage.ru_maxrss;
 }
 
-double ms_since(Wall::time_point start) { return std::chrono::duration<double, std::milli>(Wall::now() - start).count(); }
+double ms_since(Wall::time_point start) {
+  return std::chrono::duration<double, std::milli>(Wall::now() - start).count();
+}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -51,8 +53,9 @@ int main(int argc, char** argv) {
   }
   const std::string out_dir = argc > 1 ? argv[1] : "bench/results";
   libbpf_set_print([](enum libbpf_print_level, const char*, va_list) { return 0; });
-  std::string md = "| devices | batch read ms | sampler + allocator ms | SQLite write ms | tick ms | peak RSS growth MB |\n"
-                   "|---|---|---|---|---|---|\n";
+  std::string md =
+      "| devices | batch read ms | sampler + allocator ms | SQLite write ms | tick ms | peak RSS growth MB |\n"
+      "|---|---|---|---|---|---|\n";
   std::string json = "[";
   for (int devices : {1000, 65536}) {
     long rss_before = peak_rss_kb();
@@ -118,7 +121,8 @@ int main(int argc, char** argv) {
                   median(logic_ms), median(write_ms), median(tick_ms), rss_mb);
     md += line;
     std::snprintf(line, sizeof line,
-                  "%s{\"devices\":%d,\"read_ms\":%.2f,\"logic_ms\":%.2f,\"write_ms\":%.2f,\"tick_ms\":%.2f,\"rss_growth_mb\":%.1f}",
+                  "%s{\"devices\":%d,\"read_ms\":%.2f,\"logic_ms\":%.2f,\"write_ms\":%.2f,\"tick_ms\":%.2f,\"rss_"
+                  "growth_mb\":%.1f}",
                   json.size() > 1 ? "," : "", devices, median(read_ms), median(logic_ms), median(write_ms),
                   median(tick_ms), rss_mb);
     json += line;

@@ -85,7 +85,8 @@ Measurement measure(int prog_fd, const std::vector<std::vector<uint8_t>>& packet
 std::vector<std::vector<uint8_t>> flow_packets(int flows) {
   std::vector<std::vector<uint8_t>> packets;
   for (int f = 0; f < flows; ++f) {
-    bwalloc::test::PacketSpec spec{false, "198.51.100.2", "10.0.0.100", 6, static_cast<uint16_t>(10000 + f), 40000, 1400, {}};
+    bwalloc::test::PacketSpec spec{
+        false, "198.51.100.2", "10.0.0.100", 6, static_cast<uint16_t>(10000 + f), 40000, 1400, {}};
     packets.push_back(bwalloc::test::build_packet(spec));
   }
   return packets;
@@ -143,14 +144,16 @@ int main(int argc, char** argv) {
     int devices;
     int flows;  // active flows of the measured device (download)
   };
-  for (Scenario scenario : {Scenario{1, 1}, Scenario{1000, 1}, Scenario{65536, 1}, Scenario{1, 1000}, Scenario{65536, 1000}}) {
+  for (Scenario scenario :
+       {Scenario{1, 1}, Scenario{1000, 1}, Scenario{65536, 1}, Scenario{1, 1000}, Scenario{65536, 1000}}) {
     const int devices = scenario.devices;
     auto* skel = bwalloc_bpf__open_and_load();
     if (!skel) {
       std::fprintf(stderr, "cannot load bwalloc's programs\n");
       return 1;
     }
-    bwa_settings settings{20'000'000, 2'000'000, BWA_SETTING_ECN | BWA_SETTING_TC_INGRESS_COUNTS, BWA_LAYOUT_VERSION, 0, 0};
+    bwa_settings settings{20'000'000,         2'000'000, BWA_SETTING_ECN | BWA_SETTING_TC_INGRESS_COUNTS,
+                          BWA_LAYOUT_VERSION, 0,         0};
     uint32_t zero = 0;
     bpf_map_update_elem(bpf_map__fd(skel->maps.bwa_settings), &zero, &settings, BPF_ANY);
     fill_devices(skel, devices);
@@ -165,9 +168,12 @@ int main(int argc, char** argv) {
     };
     std::vector<Prog> progs;
     if (scenario.flows == 1) {
-      progs.push_back({"bwa_xdp_ingress", skel->progs.bwa_xdp_ingress, {up}, false, minimal->progs.minimal_count, "xdp"});
-      progs.push_back({"bwa_tc_ingress", skel->progs.bwa_tc_ingress, {up}, true, minimal->progs.minimal_count_tc, "tc"});
-      progs.push_back({"bwa_tc_egress", skel->progs.bwa_tc_egress, {down}, true, minimal->progs.minimal_pace_tc, "tc + clock"});
+      progs.push_back(
+          {"bwa_xdp_ingress", skel->progs.bwa_xdp_ingress, {up}, false, minimal->progs.minimal_count, "xdp"});
+      progs.push_back(
+          {"bwa_tc_ingress", skel->progs.bwa_tc_ingress, {up}, true, minimal->progs.minimal_count_tc, "tc"});
+      progs.push_back(
+          {"bwa_tc_egress", skel->progs.bwa_tc_egress, {down}, true, minimal->progs.minimal_pace_tc, "tc + clock"});
     } else {
       progs.push_back({"bwa_tc_egress", skel->progs.bwa_tc_egress, flow_packets(scenario.flows), true,
                        minimal->progs.minimal_pace_tc, "tc + clock"});
@@ -180,15 +186,18 @@ int main(int argc, char** argv) {
   }
   minimal_bpf__destroy(minimal);
 
-  std::string md = "| tracked devices | active flows (measured device) | program | ns/packet | minimal program ns/packet (same hook) | ratio |\n"
+  std::string md =
+      "| tracked devices | active flows (measured device) | program | ns/packet | minimal program ns/packet (same "
+      "hook) | ratio |\n"
       "|---|---|---|---|---|---|\n";
   std::string json = "[";
   for (const auto& r : rows) {
     char line[256];
-    std::snprintf(line, sizeof line, "| %d | %d | %s | %.0f | %.0f (%s) | %.2f |\n", r.devices, r.flows, r.program.c_str(),
-                  r.ns, r.baseline, r.hook, r.ratio);
+    std::snprintf(line, sizeof line, "| %d | %d | %s | %.0f | %.0f (%s) | %.2f |\n", r.devices, r.flows,
+                  r.program.c_str(), r.ns, r.baseline, r.hook, r.ratio);
     md += line;
-    std::snprintf(line, sizeof line, "%s{\"devices\":%d,\"flows\":%d,\"program\":\"%s\",\"ns\":%.1f,\"baseline_ns\":%.1f,"
+    std::snprintf(line, sizeof line,
+                  "%s{\"devices\":%d,\"flows\":%d,\"program\":\"%s\",\"ns\":%.1f,\"baseline_ns\":%.1f,"
                   "\"ratio\":%.3f,\"baseline_hook\":\"%s\"}",
                   json.size() > 1 ? "," : "", r.devices, r.flows, r.program.c_str(), r.ns, r.baseline, r.ratio, r.hook);
     json += line;

@@ -59,7 +59,7 @@ constexpr int kLoaded = 1;  // the device that downloads
 constexpr int kOther = 2;   // the device that only pings
 constexpr int kBulkPort = 5201;
 constexpr int kBulkFlows = 4;
-constexpr int kOmitSeconds = 2;  // of the bulk run: slow start, and the pings' head start
+constexpr int kOmitSeconds = 2;         // of the bulk run: slow start, and the pings' head start
 constexpr int kClientPortBase = 40000;  // 0x9c40: bulk stream i of a run has a port = base + i (mod 4)
 constexpr int kSmallUdpPort = 5220;
 constexpr int kHttpsPort = 443;
@@ -120,9 +120,12 @@ test::PingRun ping(const VirtualLan& lan, int device, int count, double interval
 
 json::object ping_figures(const test::PingRun& run) {
   double loss = run.sent > 0 ? 100.0 * run.lost() / run.sent : 100.0;
-  return {{"p50_ms", percentile(run.rtts_ms, 0.5)}, {"p99_ms", percentile(run.rtts_ms, 0.99)},
-          {"max_ms", percentile(run.rtts_ms, 1.0)},  {"sent", run.sent},
-          {"received", run.received},                {"loss_percent", loss}};
+  return {{"p50_ms", percentile(run.rtts_ms, 0.5)},
+          {"p99_ms", percentile(run.rtts_ms, 0.99)},
+          {"max_ms", percentile(run.rtts_ms, 1.0)},
+          {"sent", run.sent},
+          {"received", run.received},
+          {"loss_percent", loss}};
 }
 
 // One iperf3 client run in dev1 (its --json document), or the reason none.
@@ -132,8 +135,8 @@ struct Iperf {
 };
 
 Iperf iperf3(const VirtualLan& lan, int port, const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {"iperf3", "-c", VirtualLan::kInetIpv4, "-p", std::to_string(port), "-R", "--json",
-                                   "--connect-timeout", "10000"};
+  std::vector<std::string> args = {"iperf3", "-c",     VirtualLan::kInetIpv4, "-p",   std::to_string(port),
+                                   "-R",     "--json", "--connect-timeout",   "10000"};
   args.insert(args.end(), extra.begin(), extra.end());
   auto out = run_in(lan.device_ns(kLoaded), args);
   boost::system::error_code ec;
@@ -273,8 +276,8 @@ class EdtAgentMethod : public Method {
       for (const auto& entry : parsed.at("config").as_array()) {
         const auto& e = entry.as_object();
         std::string key(e.at("key").as_string());
-        if (key.rfind("datapath.", 0) == 0 && (key.find("priority_") != std::string::npos ||
-                                                key.find("unlimited_") != std::string::npos)) {
+        if (key.rfind("datapath.", 0) == 0 &&
+            (key.find("priority_") != std::string::npos || key.find("unlimited_") != std::string::npos)) {
           d[key] = e.at("value");
         }
         if (key == "datapath.horizon") d[key] = e.at("value");
@@ -286,16 +289,11 @@ class EdtAgentMethod : public Method {
 
  private:
   std::vector<std::string> settings() const {
-    return {"--netns",
-            lan_.router_ns(),
-            "--set",
-            "datapath.pin_dir=\"" + kPinDir + "\"",
-            "--set",
-            "datapath.state_dir=\"" + kWork + "/state\"",
-            "--set",
-            "store.path=\"" + kWork + "/bwalloc.db\"",
-            "--set",
-            "http.token_file=\"" + kWork + "/token\""};
+    return {"--netns", lan_.router_ns(),
+            "--set",   "datapath.pin_dir=\"" + kPinDir + "\"",
+            "--set",   "datapath.state_dir=\"" + kWork + "/state\"",
+            "--set",   "store.path=\"" + kWork + "/bwalloc.db\"",
+            "--set",   "http.token_file=\"" + kWork + "/token\""};
   }
   std::string http_get(const std::string& path) const {
     if (!port_) return "";
@@ -371,19 +369,23 @@ bool install_flow_delays(const VirtualLan& lan, const std::vector<int>& delays_m
     return run_in(lan.inet_ns(), args);
   };
   tc({"qdisc", "del", "dev", "eth0", "root"});
-  std::vector<std::string> prio = {"qdisc", "add", "dev", "eth0", "root", "handle", "1:", "prio", "bands",
-                                   std::to_string(delays_ms.size() + 1), "priomap"};
+  std::vector<std::string> prio = {"qdisc",  "add", "dev",  "eth0",  "root",
+                                   "handle", "1:",  "prio", "bands", std::to_string(delays_ms.size() + 1),
+                                   "priomap"};
   for (int i = 0; i < 16; ++i) prio.push_back("0");
   auto made = tc(prio);
   for (size_t i = 0; made.exit_code == 0 && i < delays_ms.size(); ++i) {
     std::string band = "1:" + std::to_string(i + 2);
-    made = tc({"qdisc", "add", "dev", "eth0", "parent", band, "handle", std::to_string(i + 10) + ":", "netem",
-               "delay", std::to_string(delays_ms[i]) + "ms", "limit", "100000"});
+    made = tc({"qdisc", "add", "dev", "eth0", "parent", band, "handle", std::to_string(i + 10) + ":", "netem", "delay",
+               std::to_string(delays_ms[i]) + "ms", "limit", "100000"});
     if (made.exit_code != 0) break;
     // Ports 40000..40063 share their top 10 bits; the low 2 bits are i.
-    made = tc({"filter", "add", "dev", "eth0", "parent", "1:", "protocol", "ip", "prio", "1", "u32", "match", "ip",
-               "protocol", "6", "0xff", "match", "ip", "sport", std::to_string(kBulkPort), "0xffff", "match", "ip",
-               "dport", std::to_string(kClientPortBase + static_cast<int>(i)), "0xffc3", "flowid", band});
+    made = tc({"filter", "add",      "dev", "eth0",     "parent",
+               "1:",     "protocol", "ip",  "prio",     "1",
+               "u32",    "match",    "ip",  "protocol", "6",
+               "0xff",   "match",    "ip",  "sport",    std::to_string(kBulkPort),
+               "0xffff", "match",    "ip",  "dport",    std::to_string(kClientPortBase + static_cast<int>(i)),
+               "0xffc3", "flowid",   band});
   }
   if (made.exit_code != 0) {
     error = made.output;
@@ -404,7 +406,8 @@ class Scenario {
 
   // Back to an idle link between phases (a pfifo may hold seconds of queue).
   void wait_until_quiet() {
-    wait_for_rx_rate(lan_, kLoaded, [&](double bps) { return bps < 0.05 * limit_bps(); }, std::chrono::seconds(20));
+    wait_for_rx_rate(
+        lan_, kLoaded, [&](double bps) { return bps < 0.05 * limit_bps(); }, std::chrono::seconds(20));
   }
 
   // An iperf3 run, once more after the queue drained if the first failed
@@ -489,9 +492,9 @@ class Scenario {
       // As long as the bulk run with its omitted seconds. Its UDP handshake
       // can be lost where the device's packets are dropped (iperf3 then
       // gives up at once): once more for the rest of the download.
-      const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(kOmitSeconds) +
-                       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                           std::chrono::duration<double>(bulk_seconds));
+      const auto end =
+          std::chrono::steady_clock::now() + std::chrono::seconds(kOmitSeconds) +
+          std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(bulk_seconds));
       for (double left = bulk_seconds + kOmitSeconds; left >= 4 && small_attempts < 2;
            left = std::chrono::duration<double>(end - std::chrono::steady_clock::now()).count()) {
         ++small_attempts;
@@ -502,8 +505,8 @@ class Scenario {
     });
     // The pings start once the download saturates the limit, or 4 s in at
     // the latest, so that they (6 s) end before it does (12 s).
-    bool saturated = wait_for_rx_rate(lan_, kLoaded, [&](double bps) { return bps > 0.8 * limit_bps(); },
-                                      std::chrono::seconds(kOmitSeconds + 2));
+    bool saturated = wait_for_rx_rate(
+        lan_, kLoaded, [&](double bps) { return bps > 0.8 * limit_bps(); }, std::chrono::seconds(kOmitSeconds + 2));
     test::PingRun same, other;
     auto pings_start = std::chrono::steady_clock::now();
     auto cpu_before = cpu_times();
@@ -593,7 +596,8 @@ class Scenario {
     auto tcp = iperf_twice(kHttpsPort, args);
     if (tcp.doc) {
       double bps = num(end_of(*tcp.doc, "sum_received"), "bits_per_second");
-      row["tcp443"] = {{"goodput_mbit", bps / 1e6}, {"per_limit", bps / limit_bps()},
+      row["tcp443"] = {{"goodput_mbit", bps / 1e6},
+                       {"per_limit", bps / limit_bps()},
                        {"retransmits", num(end_of(*tcp.doc, "sum_sent"), "retransmits")}};
       std::fprintf(stderr, "  TCP 443: %.3f Mbit/s (%.3f x the limit)\n", bps / 1e6, bps / limit_bps());
     } else {
@@ -601,8 +605,8 @@ class Scenario {
     }
     wait_until_quiet();
     args = timed();
-    args.insert(args.end(), {"-u", "-b", fixed(options_.udp443_offered_mbit, 0) + "M", "-l",
-                             std::to_string(kUdpDatagram)});
+    args.insert(args.end(),
+                {"-u", "-b", fixed(options_.udp443_offered_mbit, 0) + "M", "-l", std::to_string(kUdpDatagram)});
     auto udp = iperf_twice(kHttpsPort, args);
     if (udp.doc) {
       const auto& r = end_of(*udp.doc, "sum_received");

@@ -164,7 +164,7 @@ bool plot(const json::object& run, const std::vector<const json::object*>& metho
      << "'' using 9 title 'same-device pings answered', '' using 10 title 'small UDP delivered'\n"
      << "set title 'port 443 goodput / limit (log scale; 1 = held at the limit)'\nset logscale y\n"
      << "set yrange [0.1:*]\n"
-     << "plot " << d << " using 11:xtic(1) title 'TCP 443', '' using 12 title 'UDP 443 (" 
+     << "plot " << d << " using 11:xtic(1) title 'TCP 443', '' using 12 title 'UDP 443 ("
      << fixed(num(run, "udp443_offered_mbit"), 0) << " Mbit/s offered)'\n"
      << "unset multiplot\n";
   gp.close();
@@ -194,7 +194,8 @@ std::string latency_markdown(const json::object& run, const std::filesystem::pat
   std::ostringstream md;
   md << "## " << title(run) << "\n\n"
      << "Every device held at " << fixed(limit, 0) << " Mbit/s each way. dev1 downloads over 4 TCP flows ("
-     << fixed(num(run, "seconds"), 0) << " s after " << fixed(run.contains("omit_seconds") ? num(run, "omit_seconds") : 1, 0) << " omitted";
+     << fixed(num(run, "seconds"), 0) << " s after "
+     << fixed(run.contains("omit_seconds") ? num(run, "omit_seconds") : 1, 0) << " omitted";
   std::string delays = delays_text(run);
   md << (delays.empty() ? "; no netem here, so the flows share one RTT"
                         : "; netem in inet adds " + delays + " to the flows' RTTs")
@@ -234,7 +235,8 @@ std::string latency_markdown(const json::object& run, const std::filesystem::pat
          << " s one (the pings then took " << fixed(num(b, "ping_seconds"), 1) << " s).\n";
     }
     if (b.contains("saturated_before_pings") && !b.at("saturated_before_pings").as_bool()) {
-      md << "- " << str(*m, "method") << ": the download had not reached 80 % of the limit when the pings "
+      md << "- " << str(*m, "method")
+         << ": the download had not reached 80 % of the limit when the pings "
             "started.\n";
     }
   }

@@ -263,7 +263,8 @@ class Bench {
     row["idle_p99_ms"] = percentile(idle_rtts, 0.99);
     row["idle_replies"] = idle_rtts.size();
     row["pings_sent"] = 150;
-    std::fprintf(stderr, "%s latency at %llu Mbit/s: loaded p50 %.2f p99 %.2f ms (%zu replies), idle p50 %.2f p99 %.2f ms\n",
+    std::fprintf(stderr,
+                 "%s latency at %llu Mbit/s: loaded p50 %.2f p99 %.2f ms (%zu replies), idle p50 %.2f p99 %.2f ms\n",
                  limiter.name().c_str(), static_cast<unsigned long long>(options_.latency_rate_mbit),
                  percentile(loaded_rtts, 0.5), percentile(loaded_rtts, 0.99), loaded_rtts.size(),
                  percentile(idle_rtts, 0.5), percentile(idle_rtts, 0.99));
@@ -272,8 +273,8 @@ class Bench {
 
   test::CommandResult ping(int device, int count) {
     // 50 ms apart: fine-grained enough for a p99 and far from flooding.
-    return run_in(lan_.device_ns(device), {"ping", "-n", "-c", std::to_string(count), "-i", "0.05", "-W", "2",
-                                           VirtualLan::kInetIpv4});
+    return run_in(lan_.device_ns(device),
+                  {"ping", "-n", "-c", std::to_string(count), "-i", "0.05", "-W", "2", VirtualLan::kInetIpv4});
   }
 
   double unlimited_throughput(bool download) {
@@ -357,7 +358,8 @@ int run(const Options& options) {
   doc["latency"] = boost::json::array{bench.latency_under_load(edt), bench.latency_under_load(htb)};
   // Upload is counted by XDP by default; on veth, XDP costs GRO, so the
   // tc-only attachment is measured too.
-  doc["forwarding"] = {{"xdp", bench.forwarding_overhead(edt_xdp)}, {"tc_only", bench.forwarding_overhead(edt_tc_only)}};
+  doc["forwarding"] = {{"xdp", bench.forwarding_overhead(edt_xdp)},
+                       {"tc_only", bench.forwarding_overhead(edt_tc_only)}};
 
   std::printf("BWALLOC-BENCH-JSON-BEGIN\n%s\nBWALLOC-BENCH-JSON-END\n", boost::json::serialize(doc).c_str());
   std::fflush(stdout);

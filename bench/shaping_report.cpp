@@ -61,8 +61,7 @@ std::string accuracy_table(const json::object& run) {
      << "|---|---|---|---|---|\n";
   for (const auto& [key, pair] : rows) {
     md << "| " << fixed(key.first, 0) << " | " << key.second << " | " << cell(pair.edt) << " | " << cell(pair.htb)
-       << " | "
-       << (pair.path_limited ? "at or above what the path carries unshaped" : "") << " |\n";
+       << " | " << (pair.path_limited ? "at or above what the path carries unshaped" : "") << " |\n";
   }
   return md.str();
 }
@@ -93,7 +92,8 @@ std::string forwarding_table(const json::object& run) {
   std::ostringstream md;
   md << "| ingress hook | direction | without programs Mbit/s | with programs Mbit/s | ratio |\n"
      << "|---|---|---|---|---|\n";
-  for (const auto& [hook, label] : {std::pair{"xdp", "XDP (forced on veth)"}, std::pair{"tc_only", "tc (auto on veth)"}}) {
+  for (const auto& [hook, label] :
+       {std::pair{"xdp", "XDP (forced on veth)"}, std::pair{"tc_only", "tc (auto on veth)"}}) {
     if (!run.at("forwarding").as_object().contains(hook)) continue;
     const auto& by_dir = run.at("forwarding").at(hook).as_object();
     for (const char* dir : {"upload", "download"}) {
@@ -113,8 +113,8 @@ bool accuracy_plot(const json::object& run, const std::filesystem::path& out_dir
   std::map<double, std::map<std::string, double>> by_rate;
   for (const auto& v : run.at("rate_accuracy").as_array()) {
     const auto& row = v.as_object();
-    std::string series = (str(row, "method").rfind("bwalloc", 0) == 0 ? "EDT" : "HTB") + std::string(" ") +
-                         str(row, "direction");
+    std::string series =
+        (str(row, "method").rfind("bwalloc", 0) == 0 ? "EDT" : "HTB") + std::string(" ") + str(row, "direction");
     by_rate[num(row, "limit_mbit")][series] = num(row, "ratio");
   }
   const char* series[] = {"EDT download", "EDT upload", "HTB download", "HTB upload"};
@@ -175,14 +175,15 @@ int main(int argc, char** argv) {
     std::string name = "shaping_accuracy_" + std::to_string(runs.size() + 1);
     md << "## " << run_title(run) << "\n\n"
        << "Unshaped path: download " << fixed(num(run.at("unshaped_capacity_mbit").as_object(), "download"), 0)
-       << " Mbit/s, upload " << fixed(num(run.at("unshaped_capacity_mbit").as_object(), "upload"), 0)
-       << " Mbit/s; " << fixed(num(run, "flows"), 0) << " TCP flows per run, " << fixed(num(run, "seconds"), 0)
+       << " Mbit/s, upload " << fixed(num(run.at("unshaped_capacity_mbit").as_object(), "upload"), 0) << " Mbit/s; "
+       << fixed(num(run, "flows"), 0) << " TCP flows per run, " << fixed(num(run, "seconds"), 0)
        << " s each (10 s at 1 Mbit/s), first second omitted.\n\n"
-       << "### Rate accuracy\n\n" << accuracy_table(run) << "\n";
+       << "### Rate accuracy\n\n"
+       << accuracy_table(run) << "\n";
     if (accuracy_plot(run, out_dir, name)) md << "![rate accuracy](" << name << ".png)\n\n";
     md << "### Latency under load (pings every 50 ms while the device downloads at its limit)\n\n"
-       << latency_table(run) << "\n### Forwarding overhead (no limit, counting only)\n\n" << forwarding_table(run)
-       << "\n";
+       << latency_table(run) << "\n### Forwarding overhead (no limit, counting only)\n\n"
+       << forwarding_table(run) << "\n";
     runs.push_back(doc);
   }
   // Each kind of run keeps its own files, so running one kind leaves the other's results alone.

@@ -122,7 +122,8 @@ static __always_inline int bwa_pace(struct __sk_buff *skb, const struct bwa_pack
 		return TC_ACT_OK;
 	}
 	settings = bwa_get_settings();
-	if (bwa_edt_pace(skb, pkt, wire_len, policy->slot, dir, rate, settings, c, port_class) == EDT_DROP)
+	if (bwa_edt_pace(skb, pkt, wire_len, policy->slot, dir, rate, settings, c, port_class) ==
+	    EDT_DROP)
 		return TC_ACT_SHOT;
 	return TC_ACT_OK;
 }
@@ -186,5 +187,6 @@ int bwa_tc_wan_egress(struct __sk_buff *skb)
 	c = bpf_map_lookup_elem(&bwa_counters, device);
 	if (!policy || policy->slot != slot)
 		return TC_ACT_OK; /* the slot was reassigned since the mark was set */
-	return bwa_pace(skb, &pkt, bwa_wire_len(skb, &pkt), policy, c, BWA_DIR_UP, bwa_port_class(&pkt));
+	return bwa_pace(skb, &pkt, bwa_wire_len(skb, &pkt), policy, c, BWA_DIR_UP,
+			bwa_port_class(&pkt));
 }

@@ -16,7 +16,7 @@
 
 /* Default sizes; the agent may shrink or grow the device maps before load. */
 #define BWA_DEFAULT_MAX_DEVICES 65536
-#define BWA_MAX_SLOTS 65536   /* slot 0 means "no slot"; must fit the mark bits */
+#define BWA_MAX_SLOTS 65536 /* slot 0 means "no slot"; must fit the mark bits */
 
 /* Port classes are a bitmap of two bits per TCP port and per UDP port, in
  * 64-bit words of an array map (2 x 65,536 x 2 bits = 32 KiB), so the check
@@ -70,12 +70,13 @@
 #define BWA_PRIO_LOW 3
 
 /* bwa_policy.flags */
-#define BWA_POLICY_BLOCKED (1u << 0)    /* drop everything, priority and unlimited ports too */
+#define BWA_POLICY_BLOCKED (1u << 0)	/* drop everything, priority and unlimited ports too */
 #define BWA_POLICY_EXEMPT_ALL (1u << 1) /* count only, never pace */
 
 /* bwa_settings.flags */
-#define BWA_SETTING_TC_INGRESS_COUNTS (1u << 0) /* XDP not attached: tc ingress counts and drops */
-#define BWA_SETTING_ECN (1u << 1)               /* mark CE above ce_target instead of only dropping */
+#define BWA_SETTING_TC_INGRESS_COUNTS (1u << 0) /* XDP not attached: tc ingress counts and drops   \
+						 */
+#define BWA_SETTING_ECN (1u << 1) /* mark CE above ce_target instead of only dropping */
 
 /* An IPv4 or IPv6 address in network byte order; IPv4 is IPv4-mapped
  * (::ffff:a.b.c.d) so one key type serves both families. */
@@ -86,9 +87,9 @@ struct bwa_addr {
 /* bwa_policy value: written by the agent only, read by every program. */
 struct bwa_policy {
 	__u64 rate_bytes_per_sec[2]; /* [BWA_DIR_*]; 0 = unlimited */
-	__u32 slot;                  /* index into bwa_edt / bwa_slot_addr; 0 = none */
-	__u8 priority;               /* BWA_PRIO_* (informational for the datapath) */
-	__u8 flags;                  /* BWA_POLICY_* */
+	__u32 slot;		     /* index into bwa_edt / bwa_slot_addr; 0 = none */
+	__u8 priority;		     /* BWA_PRIO_* (informational for the datapath) */
+	__u8 flags;		     /* BWA_POLICY_* */
 	__u16 reserved;
 };
 
@@ -104,25 +105,25 @@ struct bwa_policy {
  * packet, as without a copy) and at most until the jiffy ends, so a writer
  * that does not bump (a test, a tool) is seen within one jiffy (1-10 ms). */
 struct bwa_policy_cache {
-	__u64 jiffies;           /* bpf_jiffies64() when copied */
+	__u64 jiffies; /* bpf_jiffies64() when copied */
 	struct bwa_policy policy;
-	__u32 state;             /* BWA_CACHE_* */
-	__u32 generation;        /* bwa_settings.policy_generation when copied */
+	__u32 state;	  /* BWA_CACHE_* */
+	__u32 generation; /* bwa_settings.policy_generation when copied */
 };
 
 /* bwa_counters value, per CPU (summed by the agent). Bytes are L2 frame
  * lengths as the kernel sees them (skb->len / XDP frame length). */
 struct bwa_counters {
-	__u64 bytes[2];           /* [BWA_DIR_*] */
+	__u64 bytes[2]; /* [BWA_DIR_*] */
 	__u64 packets[2];
 	__u64 priority_bytes[2];  /* subset of bytes on a priority port */
 	__u64 unlimited_bytes[2]; /* subset of bytes on an unlimited port (never paced) */
 	__u64 sparse_packets[2];  /* limited packets that took the fast lane (sent at once) */
-	__u64 blocked_drops[2];   /* packets dropped because the device is Blocked */
-	__u64 horizon_drops[2];   /* packets dropped because the EDT queue passed the horizon */
-	__u64 fair_drops[2];      /* bulk packets dropped to slow a flow far above its fair share */
-	__u64 ce_marks[2];        /* packets marked ECN CE because the EDT queue passed ce_target */
-	__u64 last_seen_ns;       /* CLOCK_MONOTONIC of the newest packet on this CPU (to a jiffy) */
+	__u64 blocked_drops[2];	  /* packets dropped because the device is Blocked */
+	__u64 horizon_drops[2];	  /* packets dropped because the EDT queue passed the horizon */
+	__u64 fair_drops[2];	  /* bulk packets dropped to slow a flow far above its fair share */
+	__u64 ce_marks[2];	  /* packets marked ECN CE because the EDT queue passed ce_target */
+	__u64 last_seen_ns; /* CLOCK_MONOTONIC of the newest packet on this CPU (to a jiffy) */
 	struct bwa_policy_cache policy_cache; /* datapath-internal, not a counter */
 };
 
@@ -131,7 +132,7 @@ struct bwa_counters {
  * many flows share it (for each flow's fair share). */
 struct bwa_edt_state {
 	__u64 t_last_ns;  /* departure time of the device's newest packet */
-	__u64 epoch_ns;   /* start of the current flow-count epoch */
+	__u64 epoch_ns;	  /* start of the current flow-count epoch */
 	__u32 flows_now;  /* distinct flows seen in this epoch */
 	__u32 flows_prev; /* ... in the previous epoch (0 if it was idle) */
 };
@@ -139,10 +140,10 @@ struct bwa_edt_state {
 /* One flow of one device in one direction (see BWA_FLOW_*). Written by the
  * egress programs from every CPU; the agent never reads it. */
 struct bwa_flow {
-	__u32 tag;          /* hash bits that name the flow; 0 = free */
-	__u32 epoch;        /* epoch_ns >> 16 of the epoch the flow was last counted in */
+	__u32 tag;	    /* hash bits that name the flow; 0 = free */
+	__u32 epoch;	    /* epoch_ns >> 16 of the epoch the flow was last counted in */
 	__u64 departure_ns; /* departure time of its newest packet */
-	__u64 fair_ns;      /* when its bytes would have left at its fair share */
+	__u64 fair_ns;	    /* when its bytes would have left at its fair share */
 	__u64 signal_ns;    /* its last fairness drop */
 };
 
@@ -170,18 +171,20 @@ static inline __u32 bwa_port_shift(__u16 port)
 struct bwa_settings {
 	__u64 horizon_ns;   /* drop when a packet would wait longer than this */
 	__u64 ce_target_ns; /* mark CE when a packet would wait longer than this */
-	__u32 flags;        /* BWA_SETTING_* */
+	__u32 flags;	    /* BWA_SETTING_* */
 	__u32 layout_version;
-	__u32 policy_generation; /* changed by the agent after writing policies (bwa_policy_cache) */
-	__u32 fair_quanta;       /* fairness drop when a bulk flow is this many quanta ahead of its share; 0 = off */
+	__u32 policy_generation; /* changed by the agent after writing policies (bwa_policy_cache)
+				  */
+	__u32 fair_quanta; /* fairness drop when a bulk flow is this many quanta ahead of its share;
+			      0 = off */
 };
 
 /* bwa_global value, per CPU: datapath health the agent reports. */
 struct bwa_global {
-	__u64 unparsed_packets;   /* passed through untouched (fail open) */
+	__u64 unparsed_packets;	       /* passed through untouched (fail open) */
 	__u64 counter_insert_failures; /* a device could not get a counter entry */
-	__u64 new_devices;        /* counter entries created by the datapath */
-	__u64 unshaped_no_slot;   /* limited traffic seen without an EDT slot */
+	__u64 new_devices;	       /* counter entries created by the datapath */
+	__u64 unshaped_no_slot;	       /* limited traffic seen without an EDT slot */
 };
 
 #endif /* BWALLOC_MAPS_H */

@@ -45,9 +45,9 @@ struct Device {
 };
 // The seeds use these addresses, so the fuzzer starts at every policy.
 constexpr Device kDevices[] = {
-    {"10.10.0.5", 1000, 1, 0},               // paced hard: horizon drops
+    {"10.10.0.5", 1000, 1, 0},                // paced hard: horizon drops
     {"10.10.0.6", 0, 0, BWA_POLICY_BLOCKED},  // Blocked
-    {"fd00:10::5", 2000, 2, 0},              // IPv6, paced
+    {"fd00:10::5", 2000, 2, 0},               // IPv6, paced
     {"10.10.0.7", 1000, 3, BWA_POLICY_EXEMPT_ALL},
 };
 
@@ -180,10 +180,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ctx.mark = slot << BWA_MARK_SHIFT;
   int prog_fd = 0;
   switch (program) {
-    case 0: prog_fd = bpf_program__fd(skel->progs.bwa_xdp_ingress); break;
-    case 1: prog_fd = bpf_program__fd(skel->progs.bwa_tc_ingress); break;
-    case 2: prog_fd = bpf_program__fd(skel->progs.bwa_tc_egress); break;
-    default: prog_fd = bpf_program__fd(skel->progs.bwa_tc_wan_egress); break;
+    case 0:
+      prog_fd = bpf_program__fd(skel->progs.bwa_xdp_ingress);
+      break;
+    case 1:
+      prog_fd = bpf_program__fd(skel->progs.bwa_tc_ingress);
+      break;
+    case 2:
+      prog_fd = bpf_program__fd(skel->progs.bwa_tc_egress);
+      break;
+    default:
+      prog_fd = bpf_program__fd(skel->progs.bwa_tc_wan_egress);
+      break;
   }
   LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = packet.data(), .data_out = out.data(),
               .data_size_in = static_cast<uint32_t>(packet.size()), .data_size_out = static_cast<uint32_t>(out.size()));

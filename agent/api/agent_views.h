@@ -21,13 +21,13 @@ struct DeviceView {
   std::string hostname;  // untrusted text: render as text, never HTML
   std::string vendor;
   Priority priority = Priority::Normal;
-  bool manual = false;   // an admin's priority holds until released
+  bool manual = false;                       // an admin's priority holds until released
   std::optional<Priority> pending_priority;  // a demotion waiting for hysteresis
   int pending_ticks = 0;                     // ticks the pending proposal has held
   int pending_ticks_needed = 0;              // ticks it must hold to take effect
-  uint64_t up_bytes_total = 0;    // cumulative, device -> router
-  uint64_t down_bytes_total = 0;  // cumulative, router -> device
-  double up_bits_per_sec = 0;     // current rate (last tick)
+  uint64_t up_bytes_total = 0;               // cumulative, device -> router
+  uint64_t down_bytes_total = 0;             // cumulative, router -> device
+  double up_bits_per_sec = 0;                // current rate (last tick)
   double down_bits_per_sec = 0;
   uint64_t up_limit_bits_per_sec = 0;  // 0 = unlimited
   uint64_t down_limit_bits_per_sec = 0;
@@ -35,7 +35,7 @@ struct DeviceView {
   uint64_t horizon_drops = 0;
   int64_t first_seen_ms = 0;  // ms since the Unix epoch, UTC
   int64_t last_seen_ms = 0;
-  bool active = false;        // seen in traffic in the last 5 minutes
+  bool active = false;  // seen in traffic in the last 5 minutes
 };
 
 // The original system's /api/metrics, plus nothing: same keys.
@@ -84,7 +84,7 @@ struct UsageRow {
   IpAddress ip;
   int64_t ts_ms = 0;
   uint64_t down_bytes = 0;  // router -> device in that sample
-  uint64_t up_bytes = 0;  // device -> router
+  uint64_t up_bytes = 0;    // device -> router
 };
 
 struct HistoryPoint {
@@ -100,8 +100,8 @@ struct BlockedEntry {
 };
 
 struct ConfigEntry {
-  std::string key;    // "section.key", as `--set section.key=value` takes it
-  std::string value;  // as it would be written in the TOML file
+  std::string key;       // "section.key", as `--set section.key=value` takes it
+  std::string value;     // as it would be written in the TOML file
   bool runtime = false;  // changeable while running (through update_config)
 };
 

@@ -18,12 +18,8 @@ class Clock {
 
 class SystemClock final : public Clock {
  public:
-  std::chrono::system_clock::time_point wall_now() const override {
-    return std::chrono::system_clock::now();
-  }
-  std::chrono::steady_clock::time_point mono_now() const override {
-    return std::chrono::steady_clock::now();
-  }
+  std::chrono::system_clock::time_point wall_now() const override { return std::chrono::system_clock::now(); }
+  std::chrono::steady_clock::time_point mono_now() const override { return std::chrono::steady_clock::now(); }
 };
 
 }  // namespace bwalloc

@@ -25,15 +25,15 @@ struct DeviceCounters {
   uint64_t down_bytes = 0;
   uint64_t up_packets = 0;
   uint64_t down_packets = 0;
-  uint64_t up_priority_bytes = 0;    // on a priority port (counted in up_bytes too)
+  uint64_t up_priority_bytes = 0;  // on a priority port (counted in up_bytes too)
   uint64_t down_priority_bytes = 0;
-  uint64_t up_unlimited_bytes = 0;   // on an unlimited port (counted in up_bytes too)
+  uint64_t up_unlimited_bytes = 0;  // on an unlimited port (counted in up_bytes too)
   uint64_t down_unlimited_bytes = 0;
-  uint64_t sparse_packets = 0;  // both directions: limited packets sent at once (the fast lane)
-  uint64_t blocked_drops = 0;  // both directions
-  uint64_t horizon_drops = 0;  // both directions
-  uint64_t fair_drops = 0;     // both directions: to slow a flow far above its fair share
-  uint64_t ce_marks = 0;       // both directions
+  uint64_t sparse_packets = 0;    // both directions: limited packets sent at once (the fast lane)
+  uint64_t blocked_drops = 0;     // both directions
+  uint64_t horizon_drops = 0;     // both directions
+  uint64_t fair_drops = 0;        // both directions: to slow a flow far above its fair share
+  uint64_t ce_marks = 0;          // both directions
   uint64_t last_seen_age_ns = 0;  // how long ago the newest packet was seen
 };
 
@@ -65,7 +65,7 @@ struct MapInfo {
 struct InterfaceStatus {
   std::string role;  // "lan" or "wan"
   std::string name;
-  int ifindex = 0;   // 0: no interface has that name now
+  int ifindex = 0;        // 0: no interface has that name now
   bool attached = false;  // every program bwalloc wants there is on it
 };
 

@@ -21,8 +21,7 @@ class HistoryQueries {
   [[nodiscard]] virtual Result<std::vector<UsageRow>> recent_usage(size_t limit) const = 0;
   [[nodiscard]] virtual Result<std::vector<Event>> recent_events(size_t limit) const = 0;
   // Oldest first. from/to in ms since the epoch.
-  [[nodiscard]] virtual Result<std::vector<HistoryPoint>> history(const IpAddress& ip, int64_t from_ms,
-                                                                  int64_t to_ms,
+  [[nodiscard]] virtual Result<std::vector<HistoryPoint>> history(const IpAddress& ip, int64_t from_ms, int64_t to_ms,
                                                                   HistoryResolution resolution) const = 0;
   [[nodiscard]] virtual Result<std::vector<BlockedEntry>> blocked() const = 0;
 };

@@ -18,7 +18,8 @@ Result<CliArgs> parse_cli(const std::vector<std::string>& argv) {
   if (args.command == "--version") args.command = "version";
   static const std::vector<std::string> commands = {"run", "demo", "status", "detach", "version", "help"};
   if (std::find(commands.begin(), commands.end(), args.command) == commands.end()) {
-    return Error{"unknown command '" + args.command + "' (commands: run, demo, status, detach, version; see bwalloc --help)"};
+    return Error{"unknown command '" + args.command +
+                 "' (commands: run, demo, status, detach, version; see bwalloc --help)"};
   }
   for (size_t i = 1; i < argv.size(); ++i) {
     const std::string& a = argv[i];
@@ -66,8 +67,11 @@ std::string cli_usage() {
       "  detach    remove everything bwalloc attached (refused while an agent runs)\n"
       "  version   print the version\n\n"
       "options:\n"
-      "  --config FILE        TOML config (default " + std::string(kDefaultConfigPath) + "; missing = defaults)\n"
-      "  --set key=value      override one setting, e.g. --set rates.low='\"2Mbit\"' --set datapath.lan_interface=br-lan\n"
+      "  --config FILE        TOML config (default " +
+      std::string(kDefaultConfigPath) +
+      "; missing = defaults)\n"
+      "  --set key=value      override one setting, e.g. --set rates.low='\"2Mbit\"' --set "
+      "datapath.lan_interface=br-lan\n"
       "  --netns NAME         open the datapath inside network namespace NAME (the HTTP server stays outside)\n"
       "  --announce-dashboard (run) print the dashboard URL with its token\n\n"
       "settings (section.key = default):\n";

@@ -14,9 +14,9 @@ struct CliArgs {
   std::string command;  // run, demo, status, detach, version, help
   std::string config_path;
   bool config_given = false;
-  std::vector<std::string> overrides;  // "section.key=value"
-  std::string netns;                   // run the datapath inside this network namespace
-  bool announce_dashboard = false;     // print the dashboard URL with the token
+  std::vector<std::string> overrides;    // "section.key=value"
+  std::string netns;                     // run the datapath inside this network namespace
+  bool announce_dashboard = false;       // print the dashboard URL with the token
   std::vector<std::string> passthrough;  // demo options
 };
 

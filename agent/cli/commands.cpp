@@ -75,7 +75,8 @@ int run_detach(const Config& config, const CliArgs& args) {
   // What a killed pcap backend left (only when its ifb device is there).
   auto tc = detach_tc_shaper(config.datapath);
   if (!tc) return fail("remove the pcap backend's tc shaping: " + tc.message());
-  if (*tc) std::printf("bwalloc: removed the pcap backend's tc shaping from %s\n", config.datapath.lan_interface.c_str());
+  if (*tc)
+    std::printf("bwalloc: removed the pcap backend's tc shaping from %s\n", config.datapath.lan_interface.c_str());
   std::printf("bwalloc: detached from %s%s\n", config.datapath.lan_interface.c_str(),
               config.datapath.wan_interface.empty() ? "" : (" and " + config.datapath.wan_interface).c_str());
   return 0;

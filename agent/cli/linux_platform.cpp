@@ -25,11 +25,12 @@ Result<std::unique_ptr<Datapath>> open_kernel_datapath(const Config& config) {
   if (std::string refusal = foreign_pin_dir_refusal(config.datapath.pin_dir); !refusal.empty()) {
     return make_error("cannot attach the eBPF datapath", refusal);
   }
-  log_warn("agent", "eBPF datapath unavailable (" + ebpf.message() + "); falling back to pcap counting with tc shaping on " +
-                        config.datapath.lan_interface);
+  log_warn("agent", "eBPF datapath unavailable (" + ebpf.message() +
+                        "); falling back to pcap counting with tc shaping on " + config.datapath.lan_interface);
   auto pcap = open_pcap_datapath(config.datapath);
   if (!pcap) {
-    return Error{"cannot attach the eBPF datapath (" + ebpf.message() + ") nor the pcap fallback (" + pcap.message() + ")"};
+    return Error{"cannot attach the eBPF datapath (" + ebpf.message() + ") nor the pcap fallback (" + pcap.message() +
+                 ")"};
   }
   return pcap;
 }

@@ -20,9 +20,12 @@ enum class BackendChoice { Auto, Ebpf, Pcap, Simulator };
 // "ebpf", "pcap", "simulator": the names /health and `bwalloc status` show.
 constexpr std::string_view backend_name(Backend backend) {
   switch (backend) {
-    case Backend::Ebpf: return "ebpf";
-    case Backend::Pcap: return "pcap";
-    case Backend::Simulator: return "simulator";
+    case Backend::Ebpf:
+      return "ebpf";
+    case Backend::Pcap:
+      return "pcap";
+    case Backend::Simulator:
+      return "simulator";
   }
   return "simulator";
 }
@@ -30,10 +33,14 @@ constexpr std::string_view backend_name(Backend backend) {
 // "auto", "ebpf", "pcap", "simulator": the values agent.backend takes.
 constexpr std::string_view backend_choice_name(BackendChoice choice) {
   switch (choice) {
-    case BackendChoice::Auto: return "auto";
-    case BackendChoice::Ebpf: return "ebpf";
-    case BackendChoice::Pcap: return "pcap";
-    case BackendChoice::Simulator: return "simulator";
+    case BackendChoice::Auto:
+      return "auto";
+    case BackendChoice::Ebpf:
+      return "ebpf";
+    case BackendChoice::Pcap:
+      return "pcap";
+    case BackendChoice::Simulator:
+      return "simulator";
   }
   return "auto";
 }

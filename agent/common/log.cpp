@@ -14,10 +14,14 @@ std::mutex g_mutex;
 
 const char* level_name(LogLevel level) {
   switch (level) {
-    case LogLevel::Debug: return "DEBUG";
-    case LogLevel::Info: return "INFO";
-    case LogLevel::Warn: return "WARN";
-    case LogLevel::Error: return "ERROR";
+    case LogLevel::Debug:
+      return "DEBUG";
+    case LogLevel::Info:
+      return "INFO";
+    case LogLevel::Warn:
+      return "WARN";
+    case LogLevel::Error:
+      return "ERROR";
   }
   return "?";
 }
@@ -26,10 +30,14 @@ const char* level_name(LogLevel level) {
 void set_log_level(LogLevel level) { g_level = static_cast<int>(level); }
 
 void set_log_level(std::string_view name) {
-  if (name == "debug") set_log_level(LogLevel::Debug);
-  else if (name == "warn") set_log_level(LogLevel::Warn);
-  else if (name == "error") set_log_level(LogLevel::Error);
-  else set_log_level(LogLevel::Info);
+  if (name == "debug")
+    set_log_level(LogLevel::Debug);
+  else if (name == "warn")
+    set_log_level(LogLevel::Warn);
+  else if (name == "error")
+    set_log_level(LogLevel::Error);
+  else
+    set_log_level(LogLevel::Info);
 }
 
 void log_line(LogLevel level, std::string_view component, std::string_view message) {

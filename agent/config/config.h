@@ -60,8 +60,8 @@ struct MetricsConfig {
 
 struct Config {
   BackendChoice backend = BackendChoice::Auto;
-  int simulated_devices = 12;    // with the simulator backend
-  bool dry_run = false;          // compute and log decisions, never write policies
+  int simulated_devices = 12;  // with the simulator backend
+  bool dry_run = false;        // compute and log decisions, never write policies
   std::string log_level = "info";
   DatapathConfig datapath;
   AllocatorConfig allocator;

@@ -64,9 +64,9 @@ ConfigKey bool_key(std::string name, std::string desc, bool runtime, Access<bool
 }
 template <class T>
 ConfigKey int_key(std::string name, std::string desc, bool runtime, Access<T> access, int64_t min, int64_t max) {
-  return make_key<T>(std::move(name), std::move(desc), runtime, access,
-                     [min, max](const ConfigValue& v) { return as_integer(v, min, max); },
-                     [](T v) { return std::to_string(v); });
+  return make_key<T>(
+      std::move(name), std::move(desc), runtime, access,
+      [min, max](const ConfigValue& v) { return as_integer(v, min, max); }, [](T v) { return std::to_string(v); });
 }
 ConfigKey rate_key(std::string name, std::string desc, bool runtime, Access<uint64_t> access) {
   return make_key<uint64_t>(std::move(name), std::move(desc), runtime, access, as_rate_bits,
@@ -82,10 +82,9 @@ ConfigKey seconds_key(std::string name, std::string desc, bool runtime, Access<s
     if (!d) return d.error();
     return std::chrono::duration_cast<std::chrono::seconds>(*d);
   };
-  return make_key<std::chrono::seconds>(std::move(name), std::move(desc), runtime, access, convert,
-                                        [](std::chrono::seconds v) {
-                                          return quote(format_duration(std::chrono::milliseconds(v)));
-                                        });
+  return make_key<std::chrono::seconds>(
+      std::move(name), std::move(desc), runtime, access, convert,
+      [](std::chrono::seconds v) { return quote(format_duration(std::chrono::milliseconds(v))); });
 }
 ConfigKey ns_key(std::string name, std::string desc, bool runtime, Access<uint64_t> access) {
   auto convert = [](const ConfigValue& v) -> Result<uint64_t> {
@@ -142,10 +141,14 @@ ConfigKey port_list_key(std::string name, std::string desc, uint8_t protocol, Po
 
 std::string ingress_mode_name(IngressAttachMode mode) {
   switch (mode) {
-    case IngressAttachMode::Auto: return "auto";
-    case IngressAttachMode::XdpNative: return "xdp-native";
-    case IngressAttachMode::XdpGeneric: return "xdp-generic";
-    case IngressAttachMode::TcOnly: return "tc";
+    case IngressAttachMode::Auto:
+      return "auto";
+    case IngressAttachMode::XdpNative:
+      return "xdp-native";
+    case IngressAttachMode::XdpGeneric:
+      return "xdp-generic";
+    case IngressAttachMode::TcOnly:
+      return "tc";
   }
   return "auto";
 }
@@ -153,9 +156,10 @@ std::string ingress_mode_name(IngressAttachMode mode) {
 ConfigKey ingress_mode_key() {
   ConfigKey key;
   key.name = "datapath.ingress_mode";
-  key.description = "how LAN ingress is counted: \"auto\" (XDP native where the driver has it, except veth; else tc), "
-                    "\"xdp-native\", "
-                    "\"xdp-generic\" or \"tc\"";
+  key.description =
+      "how LAN ingress is counted: \"auto\" (XDP native where the driver has it, except veth; else tc), "
+      "\"xdp-native\", "
+      "\"xdp-generic\" or \"tc\"";
   key.set = [](Config& c, const ConfigValue& v) -> Result<void> {
     auto s = as_string(v);
     if (!s) return s.error();
@@ -175,9 +179,10 @@ ConfigKey ingress_mode_key() {
 ConfigKey backend_key() {
   ConfigKey key;
   key.name = "agent.backend";
-  key.description = "datapath backend: \"auto\" (eBPF, falling back to pcap when eBPF cannot be loaded), \"ebpf\", "
-                    "\"pcap\" (libpcap counting, tc HTB shaping) or \"simulator\" (synthetic devices, for demos "
-                    "without root)";
+  key.description =
+      "datapath backend: \"auto\" (eBPF, falling back to pcap when eBPF cannot be loaded), \"ebpf\", "
+      "\"pcap\" (libpcap counting, tc HTB shaping) or \"simulator\" (synthetic devices, for demos "
+      "without root)";
   key.set = [](Config& c, const ConfigValue& v) -> Result<void> {
     auto s = as_string(v);
     if (!s) return s.error();
@@ -193,8 +198,9 @@ ConfigKey backend_key() {
 std::vector<ConfigKey> build_keys() {
   std::vector<ConfigKey> k;
   k.push_back(backend_key());
-  k.push_back(int_key<int>("agent.simulated_devices", "devices the simulator backend makes up", false,
-                           [](Config& c) -> int& { return c.simulated_devices; }, 1, 65536));
+  k.push_back(int_key<int>(
+      "agent.simulated_devices", "devices the simulator backend makes up", false,
+      [](Config& c) -> int& { return c.simulated_devices; }, 1, 65536));
   k.push_back(bool_key("agent.dry_run", "decide and log priorities but never write them to the datapath", true,
                        [](Config& c) -> bool& { return c.dry_run; }));
   k.push_back(one_of_key("agent.log_level", "\"debug\", \"info\", \"warn\" or \"error\"", true,
@@ -202,49 +208,69 @@ std::vector<ConfigKey> build_keys() {
 
   k.push_back(string_key("datapath.lan_interface", "interface facing the LAN devices", false,
                          [](Config& c) -> std::string& { return c.datapath.lan_interface; }));
-  k.push_back(string_key("datapath.wan_interface", "uplink interface (upload is shaped there, after NAT); \"\" for none", false,
+  k.push_back(string_key("datapath.wan_interface",
+                         "uplink interface (upload is shaped there, after NAT); \"\" for none", false,
                          [](Config& c) -> std::string& { return c.datapath.wan_interface; }));
   k.push_back(ingress_mode_key());
   k.push_back(string_key("datapath.pin_dir", "bpffs directory holding the pinned maps and links", false,
                          [](Config& c) -> std::string& { return c.datapath.pin_dir; }));
   k.push_back(string_key("datapath.state_dir", "directory for the instance lock and what detach must undo", false,
                          [](Config& c) -> std::string& { return c.datapath.state_dir; }));
-  k.push_back(int_key<uint32_t>("datapath.max_devices", "devices the policy map holds (limits and blocks); more are still counted and forwarded, reported as devices_over_capacity in /health", false,
-                                [](Config& c) -> uint32_t& { return c.datapath.max_devices; }, 16, 1'048'576));
-  k.push_back(ns_key("datapath.horizon", "longest a paced packet may wait beyond its own transmission time before it is dropped", true,
+  k.push_back(int_key<uint32_t>(
+      "datapath.max_devices",
+      "devices the policy map holds (limits and blocks); more are still counted and forwarded, reported as "
+      "devices_over_capacity in /health",
+      false, [](Config& c) -> uint32_t& { return c.datapath.max_devices; }, 16, 1'048'576));
+  k.push_back(ns_key("datapath.horizon",
+                     "longest a paced packet may wait beyond its own transmission time before it is dropped", true,
                      [](Config& c) -> uint64_t& { return c.datapath.horizon_ns; }));
   k.push_back(ns_key("datapath.ce_target", "queueing delay above which ECN-capable packets get CE", true,
                      [](Config& c) -> uint64_t& { return c.datapath.ce_target_ns; }));
-  k.push_back(ns_key("datapath.policer_burst", "without fq (no pacing) the limiter polices with this burst instead of the horizon", true,
+  k.push_back(ns_key("datapath.policer_burst",
+                     "without fq (no pacing) the limiter polices with this burst instead of the horizon", true,
                      [](Config& c) -> uint64_t& { return c.datapath.policer_burst_ns; }));
-  k.push_back(bool_key("datapath.ecn", "mark ECN CE above ce_target", true, [](Config& c) -> bool& { return c.datapath.ecn; }));
-  k.push_back(bool_key("datapath.install_fq", "install fq (mq+fq) on shaped interfaces so EDT paces instead of policing", false,
+  k.push_back(
+      bool_key("datapath.ecn", "mark ECN CE above ce_target", true, [](Config& c) -> bool& { return c.datapath.ecn; }));
+  k.push_back(bool_key("datapath.install_fq",
+                       "install fq (mq+fq) on shaped interfaces so EDT paces instead of policing", false,
                        [](Config& c) -> bool& { return c.datapath.install_fq; }));
   auto priority = [](Config& c) -> std::vector<ProtocolPort>& { return c.datapath.priority_ports; };
   auto unlimited = [](Config& c) -> std::vector<ProtocolPort>& { return c.datapath.unlimited_ports; };
-  k.push_back(port_list_key("datapath.priority_tcp_ports", "TCP ports sent first while their flow is sparse (counted against the limit like every byte)", 6, priority));
-  k.push_back(port_list_key("datapath.priority_udp_ports", "UDP ports sent first while their flow is sparse (counted against the limit like every byte)", 17, priority));
-  k.push_back(port_list_key("datapath.unlimited_tcp_ports", "TCP ports never limited, only counted: a way around every limit (empty by default)", 6, unlimited));
-  k.push_back(port_list_key("datapath.unlimited_udp_ports", "UDP ports never limited, only counted: a way around every limit (empty by default)", 17, unlimited));
-  k.push_back(bool_key("datapath.shaper_dry_run", "pcap backend: log the tc commands instead of running them (counting still runs)", false,
+  k.push_back(port_list_key(
+      "datapath.priority_tcp_ports",
+      "TCP ports sent first while their flow is sparse (counted against the limit like every byte)", 6, priority));
+  k.push_back(port_list_key(
+      "datapath.priority_udp_ports",
+      "UDP ports sent first while their flow is sparse (counted against the limit like every byte)", 17, priority));
+  k.push_back(port_list_key("datapath.unlimited_tcp_ports",
+                            "TCP ports never limited, only counted: a way around every limit (empty by default)", 6,
+                            unlimited));
+  k.push_back(port_list_key("datapath.unlimited_udp_ports",
+                            "UDP ports never limited, only counted: a way around every limit (empty by default)", 17,
+                            unlimited));
+  k.push_back(bool_key("datapath.shaper_dry_run",
+                       "pcap backend: log the tc commands instead of running them (counting still runs)", false,
                        [](Config& c) -> bool& { return c.datapath.shaper_dry_run; }));
 
   k.push_back(ms_key("allocator.tick", "how often counters are read and priorities decided", false,
                      [](Config& c) -> std::chrono::milliseconds& { return c.allocator.tick; }));
-  k.push_back(int_key<int>("allocator.window_samples", "samples kept per device for the spike rule", false,
-                           [](Config& c) -> int& { return c.allocator.window_samples; }, 5, 1000));
+  k.push_back(int_key<int>(
+      "allocator.window_samples", "samples kept per device for the spike rule", false,
+      [](Config& c) -> int& { return c.allocator.window_samples; }, 5, 1000));
   k.push_back(rate_key("allocator.high_below", "a device whose newest rate is below this is High", true,
                        [](Config& c) -> uint64_t& { return c.allocator.high_below_bits_per_sec; }));
   k.push_back(rate_key("allocator.low_above", "a device whose newest rate is above this is Low", true,
                        [](Config& c) -> uint64_t& { return c.allocator.low_above_bits_per_sec; }));
-  k.push_back(make_key<double>("allocator.spike_sigma", "spike rule: newest above mean + sigma * stddev of the earlier samples", true,
-                               [](Config& c) -> double& { return c.allocator.spike_sigma; },
-                               [](const ConfigValue& v) { return as_double(v, 0.5, 10); },
-                               format_double));
-  k.push_back(int_key<int>("allocator.spike_min_samples", "samples (newest included) the spike rule needs", true,
-                           [](Config& c) -> int& { return c.allocator.spike_min_samples; }, 3, 1000));
-  k.push_back(int_key<int>("allocator.demotion_ticks", "ticks a demotion must hold before it takes effect", true,
-                           [](Config& c) -> int& { return c.allocator.demotion_ticks; }, 1, 1000));
+  k.push_back(make_key<double>(
+      "allocator.spike_sigma", "spike rule: newest above mean + sigma * stddev of the earlier samples", true,
+      [](Config& c) -> double& { return c.allocator.spike_sigma; },
+      [](const ConfigValue& v) { return as_double(v, 0.5, 10); }, format_double));
+  k.push_back(int_key<int>(
+      "allocator.spike_min_samples", "samples (newest included) the spike rule needs", true,
+      [](Config& c) -> int& { return c.allocator.spike_min_samples; }, 3, 1000));
+  k.push_back(int_key<int>(
+      "allocator.demotion_ticks", "ticks a demotion must hold before it takes effect", true,
+      [](Config& c) -> int& { return c.allocator.demotion_ticks; }, 1, 1000));
   k.push_back(bool_key("allocator.auto_mode", "let the allocator change priorities (Smart Auto Mode)", true,
                        [](Config& c) -> bool& { return c.allocator.auto_mode; }));
 
@@ -255,7 +281,8 @@ std::vector<ConfigKey> build_keys() {
   k.push_back(rate_key("rates.low", "rate of a Low device, each direction", true,
                        [](Config& c) -> uint64_t& { return c.rates.low_bits_per_sec; }));
 
-  k.push_back(string_key("store.path", "SQLite database file", false, [](Config& c) -> std::string& { return c.store.path; }));
+  k.push_back(
+      string_key("store.path", "SQLite database file", false, [](Config& c) -> std::string& { return c.store.path; }));
   k.push_back(seconds_key("store.raw_retention", "how long raw per-tick samples are kept", true,
                           [](Config& c) -> std::chrono::seconds& { return c.store.raw_retention; }));
   k.push_back(seconds_key("store.minute_retention", "how long minute rollups are kept", true,
@@ -267,19 +294,21 @@ std::vector<ConfigKey> build_keys() {
 
   k.push_back(string_key("http.bind", "address the dashboard and API listen on", false,
                          [](Config& c) -> std::string& { return c.http.bind; }));
-  k.push_back(int_key<uint16_t>("http.port", "port the dashboard and API listen on (0: any free port)", false,
-                                [](Config& c) -> uint16_t& { return c.http.port; }, 0, 65535));
+  k.push_back(int_key<uint16_t>(
+      "http.port", "port the dashboard and API listen on (0: any free port)", false,
+      [](Config& c) -> uint16_t& { return c.http.port; }, 0, 65535));
   k.push_back(string_key("http.token_file", "file holding the API token (created 0600 at first start)", false,
                          [](Config& c) -> std::string& { return c.http.token_file; }));
   k.push_back(string_key("http.web_root", "directory of the dashboard's static files", false,
                          [](Config& c) -> std::string& { return c.http.web_root; }));
-  k.push_back(make_key<std::vector<std::string>>("http.allowed_hosts", "extra Host names accepted besides localhost and the bind address", false,
-                                                 [](Config& c) -> std::vector<std::string>& { return c.http.allowed_hosts; }, as_string_list,
-                                                 [](const std::vector<std::string>& v) {
-                                                   std::string out = "[";
-                                                   for (const auto& s : v) out += (out.size() > 1 ? ", " : "") + quote(s);
-                                                   return out + "]";
-                                                 }));
+  k.push_back(make_key<std::vector<std::string>>(
+      "http.allowed_hosts", "extra Host names accepted besides localhost and the bind address", false,
+      [](Config& c) -> std::vector<std::string>& { return c.http.allowed_hosts; }, as_string_list,
+      [](const std::vector<std::string>& v) {
+        std::string out = "[";
+        for (const auto& s : v) out += (out.size() > 1 ? ", " : "") + quote(s);
+        return out + "]";
+      }));
 
   k.push_back(string_key("discovery.dnsmasq_leases", "dnsmasq lease file for device names (\"\": none)", false,
                          [](Config& c) -> std::string& { return c.discovery.dnsmasq_leases; }));
@@ -288,8 +317,8 @@ std::vector<ConfigKey> build_keys() {
   k.push_back(bool_key("discovery.reverse_dns", "look up device names by reverse DNS (off the tick thread)", false,
                        [](Config& c) -> bool& { return c.discovery.reverse_dns; }));
 
-  k.push_back(string_key("metrics.gateway", "address probed for delay and loss (\"\": the default route's gateway)", false,
-                         [](Config& c) -> std::string& { return c.metrics.gateway; }));
+  k.push_back(string_key("metrics.gateway", "address probed for delay and loss (\"\": the default route's gateway)",
+                         false, [](Config& c) -> std::string& { return c.metrics.gateway; }));
   k.push_back(ms_key("metrics.probe_interval", "time between ICMP echoes to the gateway", false,
                      [](Config& c) -> std::chrono::milliseconds& { return c.metrics.probe_interval; }));
   return k;

@@ -36,13 +36,15 @@ Result<void> apply_key(Config& config, const std::string& name, const toml::node
   const ConfigKey* key = find_config_key(name);
   if (!key) {
     if (const char* renamed = renamed_config_key(name)) {
-      log_warn("config", "'" + name + "' is now '" + renamed + "' (counted against the limit, sent first while sparse); " +
-                             "reading it as '" + renamed + "': rename it in your config");
+      log_warn("config", "'" + name + "' is now '" + renamed +
+                             "' (counted against the limit, sent first while sparse); " + "reading it as '" + renamed +
+                             "': rename it in your config");
       key = find_config_key(renamed);
     }
   }
   if (!key) return Error{"unknown setting '" + name + "' (bwalloc --help lists every setting)"};
-  if (runtime_only && !key->runtime) return Error{"'" + name + "' cannot change while the agent runs; edit the config file and restart"};
+  if (runtime_only && !key->runtime)
+    return Error{"'" + name + "' cannot change while the agent runs; edit the config file and restart"};
   auto value = to_value(node);
   if (!value) return Error{name + ": " + value.message()};
   auto set = key->set(config, *value);
@@ -54,7 +56,8 @@ Result<void> apply_key(Config& config, const std::string& name, const toml::node
 Result<void> validate(const Config& c) {
   if (c.allocator.high_below_bits_per_sec >= c.allocator.low_above_bits_per_sec) {
     return Error{"allocator.high_below (" + std::to_string(c.allocator.high_below_bits_per_sec) +
-                 " bit/s) must be below allocator.low_above (" + std::to_string(c.allocator.low_above_bits_per_sec) + " bit/s)"};
+                 " bit/s) must be below allocator.low_above (" + std::to_string(c.allocator.low_above_bits_per_sec) +
+                 " bit/s)"};
   }
   if (c.allocator.tick < std::chrono::milliseconds(100) || c.allocator.tick > std::chrono::minutes(10)) {
     return Error{"allocator.tick must be between 100ms and 10m"};

@@ -60,11 +60,15 @@ Result<int64_t> as_integer(const ConfigValue& v, int64_t min, int64_t max) {
 
 Result<double> as_double(const ConfigValue& v, double min, double max) {
   double d;
-  if (auto* f = std::get_if<double>(&v.value)) d = *f;
-  else if (auto* i = std::get_if<int64_t>(&v.value)) d = static_cast<double>(*i);
-  else return Error{"expected a number, found " + describe(v)};
+  if (auto* f = std::get_if<double>(&v.value))
+    d = *f;
+  else if (auto* i = std::get_if<int64_t>(&v.value))
+    d = static_cast<double>(*i);
+  else
+    return Error{"expected a number, found " + describe(v)};
   if (!(d >= min && d <= max)) {
-    return Error{"expected a number from " + std::to_string(min) + " to " + std::to_string(max) + ", found " + describe(v)};
+    return Error{"expected a number from " + std::to_string(min) + " to " + std::to_string(max) + ", found " +
+                 describe(v)};
   }
   return d;
 }
@@ -74,18 +78,23 @@ Result<std::string> as_string(const ConfigValue& v) {
   return Error{"expected a string, found " + describe(v)};
 }
 
-
 Result<uint64_t> parse_rate_bits(const std::string& text) {
   double number;
   std::string unit;
-  const std::string accepted = "expected a rate like 80kbit, 20Mbit or 1.5Gbit (bits per second), found \"" + text + "\"";
+  const std::string accepted =
+      "expected a rate like 80kbit, 20Mbit or 1.5Gbit (bits per second), found \"" + text + "\"";
   if (!split_number_unit(text, number, unit) || number < 0) return Error{accepted};
   double scale;
-  if (unit.empty() || unit == "bit" || unit == "bps") scale = 1;
-  else if (unit == "kbit" || unit == "Kbit" || unit == "kbps") scale = 1e3;
-  else if (unit == "Mbit" || unit == "mbit" || unit == "Mbps") scale = 1e6;
-  else if (unit == "Gbit" || unit == "gbit" || unit == "Gbps") scale = 1e9;
-  else return Error{accepted};
+  if (unit.empty() || unit == "bit" || unit == "bps")
+    scale = 1;
+  else if (unit == "kbit" || unit == "Kbit" || unit == "kbps")
+    scale = 1e3;
+  else if (unit == "Mbit" || unit == "mbit" || unit == "Mbps")
+    scale = 1e6;
+  else if (unit == "Gbit" || unit == "gbit" || unit == "Gbps")
+    scale = 1e9;
+  else
+    return Error{accepted};
   return checked_rate(number * scale, text);
 }
 
@@ -95,12 +104,18 @@ Result<std::chrono::milliseconds> parse_duration(const std::string& text) {
   const std::string accepted = "expected a duration like 20ms, 1s, 5m, 24h or 7d, found \"" + text + "\"";
   if (!split_number_unit(text, number, unit) || number < 0) return Error{accepted};
   double ms;
-  if (unit == "ms") ms = number;
-  else if (unit == "s") ms = number * 1e3;
-  else if (unit == "m" || unit == "min") ms = number * 60e3;
-  else if (unit == "h") ms = number * 3600e3;
-  else if (unit == "d") ms = number * 86400e3;
-  else return Error{accepted};
+  if (unit == "ms")
+    ms = number;
+  else if (unit == "s")
+    ms = number * 1e3;
+  else if (unit == "m" || unit == "min")
+    ms = number * 60e3;
+  else if (unit == "h")
+    ms = number * 3600e3;
+  else if (unit == "d")
+    ms = number * 86400e3;
+  else
+    return Error{accepted};
   return checked_duration(ms, text);
 }
 

@@ -32,7 +32,7 @@ struct ConfigValue {
 [[nodiscard]] Result<uint64_t> parse_rate_bits(const std::string& text);
 [[nodiscard]] Result<std::chrono::milliseconds> parse_duration(const std::string& text);
 
-std::string format_rate_bits(uint64_t bits_per_sec);  // "20Mbit"
+std::string format_rate_bits(uint64_t bits_per_sec);       // "20Mbit"
 std::string format_duration(std::chrono::milliseconds d);  // "20ms", "24h"
 
 }  // namespace bwalloc

@@ -15,8 +15,10 @@ std::string mbit(double bits_per_sec) {
 
 std::string reason_for(Priority proposal, double recent, const AllocatorConfig& c) {
   switch (proposal) {
-    case Priority::High: return mbit(recent) + " below " + mbit(static_cast<double>(c.high_below_bits_per_sec));
-    case Priority::Low: return mbit(recent) + " above " + mbit(static_cast<double>(c.low_above_bits_per_sec));
+    case Priority::High:
+      return mbit(recent) + " below " + mbit(static_cast<double>(c.high_below_bits_per_sec));
+    case Priority::Low:
+      return mbit(recent) + " above " + mbit(static_cast<double>(c.low_above_bits_per_sec));
     default:
       return mbit(recent) + " between " + mbit(static_cast<double>(c.high_below_bits_per_sec)) + " and " +
              mbit(static_cast<double>(c.low_above_bits_per_sec));
@@ -61,9 +63,8 @@ bool spike_in(const Window& window, const AllocatorConfig& config) {
 }
 
 template <class Windows>
-AllocationResult allocate_windows(const Windows& windows,
-                                  std::unordered_map<IpAddress, AllocatorState> states, const AllocatorConfig& config,
-                                  const Clock& clock) {
+AllocationResult allocate_windows(const Windows& windows, std::unordered_map<IpAddress, AllocatorState> states,
+                                  const AllocatorConfig& config, const Clock& clock) {
   AllocationResult result;
   if (!config.auto_mode) {
     result.states = std::move(states);
@@ -88,16 +89,16 @@ AllocationResult allocate_windows(const Windows& windows,
       if (!state.in_spike) {
         SpikeStats stats = stats_of(window);
         result.events.push_back(auto_event(clock, ip, EventLevel::Alert,
-                                           "spike: " + name() + " at " + mbit(recent) + ", above mean " + mbit(stats.mean) +
-                                               " + 2 sigma (" + mbit(stats.stddev) + ")"));
+                                           "spike: " + name() + " at " + mbit(recent) + ", above mean " +
+                                               mbit(stats.mean) + " + 2 sigma (" + mbit(stats.stddev) + ")"));
         state.in_spike = true;
       }
       state.pending.reset();
       state.pending_ticks = 0;
       if (state.priority != Priority::Low) {
-        result.events.push_back(auto_event(clock, ip, EventLevel::Auto,
-                                           name() + " " + std::string(priority_name(state.priority)) +
-                                               " -> Low: traffic spike, demoted at once"));
+        result.events.push_back(auto_event(
+            clock, ip, EventLevel::Auto,
+            name() + " " + std::string(priority_name(state.priority)) + " -> Low: traffic spike, demoted at once"));
         state.priority = Priority::Low;
       }
       continue;
@@ -127,11 +128,10 @@ AllocationResult allocate_windows(const Windows& windows,
       state.pending_ticks = 1;
     }
     if (state.pending_ticks >= config.demotion_ticks) {
-      result.events.push_back(auto_event(clock, ip, EventLevel::Auto,
-                                         name() + " " + std::string(priority_name(state.priority)) + " -> " +
-                                             std::string(priority_name(proposal)) + ": " +
-                                             reason_for(proposal, recent, config) + " for " +
-                                             std::to_string(state.pending_ticks) + " ticks"));
+      result.events.push_back(auto_event(
+          clock, ip, EventLevel::Auto,
+          name() + " " + std::string(priority_name(state.priority)) + " -> " + std::string(priority_name(proposal)) +
+              ": " + reason_for(proposal, recent, config) + " for " + std::to_string(state.pending_ticks) + " ticks"));
       state.priority = proposal;
       state.pending.reset();
       state.pending_ticks = 0;

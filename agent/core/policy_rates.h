@@ -10,10 +10,14 @@ namespace bwalloc {
 
 inline uint64_t rate_for(Priority priority, const RatesConfig& rates) {
   switch (priority) {
-    case Priority::High: return rates.high_bits_per_sec;
-    case Priority::Normal: return rates.normal_bits_per_sec;
-    case Priority::Low: return rates.low_bits_per_sec;
-    case Priority::Blocked: return 0;
+    case Priority::High:
+      return rates.high_bits_per_sec;
+    case Priority::Normal:
+      return rates.normal_bits_per_sec;
+    case Priority::Low:
+      return rates.low_bits_per_sec;
+    case Priority::Blocked:
+      return 0;
   }
   return rates.normal_bits_per_sec;
 }

@@ -26,7 +26,7 @@ struct CounterBaseline {
 struct DeviceSample {
   IpAddress ip;
   uint64_t down_bytes = 0;  // router -> device this tick
-  uint64_t up_bytes = 0;  // device -> router this tick
+  uint64_t up_bytes = 0;    // device -> router this tick
   double down_bits_per_sec = 0;
   double up_bits_per_sec = 0;
 };

@@ -16,9 +16,7 @@ std::string datapath_state_path(const DatapathConfig& config) { return config.st
 std::string clsact_created_key(Role role) { return std::string("clsact_created.") + hooks_of(role).name; }
 std::string qdisc_installed_key(Role role) { return std::string("qdisc_installed.") + hooks_of(role).name; }
 std::string qdisc_previous_key(Role role) { return std::string("qdisc_previous.") + hooks_of(role).name; }
-std::string qdisc_previous_handle_key(Role role) {
-  return std::string("qdisc_previous_handle.") + hooks_of(role).name;
-}
+std::string qdisc_previous_handle_key(Role role) { return std::string("qdisc_previous_handle.") + hooks_of(role).name; }
 
 Result<DatapathState> load_datapath_state(const std::string& path) {
   DatapathState state;

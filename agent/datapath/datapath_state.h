@@ -18,8 +18,10 @@ struct DatapathState {
 
   bool flag(const std::string& key) const { return values.contains(key) && values.at(key) == "1"; }
   void set_flag(const std::string& key, bool on) {
-    if (on) values[key] = "1";
-    else values.erase(key);
+    if (on)
+      values[key] = "1";
+    else
+      values.erase(key);
   }
 };
 

@@ -30,7 +30,8 @@ DatapathStatus collect_status(const DatapathConfig& config, const MapFds& fds) {
     const RoleHooks& hooks = hooks_of(role);
     if (hooks.xdp_program) {
       XdpAttachment xdp = query_xdp(ifindex);
-      if (xdp.attached && is_bwalloc_program(xdp.program_id)) add_program(xdp.program_id, ifname, "xdp (" + xdp.mode + ")");
+      if (xdp.attached && is_bwalloc_program(xdp.program_id))
+        add_program(xdp.program_id, ifname, "xdp (" + xdp.mode + ")");
     }
     for (const TcHook& tc : hooks.tc) add_program(query_tc(ifindex, tc.direction), ifname, tc_hook_label(tc.direction));
   }
@@ -71,8 +72,8 @@ DatapathStatus running_status(const DatapathConfig& config, const MapFds& fds, c
     const std::string& name = interface_of(config, role);
     if (name.empty()) continue;
     int ifindex = static_cast<int>(if_nametoindex(name.c_str()));
-    bool complete = ifindex != 0 && ifindex == facts.attached[role] &&
-                    missing_hooks(role, ifindex, facts.xdp_in_use).empty();
+    bool complete =
+        ifindex != 0 && ifindex == facts.attached[role] && missing_hooks(role, ifindex, facts.xdp_in_use).empty();
     status.interfaces.push_back(InterfaceStatus{hooks_of(role).name, name, ifindex, complete});
   }
   status.interface_reattachments = facts.reattachments;

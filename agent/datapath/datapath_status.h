@@ -18,9 +18,9 @@ namespace bwalloc {
 // What the running datapath knows that the maps do not say.
 struct DatapathFacts {
   Pacing pacing;
-  std::string xdp_note;       // why XDP is not counting ingress; "" when it is
+  std::string xdp_note;  // why XDP is not counting ingress; "" when it is
   bool xdp_in_use = false;
-  PerRole<int> attached;      // each role's ifindex, 0 = not attached
+  PerRole<int> attached;  // each role's ifindex, 0 = not attached
   uint64_t reattachments = 0;
   uint64_t devices_over_capacity = 0;
 };

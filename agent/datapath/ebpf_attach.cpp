@@ -164,8 +164,8 @@ Result<XdpAttachment> attach_xdp(int prog_fd, int ifindex, const std::string& if
     opts.flags = attempt.flags;
     int link_fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
     if (link_fd < 0) {
-      failures += std::string(failures.empty() ? "" : "; ") + "attach XDP (" + attempt.label + ") to " + ifname +
-                  ": " + errno_text(errno);
+      failures += std::string(failures.empty() ? "" : "; ") + "attach XDP (" + attempt.label + ") to " + ifname + ": " +
+                  errno_text(errno);
       continue;
     }
     if (bpf_obj_pin(link_fd, link_pin.c_str()) != 0) {
@@ -206,8 +206,7 @@ Result<void> attach_tc(int prog_fd, int ifindex, const std::string& ifname, TcDi
   opts.flags = replace ? BPF_TC_F_REPLACE : 0;
   int attached = bpf_tc_attach(&hook, &opts);
   if (attached != 0) {
-    return make_error("attach tc " + std::string(hook_name(direction)) + " program to " + ifname,
-                      errno_text(attached));
+    return make_error("attach tc " + std::string(hook_name(direction)) + " program to " + ifname, errno_text(attached));
   }
   return {};
 }

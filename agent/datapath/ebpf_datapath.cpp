@@ -84,7 +84,9 @@ struct EbpfDatapath::Impl {
   std::string xdp_link_pin() const { return pin_path(config.pin_dir, hooks_of(Role::Lan).xdp_link_pin); }
   int xdp_program_fd() const { return object.program_fd(hooks_of(Role::Lan).xdp_program); }
 
-  Result<void> write_settings() { return bwalloc::write_settings(object.map_fds(), config, pacing.active, xdp.attached); }
+  Result<void> write_settings() {
+    return bwalloc::write_settings(object.map_fds(), config, pacing.active, xdp.attached);
+  }
 
   Result<void> install_pacing(DatapathState& state) {
     pacing.active = false;
@@ -98,7 +100,8 @@ struct EbpfDatapath::Impl {
   // if it was in use (falling back to tc counting if it no longer attaches).
   Result<void> attach_interface(Role role, int ifindex, DatapathState& state) {
     if (hooks_of(role).xdp_program && xdp.attached) {
-      auto again = attach_xdp(xdp_program_fd(), ifindex, interface_of(config, role), config.ingress_mode, xdp_link_pin());
+      auto again =
+          attach_xdp(xdp_program_fd(), ifindex, interface_of(config, role), config.ingress_mode, xdp_link_pin());
       if (again) {
         xdp = *again;
       } else {
@@ -144,7 +147,8 @@ struct EbpfDatapath::Impl {
       notices.push_back(std::move(notice));
     }
     if (state) {
-      if (auto saved = save_datapath_state(datapath_state_path(config), *state); !saved) log_warn(kLog, saved.message());
+      if (auto saved = save_datapath_state(datapath_state_path(config), *state); !saved)
+        log_warn(kLog, saved.message());
     }
     return notices;
   }

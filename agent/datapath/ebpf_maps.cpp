@@ -161,7 +161,8 @@ PolicyGenerationBump::~PolicyGenerationBump() {
 
 Result<MapFds> open_pinned_maps(const std::string& pin_dir) {
   MapFds fds;
-  int* slots[] = {&fds.counters, &fds.policy, &fds.edt, &fds.slot_addr, &fds.ports, &fds.settings, &fds.global, &fds.flows};
+  int* slots[] = {&fds.counters, &fds.policy,   &fds.edt,    &fds.slot_addr,
+                  &fds.ports,    &fds.settings, &fds.global, &fds.flows};
   for (size_t i = 0; i < kMapNames.size(); ++i) {
     std::string pin = pin_path(pin_dir, kMapNames[i]);
     *slots[i] = bpf_obj_get(pin.c_str());
@@ -175,7 +176,8 @@ Result<MapFds> open_pinned_maps(const std::string& pin_dir) {
 }
 
 void close_map_fds(MapFds& fds) {
-  for (int* fd : {&fds.counters, &fds.policy, &fds.edt, &fds.slot_addr, &fds.ports, &fds.settings, &fds.global, &fds.flows}) {
+  for (int* fd :
+       {&fds.counters, &fds.policy, &fds.edt, &fds.slot_addr, &fds.ports, &fds.settings, &fds.global, &fds.flows}) {
     if (*fd >= 0) close(*fd);
     *fd = -1;
   }

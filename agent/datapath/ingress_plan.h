@@ -13,9 +13,9 @@
 namespace bwalloc {
 
 struct IngressPlan {
-  bool try_xdp = false;  // attach XDP (the mode decides what a failure means)
-  std::string note;      // why not, for the status; "" when XDP is tried
-  bool log_note = false; // the operator did not ask for it: say so in the log
+  bool try_xdp = false;   // attach XDP (the mode decides what a failure means)
+  std::string note;       // why not, for the status; "" when XDP is tried
+  bool log_note = false;  // the operator did not ask for it: say so in the log
 };
 
 IngressPlan plan_ingress(IngressAttachMode mode, const std::string& lan_interface,

@@ -17,7 +17,8 @@ LinkPlan plan_link(const LinkObservation& seen) {
   if (seen.attached_ifindex != 0) {
     plan.release_old = true;
     if (!seen.attached_now_name.empty() && seen.attached_now_name != name) {
-      plan.message = name + " was renamed to " + seen.attached_now_name + ": no longer bwalloc's, programs removed from it";
+      plan.message =
+          name + " was renamed to " + seen.attached_now_name + ": no longer bwalloc's, programs removed from it";
     } else {
       plan.message = name + " (ifindex " + std::to_string(seen.attached_ifindex) + ") was deleted";
     }

@@ -13,10 +13,10 @@
 namespace bwalloc {
 
 struct LinkObservation {
-  std::string name;               // configured name, e.g. "lan0"
-  int current_ifindex = 0;        // the ifindex that name has now; 0 = no such interface
-  int attached_ifindex = 0;       // where our programs were last attached; 0 = nowhere
-  std::string attached_now_name;  // the name attached_ifindex has now; "" = it is gone
+  std::string name;                        // configured name, e.g. "lan0"
+  int current_ifindex = 0;                 // the ifindex that name has now; 0 = no such interface
+  int attached_ifindex = 0;                // where our programs were last attached; 0 = nowhere
+  std::string attached_now_name;           // the name attached_ifindex has now; "" = it is gone
   std::vector<std::string> missing_hooks;  // ours, absent on current_ifindex (when it equals attached_ifindex)
 };
 

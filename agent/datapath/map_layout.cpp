@@ -16,8 +16,8 @@ std::optional<std::string> layout_mismatch(const MapLayout& expected, const MapL
                                            std::optional<uint32_t> layout_version) {
   std::vector<std::string> differences;
   auto compare = [&](const char* what, uint32_t want, uint32_t have) {
-    if (want != have) differences.push_back(std::string(what) + " " + std::to_string(have) + ", expected " +
-                                            std::to_string(want));
+    if (want != have)
+      differences.push_back(std::string(what) + " " + std::to_string(have) + ", expected " + std::to_string(want));
   };
   compare("map type", expected.type, found.type);
   compare("key size", expected.key_size, found.key_size);

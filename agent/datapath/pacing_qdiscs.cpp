@@ -24,8 +24,7 @@ bool is_bwalloc_root_qdisc(const std::string& kind, uint32_t handle) {
   return kind == "fq" || (kind == "mq" && handle == kBwallocQdiscHandle);
 }
 
-Result<Pacing> install_pacing_qdiscs(const DatapathConfig& config, const PerRole<int>& attached,
-                                     DatapathState& state) {
+Result<Pacing> install_pacing_qdiscs(const DatapathConfig& config, const PerRole<int>& attached, DatapathState& state) {
   Pacing pacing;
   if (!config.install_fq) {
     pacing.note = "fq installation disabled by config (datapath.install_fq = false): limits act as policers";

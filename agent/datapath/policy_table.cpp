@@ -78,8 +78,8 @@ Result<void> PolicyTable::apply(const std::vector<DevicePolicy>& requested) {
     if (written == E2BIG) {
       // Reported in the status (devices_over_capacity), retried each apply.
       if (!over_capacity_.contains(wanted.address)) {
-        log_warn(kLog, "policy map full (datapath.max_devices = " + std::to_string(max_devices_) + "): " +
-                           wanted.address.to_string() + " is counted but not " +
+        log_warn(kLog, "policy map full (datapath.max_devices = " + std::to_string(max_devices_) +
+                           "): " + wanted.address.to_string() + " is counted but not " +
                            (wanted.priority == Priority::Blocked ? "blocked" : "limited") +
                            "; raise datapath.max_devices");
       }

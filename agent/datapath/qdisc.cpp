@@ -41,7 +41,8 @@ Result<std::optional<RootQdisc>> read_root_qdisc(RtnlSocket& rtnl, int ifindex) 
     RootQdisc found;
     found.handle = tc->tcm_handle;
     for_each_rtattr(h, sizeof(tcmsg), [&](uint16_t type, const void* data, size_t len) {
-      if (type == TCA_KIND && len > 0) found.kind.assign(static_cast<const char*>(data), strnlen(static_cast<const char*>(data), len));
+      if (type == TCA_KIND && len > 0)
+        found.kind.assign(static_cast<const char*>(data), strnlen(static_cast<const char*>(data), len));
     });
     root = found;
   });

@@ -48,9 +48,7 @@ Result<RtnlSocket> RtnlSocket::open() {
   return RtnlSocket(fd);
 }
 
-RtnlSocket::RtnlSocket(RtnlSocket&& other) noexcept : fd_(other.fd_), sequence_(other.sequence_) {
-  other.fd_ = -1;
-}
+RtnlSocket::RtnlSocket(RtnlSocket&& other) noexcept : fd_(other.fd_), sequence_(other.sequence_) { other.fd_ = -1; }
 
 RtnlSocket::~RtnlSocket() {
   if (fd_ >= 0) close(fd_);

@@ -22,9 +22,7 @@ class NetlinkMessage {
     append_bytes(&fixed, sizeof fixed);
   }
   void add_attr(uint16_t type, const void* data, size_t len);
-  void add_string_attr(uint16_t type, const std::string& value) {
-    add_attr(type, value.c_str(), value.size() + 1);
-  }
+  void add_string_attr(uint16_t type, const std::string& value) { add_attr(type, value.c_str(), value.size() + 1); }
   nlmsghdr* header() { return reinterpret_cast<nlmsghdr*>(buffer_.data()); }
   std::vector<uint8_t>& bytes() { return buffer_; }
 

@@ -30,8 +30,8 @@ class SlotAllocator {
 
  private:
   uint32_t max_slot_;
-  uint32_t next_unused_ = 1;          // slots >= this were never handed out
-  std::vector<uint32_t> free_;        // released slots, reused lowest first
+  uint32_t next_unused_ = 1;    // slots >= this were never handed out
+  std::vector<uint32_t> free_;  // released slots, reused lowest first
   std::unordered_map<IpAddress, uint32_t> by_device_;
   std::unordered_map<uint32_t, IpAddress> by_slot_;
 };

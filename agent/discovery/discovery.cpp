@@ -146,7 +146,8 @@ void ReverseDns::worker() {
         len = sizeof(sockaddr_in6);
       }
       char host[NI_MAXHOST] = {};
-      if (getnameinfo(reinterpret_cast<sockaddr*>(&ss), len, host, sizeof host, nullptr, 0, NI_NAMEREQD) != 0) return std::string();
+      if (getnameinfo(reinterpret_cast<sockaddr*>(&ss), len, host, sizeof host, nullptr, 0, NI_NAMEREQD) != 0)
+        return std::string();
       return std::string(host);
     });
     auto answer = task->get_future();

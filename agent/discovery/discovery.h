@@ -73,8 +73,8 @@ struct DiscoveredDevice {
 class Discovery {
  public:
   [[nodiscard]] static Result<std::unique_ptr<Discovery>> open(const std::string& lan_interface,
-                                                               const std::string& oui_file,
-                                                               std::string dnsmasq_leases, bool reverse_dns);
+                                                               const std::string& oui_file, std::string dnsmasq_leases,
+                                                               bool reverse_dns);
   ~Discovery();
   [[nodiscard]] Result<std::vector<DiscoveredDevice>> scan();
 

@@ -46,9 +46,8 @@ bool is_directed_broadcast(const LanPrefix& prefix, const IpAddress& address) {
 bool is_lan_device(const LanAddresses& lan, const IpAddress& address) {
   if (!address.is_device_address()) return false;
   if (std::find(lan.own.begin(), lan.own.end(), address) != lan.own.end()) return false;
-  return std::any_of(lan.prefixes.begin(), lan.prefixes.end(), [&](const LanPrefix& p) {
-    return p.contains(address) && !is_directed_broadcast(p, address);
-  });
+  return std::any_of(lan.prefixes.begin(), lan.prefixes.end(),
+                     [&](const LanPrefix& p) { return p.contains(address) && !is_directed_broadcast(p, address); });
 }
 
 CaptureCounters::Entry* CaptureCounters::entry_for(const IpAddress& address) {

@@ -54,8 +54,9 @@ TcShaperConfig tc_config(const DatapathConfig& config, TcLeaf leaf = TcLeaf::Bfi
 // /lib/modules may not be the host's), so the probe makes a qdisc on an ifb
 // device of its own and removes it again. Logged once, with the reason.
 TcLeaf choose_leaf(bool dry_run) {
-  const char* fallback = "device classes get bfifo leaves (about 100 ms at the limit), so a bulk flow on a "
-                         "priority port shares a FIFO with that port's sparse flows";
+  const char* fallback =
+      "device classes get bfifo leaves (about 100 ms at the limit), so a bulk flow on a "
+      "priority port shares a FIFO with that port's sparse flows";
   if (dry_run) {
     log_info(kLog, std::string("dry run: fq_codel is not probed; ") + fallback);
     return TcLeaf::Bfifo;
@@ -66,8 +67,9 @@ TcLeaf choose_leaf(bool dry_run) {
   Result<void> probed = made ? runner.run(probe.probe) : made;
   (void)runner.run_all(probe.after);
   if (probed) {
-    log_info(kLog, "device classes get fq_codel leaves (the kernel has fq_codel): flows are isolated inside each "
-                   "device's priority and bulk classes");
+    log_info(kLog,
+             "device classes get fq_codel leaves (the kernel has fq_codel): flows are isolated inside each "
+             "device's priority and bulk classes");
     return TcLeaf::FqCodel;
   }
   log_warn(kLog, "fq_codel is not usable (" + probed.message() + "): " + fallback);
@@ -110,8 +112,9 @@ Result<std::unique_ptr<Datapath>> open_pcap_datapath(const DatapathConfig& confi
   options.priority_ports = config.priority_ports;
   options.unlimited_ports = config.unlimited_ports;
   const std::string lan = config.lan_interface;
-  auto opened = PcapDatapath::open(*api, options, [lan] { return read_lan_addresses(lan); }, std::move(*shaper),
-                                   std::make_unique<PosixCommandRunner>(config.shaper_dry_run));
+  auto opened = PcapDatapath::open(
+      *api, options, [lan] { return read_lan_addresses(lan); }, std::move(*shaper),
+      std::make_unique<PosixCommandRunner>(config.shaper_dry_run));
   if (!opened) return opened.error();
   return std::unique_ptr<Datapath>(std::move(*opened));
 }

@@ -13,13 +13,9 @@ constexpr std::string_view kNamePrefix = "bwalloc-";
 
 // Run without a profile (a user's profile could print, prompt or redefine
 // the cmdlets) and never prompt (there is nobody to answer).
-std::vector<std::string> powershell_prefix() {
-  return {"powershell.exe", "-NoProfile", "-NonInteractive", "-Command"};
-}
+std::vector<std::string> powershell_prefix() { return {"powershell.exe", "-NoProfile", "-NonInteractive", "-Command"}; }
 
-std::string_view direction_suffix(Direction direction) {
-  return direction == Direction::Up ? "up" : "down";
-}
+std::string_view direction_suffix(Direction direction) { return direction == Direction::Up ? "up" : "down"; }
 
 std::optional<uint64_t>& slot(NetQosThrottles& t, Direction direction) {
   return direction == Direction::Up ? t.up_bits_per_sec : t.down_bits_per_sec;
@@ -70,9 +66,7 @@ std::string netqos_policy_name(const IpAddress& address, Direction direction) {
 }
 
 Result<std::pair<IpAddress, Direction>> parse_netqos_policy_name(std::string_view name) {
-  auto refuse = [&] {
-    return Error{"'" + std::string(name.substr(0, 80)) + "' is not a bwalloc NetQos policy name"};
-  };
+  auto refuse = [&] { return Error{"'" + std::string(name.substr(0, 80)) + "' is not a bwalloc NetQos policy name"}; };
   if (!name.starts_with(kNamePrefix)) return refuse();
   std::string_view rest = name.substr(kNamePrefix.size());
   Direction direction;
@@ -117,15 +111,15 @@ Result<std::vector<std::string>> netqos_new_command(const IpAddress& address, Di
                                                     uint64_t bits_per_sec) {
   if (auto ok = check_address(address); !ok) return ok.error();
   if (bits_per_sec < kNetQosMinBitsPerSec || bits_per_sec > kNetQosMaxBitsPerSec || bits_per_sec % 8 != 0) {
-    return Error{"NetQos throttle " + std::to_string(bits_per_sec) + " bit/s refused: it must be a whole number of "
-                 "bytes per second between " + std::to_string(kNetQosMinBitsPerSec) + " and " +
-                 std::to_string(kNetQosMaxBitsPerSec) + " bit/s"};
+    return Error{"NetQos throttle " + std::to_string(bits_per_sec) +
+                 " bit/s refused: it must be a whole number of "
+                 "bytes per second between " +
+                 std::to_string(kNetQosMinBitsPerSec) + " and " + std::to_string(kNetQosMaxBitsPerSec) + " bit/s"};
   }
   auto argv = powershell_prefix();
   const std::string prefix = address.to_string() + (address.is_v4() ? "/32" : "/128");
   argv.insert(argv.end(), {"New-NetQosPolicy", "-Name", "'" + netqos_policy_name(address, direction) + "'",
-                           direction == Direction::Down ? "-IPDstPrefixMatchCondition"
-                                                              : "-IPSrcPrefixMatchCondition",
+                           direction == Direction::Down ? "-IPDstPrefixMatchCondition" : "-IPSrcPrefixMatchCondition",
                            prefix, "-ThrottleRateActionBitsPerSecond", std::to_string(bits_per_sec),
                            // ActiveStore: gone at reboot, like the agent's other runtime state.
                            "-PolicyStore", "ActiveStore", "-ErrorAction", "Stop"});
@@ -140,8 +134,7 @@ Result<std::vector<std::string>> netqos_remove_command(const IpAddress& address,
   return checked(std::move(argv));
 }
 
-Result<std::vector<NetQosStep>> plan_netqos_apply(const NetQosState& current,
-                                                  const std::vector<DevicePolicy>& wanted) {
+Result<std::vector<NetQosStep>> plan_netqos_apply(const NetQosState& current, const std::vector<DevicePolicy>& wanted) {
   std::vector<NetQosStep> steps;
   std::set<IpAddress> seen;
   for (const auto& policy : wanted) {

@@ -82,7 +82,7 @@ std::string netqos_policy_name(const IpAddress& address, Direction direction);
 // `current` already holds yields no steps. Fails, with no steps, if any
 // policy is invalid.
 [[nodiscard]] Result<std::vector<NetQosStep>> plan_netqos_apply(const NetQosState& current,
-                                                               const std::vector<DevicePolicy>& wanted);
+                                                                const std::vector<DevicePolicy>& wanted);
 
 // The steps that remove every policy bwalloc holds for `address`.
 std::vector<NetQosStep> plan_netqos_remove(const NetQosState& current, const IpAddress& address);
@@ -100,11 +100,9 @@ std::vector<std::vector<std::string>> netqos_batches(const std::vector<std::vect
 void apply_netqos_step(NetQosState& state, const NetQosStep& step);
 
 // The single commands (argv) the plans are made of.
-[[nodiscard]] Result<std::vector<std::string>> netqos_new_command(const IpAddress& address,
-                                                                 Direction direction,
-                                                                 uint64_t bits_per_sec);
-[[nodiscard]] Result<std::vector<std::string>> netqos_remove_command(const IpAddress& address,
-                                                                    Direction direction);
+[[nodiscard]] Result<std::vector<std::string>> netqos_new_command(const IpAddress& address, Direction direction,
+                                                                  uint64_t bits_per_sec);
+[[nodiscard]] Result<std::vector<std::string>> netqos_remove_command(const IpAddress& address, Direction direction);
 
 // True when `token` holds only characters that mean nothing special to
 // PowerShell or to the Windows command-line parser: letters, digits and

@@ -6,10 +6,10 @@
 namespace bwalloc {
 
 Command netqos_remove_all_command() {
-  return Command{{"powershell.exe", "-NoProfile", "-NonInteractive", "-Command", "Get-NetQosPolicy", "-PolicyStore",
-                  "ActiveStore", "|", "Where-Object", "Name", "-like", "'bwalloc-*'", "|", "Remove-NetQosPolicy",
-                  "-Confirm:$false"},
-                 true};
+  return Command{
+      {"powershell.exe", "-NoProfile", "-NonInteractive", "-Command", "Get-NetQosPolicy", "-PolicyStore", "ActiveStore",
+       "|", "Where-Object", "Name", "-like", "'bwalloc-*'", "|", "Remove-NetQosPolicy", "-Confirm:$false"},
+      true};
 }
 
 Result<std::vector<Command>> NetQosShaper::plan(const std::vector<DevicePolicy>& wanted) const {

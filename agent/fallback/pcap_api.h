@@ -49,19 +49,19 @@ using PcapCallback = void (*)(unsigned char* user, const PcapPacketHeader* heade
 
 struct PcapApi {
   // Each pointer has the signature of the pcap function named in its comment.
-  PcapHandle (*create)(const char* device, char* errbuf) = nullptr;            // pcap_create
-  int (*set_snaplen)(PcapHandle, int snaplen) = nullptr;                      // pcap_set_snaplen
-  int (*set_promisc)(PcapHandle, int on) = nullptr;                           // pcap_set_promisc
-  int (*set_timeout)(PcapHandle, int ms) = nullptr;                           // pcap_set_timeout
-  int (*set_buffer_size)(PcapHandle, int bytes) = nullptr;                    // pcap_set_buffer_size
-  int (*activate)(PcapHandle) = nullptr;                                      // pcap_activate
-  int (*datalink)(PcapHandle) = nullptr;                                      // pcap_datalink
+  PcapHandle (*create)(const char* device, char* errbuf) = nullptr;                     // pcap_create
+  int (*set_snaplen)(PcapHandle, int snaplen) = nullptr;                                // pcap_set_snaplen
+  int (*set_promisc)(PcapHandle, int on) = nullptr;                                     // pcap_set_promisc
+  int (*set_timeout)(PcapHandle, int ms) = nullptr;                                     // pcap_set_timeout
+  int (*set_buffer_size)(PcapHandle, int bytes) = nullptr;                              // pcap_set_buffer_size
+  int (*activate)(PcapHandle) = nullptr;                                                // pcap_activate
+  int (*datalink)(PcapHandle) = nullptr;                                                // pcap_datalink
   int (*dispatch)(PcapHandle, int count, PcapCallback, unsigned char* user) = nullptr;  // pcap_dispatch
-  void (*breakloop)(PcapHandle) = nullptr;                                    // pcap_breakloop
-  int (*stats)(PcapHandle, PcapStat*) = nullptr;                              // pcap_stats
-  char* (*geterr)(PcapHandle) = nullptr;                                      // pcap_geterr
-  void (*close)(PcapHandle) = nullptr;                                        // pcap_close
-  const char* (*lib_version)() = nullptr;                                     // pcap_lib_version
+  void (*breakloop)(PcapHandle) = nullptr;                                              // pcap_breakloop
+  int (*stats)(PcapHandle, PcapStat*) = nullptr;                                        // pcap_stats
+  char* (*geterr)(PcapHandle) = nullptr;                                                // pcap_geterr
+  void (*close)(PcapHandle) = nullptr;                                                  // pcap_close
+  const char* (*lib_version)() = nullptr;                                               // pcap_lib_version
 };
 
 // The platform's pcap: libpcap on Linux (always there, linked in); on

@@ -15,7 +15,8 @@ constexpr auto kReopenDelay = std::chrono::seconds(1);
 
 uint64_t now_ns() {
   return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
 }
 }  // namespace
 
@@ -38,8 +39,8 @@ PcapDatapath::PcapDatapath(PcapApi api, PcapDatapathOptions options, LanAddressS
   if (api_.lib_version) lib_version_ = api_.lib_version();
 }
 
-Result<std::unique_ptr<PcapDatapath>> PcapDatapath::open(PcapApi api, PcapDatapathOptions options,
-                                                         LanAddressSource lan, std::unique_ptr<CommandShaper> shaper,
+Result<std::unique_ptr<PcapDatapath>> PcapDatapath::open(PcapApi api, PcapDatapathOptions options, LanAddressSource lan,
+                                                         std::unique_ptr<CommandShaper> shaper,
                                                          std::unique_ptr<CommandRunner> runner) {
   if (!api.create || !api.activate || !api.dispatch || !api.close || !api.geterr) {
     return Error{"the pcap library lacks a function the capture needs"};
@@ -55,8 +56,7 @@ Result<std::unique_ptr<PcapDatapath>> PcapDatapath::open(PcapApi api, PcapDatapa
   // failure the destructor takes the half-built tree down again).
   const auto shaping = dp->enforcer_.status();
   if (auto installed = dp->enforcer_.start(); !installed) {
-    return make_error("cannot set up " + shaping.shaper + " shaping on " + dp->options_.interface,
-                      installed.message());
+    return make_error("cannot set up " + shaping.shaper + " shaping on " + dp->options_.interface, installed.message());
   }
   dp->capture_thread_ = std::thread([raw = dp.get()] { raw->capture_loop(); });
   log_info(kLog, "capturing on " + dp->options_.interface + " (" + dp->lib_version_ + "), shaping with " +
@@ -130,7 +130,8 @@ void PcapDatapath::capture_loop() {
     }
     PcapHandle h = handle_;
     if (!h) {
-      for (auto waited = std::chrono::milliseconds(0); waited < kReopenDelay && !stop_; waited += std::chrono::milliseconds(100)) {
+      for (auto waited = std::chrono::milliseconds(0); waited < kReopenDelay && !stop_;
+           waited += std::chrono::milliseconds(100)) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
       if (stop_) break;
@@ -203,9 +204,9 @@ DatapathStatus PcapDatapath::status() const {
   if (!shaping.error.empty()) {
     s.pacing_note = "shaping failed (retried at the next change): " + shaping.error;
   } else {
-    s.pacing_note = "fallback backend: " + shaping.shaper + " commands shape " + std::to_string(shaping.shaped_devices) +
-                    " devices" + (shaping.dry_run ? " (dry run: commands are only logged)" : "") +
-                    "; no EDT pacing";
+    s.pacing_note = "fallback backend: " + shaping.shaper + " commands shape " +
+                    std::to_string(shaping.shaped_devices) + " devices" +
+                    (shaping.dry_run ? " (dry run: commands are only logged)" : "") + "; no EDT pacing";
   }
   if (!capture_error_.empty()) s.pacing_note += "; capture: " + capture_error_;
   return s;

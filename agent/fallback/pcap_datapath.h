@@ -26,10 +26,10 @@ namespace bwalloc {
 
 struct PcapDatapathOptions {
   std::string interface = "lan0";
-  int snap_length = 128;              // enough for Ethernet + 2 VLAN tags + IPv6 + ports
-  int buffer_bytes = 4 << 20;         // the kernel's capture buffer; full = counted drops
-  int timeout_ms = 100;               // how long captured packets may wait to be counted
-  uint32_t max_devices = 65536;       // devices counted; more are insert failures
+  int snap_length = 128;         // enough for Ethernet + 2 VLAN tags + IPv6 + ports
+  int buffer_bytes = 4 << 20;    // the kernel's capture buffer; full = counted drops
+  int timeout_ms = 100;          // how long captured packets may wait to be counted
+  uint32_t max_devices = 65536;  // devices counted; more are insert failures
   std::vector<ProtocolPort> priority_ports = default_priority_ports();
   std::vector<ProtocolPort> unlimited_ports;  // counted apart (the shaper lets them pass)
 };

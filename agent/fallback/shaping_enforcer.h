@@ -52,7 +52,7 @@ class ShapingEnforcer {
                                           const std::function<void()>& accepted = {});
 
   struct Status {
-    std::string shaper;   // "tc", "netqos"
+    std::string shaper;  // "tc", "netqos"
     bool dry_run = false;
     size_t shaped_devices = 0;  // after the last change that ran
     std::string error;          // the last change's failure; "" once one runs

@@ -36,7 +36,7 @@ constexpr uint32_t kPriorityTableV4 = 0x40;
 constexpr uint32_t kPriorityTableV6 = 0x41;
 constexpr uint32_t kBulkTableV4 = 0x80;
 constexpr uint32_t kBulkTableV6 = 0x81;
-constexpr uint32_t kMaxNode = 0xfff;  // u32 node ids are 12 bits
+constexpr uint32_t kMaxNode = 0xfff;        // u32 node ids are 12 bits
 constexpr uint64_t kPriorityShare = 4;      // the priority child's rate is the limit / this
 constexpr uint64_t kQueueMillis = 100;      // a bfifo leaf holds about this much at the limit
 constexpr uint64_t kMinQueueBytes = 15140;  // ten full frames, so slow classes still pass TCP
@@ -81,8 +81,8 @@ Result<void> validate_interface(const std::string& key, const std::string& name)
     return Error{key + " must be 1 to 15 characters, found \"" + name.substr(0, 32) + "\""};
   }
   for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                    c == '_' || c == '.';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
     if (!ok) return Error{key + " \"" + name + "\" may hold only letters, digits, '-', '_' and '.'"};
   }
   if (name[0] == '-' || name == "." || name == "..") {
@@ -234,9 +234,9 @@ std::vector<DeviceClass> device_classes(uint32_t slot, uint64_t limit) {
 }
 
 Command class_cmd(const char* verb, const Side& side, const DeviceClass& c) {
-  std::vector<std::string> argv = {"tc", "class", verb, "dev", side.dev, "parent",
-                                   c.parent ? classid(c.parent) : "1:", "classid", classid(c.minor), "htb",
-                                   "rate", rate_text(c.rate), "ceil", rate_text(c.ceil)};
+  std::vector<std::string> argv = {
+      "tc",      "class",          verb,  "dev",  side.dev,          "parent", c.parent ? classid(c.parent) : "1:",
+      "classid", classid(c.minor), "htb", "rate", rate_text(c.rate), "ceil",   rate_text(c.ceil)};
   if (c.prio >= 0) argv.insert(argv.end(), {"prio", std::to_string(c.prio)});
   argv.insert(argv.end(), {"quantum", quantum_text(c.rate)});
   return cmd(std::move(argv));
@@ -253,8 +253,8 @@ Command class_del(const Side& side, const DeviceClass& c) {
 
 // A child's leaf; `limit` is the device's, which either child may reach.
 Command leaf_cmd(const char* verb, const Side& side, uint32_t minor, uint64_t limit, TcLeaf leaf) {
-  std::vector<std::string> argv = {"tc", "qdisc", verb, "dev", side.dev, "parent", classid(minor), "handle",
-                                   hex(minor) + ":"};
+  std::vector<std::string> argv = {"tc",     "qdisc",        verb,     "dev",           side.dev,
+                                   "parent", classid(minor), "handle", hex(minor) + ":"};
   const uint64_t bytes = queue_bytes(limit);
   if (leaf == TcLeaf::Bfifo) {
     argv.insert(argv.end(), {"bfifo", "limit", std::to_string(bytes)});
@@ -284,7 +284,8 @@ void transition(std::vector<Command>& out, const Side& side, const IpAddress& ad
   if (from.kind == Shape::Limit && to.kind == Shape::Limit) {
     const auto classes = device_classes(device.slot, to.rate);
     for (const auto& c : classes) out.push_back(class_cmd("change", side, c));
-    for (size_t i = 1; i < classes.size(); ++i) out.push_back(leaf_cmd("change", side, classes[i].minor, to.rate, leaf));
+    for (size_t i = 1; i < classes.size(); ++i)
+      out.push_back(leaf_cmd("change", side, classes[i].minor, to.rate, leaf));
     return;
   }
   if (to.kind == Shape::Limit) {
@@ -321,9 +322,9 @@ std::vector<PortMatch> port_matches(const ProtocolPort& port) {
   for (const char* which : {"sport", "dport"}) {
     // IPv4: only an unfragmented-or-first fragment without options has
     // its ports at offset 20 (packets with options fall to their class).
-    out.push_back({false,
-                   {"match", "ip", "protocol", proto, "0xff", "match", "u8", "0x05", "0x0f", "at", "0", "match", "u16",
-                    "0x0000", "0x1fff", "at", "6", "match", "ip", which, number, "0xffff"}});
+    out.push_back(
+        {false, {"match", "ip",  "protocol", proto,    "0xff", "match", "u8",    "0x05", "0x0f", "at",   "0",
+                 "match", "u16", "0x0000",   "0x1fff", "at",   "6",     "match", "ip",   which,  number, "0xffff"}});
   }
   for (const char* which : {"sport", "dport"}) {
     out.push_back({true, {"match", "ip6", "protocol", proto, "0xff", "match", "ip6", which, number, "0xffff"}});
@@ -391,7 +392,8 @@ void change_port_filters(std::vector<Command>& out, const Side& side, const std:
 
 void fixed_tree(std::vector<Command>& out, const Side& side, const TcShaperConfig& config) {
   const uint64_t link = config.link_bits_per_sec;
-  out.push_back(cmd({"tc", "qdisc", "add", "dev", side.dev, "root", "handle", "1:", "htb", "default", hex(kDefaultMinor)}));
+  out.push_back(
+      cmd({"tc", "qdisc", "add", "dev", side.dev, "root", "handle", "1:", "htb", "default", hex(kDefaultMinor)}));
   for (uint32_t minor : {kDefaultMinor, kUnlimitedMinor, kBlockedMinor}) out.push_back(fixed_class(side, minor, link));
   out.push_back(cmd({"tc", "qdisc", "add", "dev", side.dev, "parent", classid(kBlockedMinor), "handle",
                      hex(kBlockedMinor) + ":", "pfifo", "limit", "0"}));
@@ -481,9 +483,28 @@ Result<TcPlan> tc_commands(const TcState& previous, const std::vector<DevicePoli
     fixed_tree(plan.commands, down, config);
     fixed_tree(plan.commands, up, config);
     plan.commands.push_back(cmd({"tc", "qdisc", "add", "dev", config.lan_interface, "handle", "ffff:", "ingress"}));
-    plan.commands.push_back(cmd({"tc", "filter", "add", "dev", config.lan_interface, "parent", "ffff:", "protocol",
-                                 "all", "prio", "1", "u32", "match", "u32", "0", "0", "action", "mirred", "egress",
-                                 "redirect", "dev", config.ifb_interface}));
+    plan.commands.push_back(cmd({"tc",
+                                 "filter",
+                                 "add",
+                                 "dev",
+                                 config.lan_interface,
+                                 "parent",
+                                 "ffff:",
+                                 "protocol",
+                                 "all",
+                                 "prio",
+                                 "1",
+                                 "u32",
+                                 "match",
+                                 "u32",
+                                 "0",
+                                 "0",
+                                 "action",
+                                 "mirred",
+                                 "egress",
+                                 "redirect",
+                                 "dev",
+                                 config.ifb_interface}));
     current.installed = true;
     current.priority_ports = config.priority_ports;
     current.unlimited_ports = config.unlimited_ports;

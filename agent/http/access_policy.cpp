@@ -96,7 +96,8 @@ AccessDecision decide_access(const HttpRequest& request, const std::string& path
   // A page on another site whose name an attacker pointed at this address
   // (DNS rebinding) still sends its own name as Host.
   if (!host_allowed(request.header("host"), context)) {
-    return refused(json_error(421, "Host '" + request.header("host").substr(0, 100) + "' is not one this agent serves"));
+    return refused(
+        json_error(421, "Host '" + request.header("host").substr(0, 100) + "' is not one this agent serves"));
   }
   const std::string_view method = routed_method(request.method);
   if (route_methods.empty()) {

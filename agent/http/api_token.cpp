@@ -19,7 +19,8 @@ Result<std::string> load_or_create_token(const std::string& path) {
     std::string token;
     std::getline(in, token);
     if (token.size() >= 32) return token;
-    return Error{"token file " + path + " holds no usable token (expected 64 hex characters); delete it to make a new one"};
+    return Error{"token file " + path +
+                 " holds no usable token (expected 64 hex characters); delete it to make a new one"};
   }
   auto dir = std::filesystem::path(path).parent_path();
   std::error_code ec;

@@ -16,6 +16,7 @@ namespace bwalloc {
 // (the server answers that with 400 and closes the connection). Header
 // names are lower-cased (HTTP names are case-insensitive); the headers
 // that must be single are checked to be, so no "last wins" remains.
-[[nodiscard]] Result<HttpRequest> to_http_request(const boost::beast::http::request<boost::beast::http::string_body>& req);
+[[nodiscard]] Result<HttpRequest> to_http_request(
+    const boost::beast::http::request<boost::beast::http::string_body>& req);
 
 }  // namespace bwalloc

@@ -24,8 +24,8 @@ Result<ConnectionLimiter::Slot> ConnectionLimiter::acquire(const boost::asio::ip
   auto it = state_->per_client.find(client);
   const size_t mine = it == state_->per_client.end() ? 0 : it->second;
   if (mine >= state_->per_client_cap) {
-    return Error{"too many connections from " + client.to_string() + " (limit " + std::to_string(state_->per_client_cap) +
-                 " per address); close some and try again"};
+    return Error{"too many connections from " + client.to_string() + " (limit " +
+                 std::to_string(state_->per_client_cap) + " per address); close some and try again"};
   }
   if (state_->total >= state_->total_cap) {
     return Error{"too many connections (limit " + std::to_string(state_->total_cap) + "); try again shortly"};

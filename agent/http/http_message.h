@@ -13,8 +13,8 @@
 namespace bwalloc {
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // path and query, still percent-encoded
+  std::string method;                          // "GET", "POST", ...
+  std::string target;                          // path and query, still percent-encoded
   std::map<std::string, std::string> headers;  // names lower-case
   std::string body;
   std::string header(const std::string& name) const {

@@ -196,12 +196,13 @@ class Session : public std::enable_shared_from_this<Session> {
   template <class Body>
   void write(std::shared_ptr<PendingWrite<Body>> pending) {
     stream_->expires_after(server_.config.read_timeout);
-    http::async_write_some(*stream_, pending->serializer, [self = shared_from_this(), pending](beast::error_code ec, size_t) {
-      if (ec) return self->close();
-      if (!pending->serializer.is_done()) return self->write(pending);
-      if (!self->keep_alive_) return self->close();
-      self->read();
-    });
+    http::async_write_some(*stream_, pending->serializer,
+                           [self = shared_from_this(), pending](beast::error_code ec, size_t) {
+                             if (ec) return self->close();
+                             if (!pending->serializer.is_done()) return self->write(pending);
+                             if (!self->keep_alive_) return self->close();
+                             self->read();
+                           });
   }
 
   http::response<http::string_body> to_response(HttpResponse r, unsigned version) {
@@ -275,11 +276,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void write_stream(std::shared_ptr<std::string> message) {
     last_write_ = std::chrono::steady_clock::now();
     stream_->expires_after(server_.config.stream_write_timeout);
-    asio::async_write(*stream_, asio::buffer(*message), [self = shared_from_this(), message](beast::error_code ec, size_t) {
-      if (ec) return self->close();
-      self->stream_->expires_never();
-      self->wait_and_push();
-    });
+    asio::async_write(*stream_, asio::buffer(*message),
+                      [self = shared_from_this(), message](beast::error_code ec, size_t) {
+                        if (ec) return self->close();
+                        self->stream_->expires_never();
+                        self->wait_and_push();
+                      });
   }
 
   void wait_and_push() {
@@ -314,23 +316,24 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 void HttpServer::Impl::accept() {
-  acceptor.async_accept(asio::make_strand(io), asio::bind_executor(accept_strand, [this](beast::error_code ec,
-                                                                                          tcp::socket socket) {
-    if (stopping) return;
-    if (out_of_resources(ec)) return wait_to_accept(ec);
-    if (!ec) accept_waiting = false;
-    beast::error_code peer_ec;
-    auto peer = ec ? tcp::endpoint{} : socket.remote_endpoint(peer_ec);
-    if (!ec && !peer_ec) {  // a peer gone before its accept has nothing to answer
-      auto slot = limiter.acquire(peer.address());
-      if (slot) {
-        std::make_shared<Session>(std::move(socket), *this, peer.address(), std::move(*slot))->start();
-      } else {
-        std::make_shared<Session>(std::move(socket), *this, peer.address(), std::nullopt)->reject_busy(slot.message());
-      }
-    }
-    accept();
-  }));
+  acceptor.async_accept(
+      asio::make_strand(io), asio::bind_executor(accept_strand, [this](beast::error_code ec, tcp::socket socket) {
+        if (stopping) return;
+        if (out_of_resources(ec)) return wait_to_accept(ec);
+        if (!ec) accept_waiting = false;
+        beast::error_code peer_ec;
+        auto peer = ec ? tcp::endpoint{} : socket.remote_endpoint(peer_ec);
+        if (!ec && !peer_ec) {  // a peer gone before its accept has nothing to answer
+          auto slot = limiter.acquire(peer.address());
+          if (slot) {
+            std::make_shared<Session>(std::move(socket), *this, peer.address(), std::move(*slot))->start();
+          } else {
+            std::make_shared<Session>(std::move(socket), *this, peer.address(), std::nullopt)
+                ->reject_busy(slot.message());
+          }
+        }
+        accept();
+      }));
 }
 
 void HttpServer::Impl::wait_to_accept(const beast::error_code& why) {

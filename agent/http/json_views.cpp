@@ -77,8 +77,14 @@ json::object metrics_json(const MetricsView& m) {
   o["blocked_devices"] = m.blocked_devices;
   o["avg_bytes_per_sample"] = m.avg_bytes_per_sample;
   o["throughput_mbps"] = rounded(m.throughput_mbps, 100);
-  if (m.delay_ms) o["delay_ms"] = *m.delay_ms; else o["delay_ms"] = nullptr;
-  if (m.packet_loss_percent) o["packet_loss_percent"] = *m.packet_loss_percent; else o["packet_loss_percent"] = nullptr;
+  if (m.delay_ms)
+    o["delay_ms"] = *m.delay_ms;
+  else
+    o["delay_ms"] = nullptr;
+  if (m.packet_loss_percent)
+    o["packet_loss_percent"] = *m.packet_loss_percent;
+  else
+    o["packet_loss_percent"] = nullptr;
   o["congestion_percent"] = rounded(m.congestion_percent, 10);
   return o;
 }
@@ -88,7 +94,8 @@ json::object health_json(const Snapshot& s) {
   json::array programs;
   std::string xdp_mode = "none";
   for (const auto& p : h.datapath.programs) {
-    programs.push_back(json::object{{"program", p.program}, {"interface", p.interface}, {"hook", p.hook}, {"id", p.program_id}});
+    programs.push_back(
+        json::object{{"program", p.program}, {"interface", p.interface}, {"hook", p.hook}, {"id", p.program_id}});
     if (p.hook.rfind("xdp", 0) == 0) xdp_mode = p.hook;
   }
   json::array maps;
@@ -99,7 +106,8 @@ json::object health_json(const Snapshot& s) {
   json::array interfaces;
   bool interfaces_ok = true;
   for (const auto& i : h.datapath.interfaces) {
-    interfaces.push_back(json::object{{"role", i.role}, {"name", i.name}, {"ifindex", i.ifindex}, {"attached", i.attached}});
+    interfaces.push_back(
+        json::object{{"role", i.role}, {"name", i.name}, {"ifindex", i.ifindex}, {"attached", i.attached}});
     interfaces_ok = interfaces_ok && i.attached;
   }
   o["ok"] = h.db_ok && interfaces_ok && (h.datapath.backend != Backend::Ebpf || !h.datapath.programs.empty());
@@ -127,9 +135,9 @@ json::object health_json(const Snapshot& s) {
     return list;
   };
   const auto& p = h.privileges;
-  o["capabilities"] = json::object{{"restricted", p.restricted},       {"effective", names(p.effective)},
-                                   {"permitted", names(p.permitted)},  {"bounding", names(p.bounding)},
-                                   {"no_new_privs", p.no_new_privs},   {"note", p.note}};
+  o["capabilities"] = json::object{{"restricted", p.restricted},      {"effective", names(p.effective)},
+                                   {"permitted", names(p.permitted)}, {"bounding", names(p.bounding)},
+                                   {"no_new_privs", p.no_new_privs},  {"note", p.note}};
   return o;
 }
 
@@ -176,10 +184,14 @@ namespace {
 std::string label(const std::string& v) {
   std::string out;
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -237,8 +249,8 @@ std::string prometheus_text(const Snapshot& s) {
   out += "bwalloc_datapath_devices_over_capacity " + std::to_string(s.health.datapath.devices_over_capacity) + "\n";
   family(out, "bwalloc_datapath_interface_reattachments_total", "counter",
          "Times a configured interface got the programs back (recreated, renamed back, programs removed).");
-  out += "bwalloc_datapath_interface_reattachments_total " +
-         std::to_string(s.health.datapath.interface_reattachments) + "\n";
+  out += "bwalloc_datapath_interface_reattachments_total " + std::to_string(s.health.datapath.interface_reattachments) +
+         "\n";
   family(out, "bwalloc_db_ok", "gauge", "1 when the last database write succeeded.");
   out += "bwalloc_db_ok " + std::string(s.health.db_ok ? "1" : "0") + "\n";
   family(out, "bwalloc_ticks_total", "counter", "Ticks run.");

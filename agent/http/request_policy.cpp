@@ -52,7 +52,8 @@ bool valid_scheme(std::string_view scheme) {
 bool valid_origin(std::string_view origin) {
   if (origin == "null") return true;  // what browsers send from sandboxed or file: pages
   auto sep = origin.find("://");
-  return sep != std::string_view::npos && valid_scheme(origin.substr(0, sep)) && valid_host_header(origin.substr(sep + 3));
+  return sep != std::string_view::npos && valid_scheme(origin.substr(0, sep)) &&
+         valid_host_header(origin.substr(sep + 3));
 }
 
 std::string_view trim(std::string_view s) {

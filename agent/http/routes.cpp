@@ -99,7 +99,9 @@ HttpResponse get_history(const RouteCall& c) {
   return json_ok({{"ok", true}, {"history", array_of(*rows, history_json)}});
 }
 
-HttpResponse get_metrics(const RouteCall& c) { return json_ok({{"metrics", metrics_json(c.agent.snapshot()->metrics)}}); }
+HttpResponse get_metrics(const RouteCall& c) {
+  return json_ok({{"metrics", metrics_json(c.agent.snapshot()->metrics)}});
+}
 
 HttpResponse post_block(const RouteCall& c) {
   auto body = body_object(c.request);
@@ -143,7 +145,9 @@ HttpResponse post_auto_toggle(const RouteCall& c) {
 }
 
 HttpResponse get_config(const RouteCall& c) {
-  auto entry = [](const ConfigEntry& e) { return json::object{{"key", e.key}, {"value", e.value}, {"runtime", e.runtime}}; };
+  auto entry = [](const ConfigEntry& e) {
+    return json::object{{"key", e.key}, {"value", e.value}, {"runtime", e.runtime}};
+  };
   return json_ok({{"ok", true}, {"config", array_of(c.agent.config(), entry)}});
 }
 
@@ -210,8 +214,9 @@ HttpResponse set_device_priority(const RouteCall& c) {
     if (!p) return json_error(400, p.message());
     priority = *p;
   }
-  return command_result(c.agent.set_priority(*ip, priority, "admin"),
-                        ip->to_string() + (priority ? " set to " + std::string(priority_name(*priority)) : " released to auto"));
+  return command_result(
+      c.agent.set_priority(*ip, priority, "admin"),
+      ip->to_string() + (priority ? " set to " + std::string(priority_name(*priority)) : " released to auto"));
 }
 
 constexpr std::array kRoutes = {
@@ -262,11 +267,13 @@ HttpResponse handle_request(const HttpRequest& request, AgentControl& agent, con
   const RequestTarget target = parse_target(request.target);
   const AccessDecision decision = decide_access(request, target.path, route_methods(target.path), context);
   switch (decision.outcome) {
-    case AccessDecision::Outcome::Refused: return decision.refusal;
+    case AccessDecision::Outcome::Refused:
+      return decision.refusal;
     case AccessDecision::Outcome::StaticFile:
       if (!context.static_files) return json_error(404, "no web root configured");
       return context.static_files->serve(request, target.path);
-    case AccessDecision::Outcome::Route: break;
+    case AccessDecision::Outcome::Route:
+      break;
   }
   const std::string_view method = routed_method(request.method);
   for (const Route& route : kRoutes) {

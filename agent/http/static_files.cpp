@@ -77,7 +77,8 @@ Result<std::shared_ptr<const StaticFile>> StaticFiles::find(const std::string& p
   auto file = fs::weakly_canonical(root / (path == "/" ? "index.html" : path.substr(1)), ec);
   // Symlinks pointing out of the web root are refused like '..'.
   auto rel = file.lexically_relative(root).string();
-  if (ec || rel.empty() || rel.rfind("..", 0) == 0 || !fs::is_regular_file(file, ec)) return Error{"not found: " + path};
+  if (ec || rel.empty() || rel.rfind("..", 0) == 0 || !fs::is_regular_file(file, ec))
+    return Error{"not found: " + path};
   auto size = fs::file_size(file, ec);
   auto mtime = ec ? fs::file_time_type{} : fs::last_write_time(file, ec);
   if (ec) return Error{"not found: " + path};

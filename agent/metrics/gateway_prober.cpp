@@ -80,7 +80,9 @@ GatewayProber::~GatewayProber() {
   if (thread_.joinable()) thread_.join();
 }
 
-void GatewayProber::start() { thread_ = std::thread([this] { loop(); }); }
+void GatewayProber::start() {
+  thread_ = std::thread([this] { loop(); });
+}
 
 GatewayHealth GatewayProber::health() const {
   std::lock_guard lock(mutex_);
@@ -110,7 +112,8 @@ void GatewayProber::loop() {
       gateway_.reset();
       outcomes_.clear();
     }
-    for (auto slept = std::chrono::milliseconds(0); slept < interval_ && !stop_; slept += std::chrono::milliseconds(50)) {
+    for (auto slept = std::chrono::milliseconds(0); slept < interval_ && !stop_;
+         slept += std::chrono::milliseconds(50)) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }

@@ -20,7 +20,8 @@ std::string scan_message(const std::string& actor, size_t neighbours) {
   return "LAN scan by " + actor + ": " + std::to_string(neighbours) + " neighbours";
 }
 
-std::string settings_message(const std::string& actor, const std::vector<std::pair<std::string, std::string>>& settings) {
+std::string settings_message(const std::string& actor,
+                             const std::vector<std::pair<std::string, std::string>>& settings) {
   std::string summary;
   for (const auto& [key, value] : settings) summary += (summary.empty() ? "" : ", ") + key + " = " + value;
   return "settings changed by " + actor + ": " + summary;

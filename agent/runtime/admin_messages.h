@@ -19,6 +19,7 @@ std::string blocked_message(const IpAddress& ip, const std::string& actor, const
 std::string unblocked_message(const IpAddress& ip, const std::string& actor);
 std::string scan_message(const std::string& actor, size_t neighbours);
 // `settings`: each changed key with its value as now stored.
-std::string settings_message(const std::string& actor, const std::vector<std::pair<std::string, std::string>>& settings);
+std::string settings_message(const std::string& actor,
+                             const std::vector<std::pair<std::string, std::string>>& settings);
 
 }  // namespace bwalloc

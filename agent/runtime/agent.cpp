@@ -19,7 +19,8 @@ Agent::Agent(AgentParts parts)
       config_(std::move(parts.config)),
       datapath_(*parts.datapath),
       store_(std::move(parts.store)),
-      sampler_(static_cast<size_t>(config_.allocator.window_samples), config_.allocator.tick, std::chrono::minutes(10)) {
+      sampler_(static_cast<size_t>(config_.allocator.window_samples), config_.allocator.tick,
+               std::chrono::minutes(10)) {
   std::lock_guard owner(mailbox_.owner_lock());
   publish_owned();
 }

@@ -34,11 +34,11 @@ namespace bwalloc {
 
 struct AgentParts {
   Config config;
-  Datapath* datapath = nullptr;          // not owned
-  std::unique_ptr<SqliteStore> store;    // the writer
-  const Clock* clock = nullptr;          // not owned
-  Discovery* discovery = nullptr;        // optional, not owned
-  GatewayProber* prober = nullptr;       // optional, not owned
+  Datapath* datapath = nullptr;        // not owned
+  std::unique_ptr<SqliteStore> store;  // the writer
+  const Clock* clock = nullptr;        // not owned
+  Discovery* discovery = nullptr;      // optional, not owned
+  GatewayProber* prober = nullptr;     // optional, not owned
   // Where each tick saves the counter baselines so a restarted agent resumes
   // them (only for a datapath whose counters outlive the agent); "" = none.
   std::string counter_baseline_path = {};

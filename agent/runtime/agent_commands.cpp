@@ -27,7 +27,8 @@ void Agent::finish_command(TickRecord record, std::optional<IpAddress> ip, const
   publish_owned();
 }
 
-Result<void> Agent::set_priority_owned(const IpAddress& ip, std::optional<Priority> priority, const std::string& actor) {
+Result<void> Agent::set_priority_owned(const IpAddress& ip, std::optional<Priority> priority,
+                                       const std::string& actor) {
   if (priority == Priority::Blocked) return block_owned(ip, "set to Blocked by " + actor, actor);
   if (auto device = check_device_owned(ip); !device) return device;
   DeviceState& d = device_owned(ip);

@@ -67,8 +67,8 @@ int run_agent_process(Platform& platform, const Config& config, const AgentProce
     }
     auto store = SqliteStore::open(config.store.path);
     if (!store) return store.error();
-    AgentParts parts{config, kernel.datapath.get(), std::move(*store), &clock, kernel.discovery.get(),
-                     kernel.prober.get()};
+    AgentParts parts{config, kernel.datapath.get(),  std::move(*store),
+                     &clock, kernel.discovery.get(), kernel.prober.get()};
     parts.counter_baseline_path = kernel.counter_baseline_path;
     parts.router_addresses = kernel.router_addresses;
     agent = std::make_unique<Agent>(std::move(parts));

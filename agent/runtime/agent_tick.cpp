@@ -27,7 +27,9 @@ DeviceState& Agent::device_owned(const IpAddress& ip) {
   return it->second;
 }
 
-Result<void> Agent::check_device_owned(const IpAddress& ip) const { return check_device_address(ip, router_addresses_); }
+Result<void> Agent::check_device_owned(const IpAddress& ip) const {
+  return check_device_address(ip, router_addresses_);
+}
 
 void Agent::apply_policies_owned(bool all) {
   if (config_.dry_run) return;
@@ -65,7 +67,8 @@ void Agent::tick_owned() {
   } else {
     // The kernel counts every address it sees; multicast, broadcast and
     // link-local entries are not devices of their own.
-    std::erase_if(*counters, [&](const DeviceCounters& c) { return !check_device_address(c.address, router_addresses_); });
+    std::erase_if(*counters,
+                  [&](const DeviceCounters& c) { return !check_device_address(c.address, router_addresses_); });
     auto samples = sampler_.update(*counters, clock_.mono_now());
     for (const auto& c : *counters) {
       DeviceState& d = device_owned(c.address);
@@ -143,7 +146,8 @@ void Agent::persist_owned(TickRecord record) {
   pending_.push(std::move(record));
   auto written = pending_.flush(*store_);
   if (!written) {
-    if (db_error_.empty()) log_error(kLog, "database write failed, keeping the tick for the next try: " + written.message());
+    if (db_error_.empty())
+      log_error(kLog, "database write failed, keeping the tick for the next try: " + written.message());
     db_error_ = written.message();
   } else if (!db_error_.empty()) {
     log_info(kLog, "database writes work again");

@@ -68,7 +68,7 @@ Result<size_t> run_on_all_threads(ThreadFunction function, const void* argument)
   // The handler stays installed afterwards: a late signal to a thread that
   // did not answer in time then finds no request and does nothing, where the
   // default action of a real-time signal would end the process.
-  struct sigaction action{};
+  struct sigaction action {};
   action.sa_handler = on_signal;
   // SA_RESTART: reads and writes the signal lands in carry on; waits that
   // cannot restart (epoll_wait, nanosleep) return EINTR, which Asio and

@@ -32,7 +32,8 @@ struct DeviceState {
 
 // The device as a stored row (its priority and manual flag from alloc).
 inline DeviceRecord stored_record(const IpAddress& ip, const DeviceState& d) {
-  return DeviceRecord{ip, d.mac, d.hostname, d.vendor, d.alloc.priority, d.alloc.manual, d.first_seen_ms, d.last_seen_ms};
+  return DeviceRecord{
+      ip, d.mac, d.hostname, d.vendor, d.alloc.priority, d.alloc.manual, d.first_seen_ms, d.last_seen_ms};
 }
 
 // A device as the store kept it (its priority and manual flag into alloc).

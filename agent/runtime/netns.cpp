@@ -34,9 +34,7 @@ Result<NetnsSwitch> NetnsSwitch::enter(const std::string& name) {
   return NetnsSwitch(original);
 }
 
-NetnsSwitch::NetnsSwitch(NetnsSwitch&& other) noexcept : original_fd_(other.original_fd_) {
-  other.original_fd_ = -1;
-}
+NetnsSwitch::NetnsSwitch(NetnsSwitch&& other) noexcept : original_fd_(other.original_fd_) { other.original_fd_ = -1; }
 
 NetnsSwitch::~NetnsSwitch() {
   if (original_fd_ < 0) return;

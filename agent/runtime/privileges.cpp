@@ -21,16 +21,47 @@ namespace {
 constexpr CapabilityMask bit(int cap) { return CapabilityMask{1} << cap; }
 
 // Kernel names, indexed by capability number (include/uapi/linux/capability.h).
-constexpr std::array<const char*, 41> kNames = {
-    "cap_chown",          "cap_dac_override",  "cap_dac_read_search", "cap_fowner",         "cap_fsetid",
-    "cap_kill",           "cap_setgid",        "cap_setuid",          "cap_setpcap",        "cap_linux_immutable",
-    "cap_net_bind_service", "cap_net_broadcast", "cap_net_admin",     "cap_net_raw",        "cap_ipc_lock",
-    "cap_ipc_owner",      "cap_sys_module",    "cap_sys_rawio",       "cap_sys_chroot",     "cap_sys_ptrace",
-    "cap_sys_pacct",      "cap_sys_admin",     "cap_sys_boot",        "cap_sys_nice",       "cap_sys_resource",
-    "cap_sys_time",       "cap_sys_tty_config", "cap_mknod",          "cap_lease",          "cap_audit_write",
-    "cap_audit_control",  "cap_setfcap",       "cap_mac_override",    "cap_mac_admin",      "cap_syslog",
-    "cap_wake_alarm",     "cap_block_suspend", "cap_audit_read",      "cap_perfmon",        "cap_bpf",
-    "cap_checkpoint_restore"};
+constexpr std::array<const char*, 41> kNames = {"cap_chown",
+                                                "cap_dac_override",
+                                                "cap_dac_read_search",
+                                                "cap_fowner",
+                                                "cap_fsetid",
+                                                "cap_kill",
+                                                "cap_setgid",
+                                                "cap_setuid",
+                                                "cap_setpcap",
+                                                "cap_linux_immutable",
+                                                "cap_net_bind_service",
+                                                "cap_net_broadcast",
+                                                "cap_net_admin",
+                                                "cap_net_raw",
+                                                "cap_ipc_lock",
+                                                "cap_ipc_owner",
+                                                "cap_sys_module",
+                                                "cap_sys_rawio",
+                                                "cap_sys_chroot",
+                                                "cap_sys_ptrace",
+                                                "cap_sys_pacct",
+                                                "cap_sys_admin",
+                                                "cap_sys_boot",
+                                                "cap_sys_nice",
+                                                "cap_sys_resource",
+                                                "cap_sys_time",
+                                                "cap_sys_tty_config",
+                                                "cap_mknod",
+                                                "cap_lease",
+                                                "cap_audit_write",
+                                                "cap_audit_control",
+                                                "cap_setfcap",
+                                                "cap_mac_override",
+                                                "cap_mac_admin",
+                                                "cap_syslog",
+                                                "cap_wake_alarm",
+                                                "cap_block_suspend",
+                                                "cap_audit_read",
+                                                "cap_perfmon",
+                                                "cap_bpf",
+                                                "cap_checkpoint_restore"};
 
 // What one thread does; read by the signal handler, so plain data only.
 struct ThreadDrop {
@@ -190,7 +221,8 @@ Result<PrivilegeReport> restrict_process_capabilities(CapabilityMask keep) {
   auto after = process_capabilities();
   if (!after) return make_error("read the capability sets after the drop", after.message());
   if ((after->effective | after->permitted) & ~keep) {
-    return Error{"capabilities still held after the drop: " + capability_names((after->effective | after->permitted) & ~keep)};
+    return Error{"capabilities still held after the drop: " +
+                 capability_names((after->effective | after->permitted) & ~keep)};
   }
   if (CapabilityMask missing = keep & ~after->permitted) {
     std::string lacking = "not held from the start: " + capability_names(missing);

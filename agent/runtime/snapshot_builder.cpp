@@ -42,7 +42,8 @@ Snapshot build_snapshot(SnapshotInputs in) {
     active += v.active;
     snap.devices.push_back(std::move(v));
   }
-  std::sort(snap.devices.begin(), snap.devices.end(), [](const DeviceView& a, const DeviceView& b) { return a.ip < b.ip; });
+  std::sort(snap.devices.begin(), snap.devices.end(),
+            [](const DeviceView& a, const DeviceView& b) { return a.ip < b.ip; });
   auto& m = snap.metrics;
   m.total_devices = static_cast<int>(in.devices.size());
   m.active_devices = active;

@@ -1,7 +1,6 @@
 // History queries on the store's reader connection; see store_history.h.
 #include "agent/runtime/store_history.h"
 
-
 namespace bwalloc {
 
 template <class Row, class Query, class Convert>
@@ -33,8 +32,8 @@ Result<std::vector<UsageRow>> StoreHistory::recent_usage(size_t limit) const {
 Result<std::vector<Event>> StoreHistory::recent_events(size_t limit) const {
   return read_rows<Event>([&](SqliteStore& db) { return db.recent_events(limit); },
                           [](const StoredEvent& r) -> std::optional<Event> {
-                            Event e{std::chrono::system_clock::time_point(std::chrono::milliseconds(r.ts_ms)),
-                                    r.level, r.message, r.actor, std::nullopt};
+                            Event e{std::chrono::system_clock::time_point(std::chrono::milliseconds(r.ts_ms)), r.level,
+                                    r.message, r.actor, std::nullopt};
                             if (auto ip = IpAddress::parse(r.ip); ip) e.device = *ip;
                             return e;
                           });
@@ -44,7 +43,9 @@ Result<std::vector<HistoryPoint>> StoreHistory::history(const IpAddress& ip, int
                                                         HistoryResolution resolution) const {
   return read_rows<HistoryPoint>(
       [&](SqliteStore& db) { return db.history(ip.to_string(), from_ms, to_ms, resolution); },
-      [](const StoredUsage& r) -> std::optional<HistoryPoint> { return HistoryPoint{r.ts_ms, r.down_bytes, r.up_bytes}; });
+      [](const StoredUsage& r) -> std::optional<HistoryPoint> {
+        return HistoryPoint{r.ts_ms, r.down_bytes, r.up_bytes};
+      });
 }
 
 Result<std::vector<BlockedEntry>> StoreHistory::blocked() const {

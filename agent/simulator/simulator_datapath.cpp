@@ -22,7 +22,10 @@ SimulatorDatapath::SimulatorDatapath(const Clock& clock, int devices, uint32_t s
     } else {
       d.ip = IpAddress::from_v4(0x0a4d0000u + 10 + static_cast<uint32_t>(i));  // 10.77.x.y
     }
-    d.profile = i % 4 == 0 ? Profile::Heavy : i % 4 == 1 ? Profile::Light : i % 4 == 2 ? Profile::Spiky : Profile::Streaming;
+    d.profile = i % 4 == 0   ? Profile::Heavy
+                : i % 4 == 1 ? Profile::Light
+                : i % 4 == 2 ? Profile::Spiky
+                             : Profile::Streaming;
     d.phase = static_cast<double>(i) * 7.0;
     d.counters.address = d.ip;
     devices_.push_back(d);
@@ -32,10 +35,14 @@ SimulatorDatapath::SimulatorDatapath(const Clock& clock, int devices, uint32_t s
 double SimulatorDatapath::offered_bits_per_sec(const SimDevice& d, double t) {
   std::uniform_real_distribution<double> jitter(0.7, 1.3);
   switch (d.profile) {
-    case Profile::Heavy: return 30e6 * jitter(rng_);
-    case Profile::Light: return (std::fmod(t + d.phase, 10.0) < 1.0 ? 400e3 : 20e3) * jitter(rng_);
-    case Profile::Spiky: return (std::fmod(t + d.phase, 30.0) < 4.0 ? 25e6 : 150e3) * jitter(rng_);
-    case Profile::Streaming: return 1.2e6 * jitter(rng_);
+    case Profile::Heavy:
+      return 30e6 * jitter(rng_);
+    case Profile::Light:
+      return (std::fmod(t + d.phase, 10.0) < 1.0 ? 400e3 : 20e3) * jitter(rng_);
+    case Profile::Spiky:
+      return (std::fmod(t + d.phase, 30.0) < 4.0 ? 25e6 : 150e3) * jitter(rng_);
+    case Profile::Streaming:
+      return 1.2e6 * jitter(rng_);
   }
   return 0;
 }
@@ -62,7 +69,8 @@ Result<std::vector<DeviceCounters>> SimulatorDatapath::read_counters() {
         out.push_back(d.counters);
         continue;
       }
-      if (policy->second.down_rate_bits_per_sec) down_bits = std::min(down_bits, policy->second.down_rate_bits_per_sec * dt);
+      if (policy->second.down_rate_bits_per_sec)
+        down_bits = std::min(down_bits, policy->second.down_rate_bits_per_sec * dt);
       if (policy->second.up_rate_bits_per_sec) up_bits = std::min(up_bits, policy->second.up_rate_bits_per_sec * dt);
     }
     d.counters.down_bytes += static_cast<uint64_t>(down_bits / 8);
@@ -93,8 +101,8 @@ DatapathStatus SimulatorDatapath::status() const {
   s.backend = Backend::Simulator;
   s.pacing_active = false;
   s.pacing_note = "simulated devices: no kernel datapath";
-  s.maps.push_back(MapInfo{"simulated devices", static_cast<uint32_t>(devices_.size()),
-                           static_cast<uint32_t>(devices_.size())});
+  s.maps.push_back(
+      MapInfo{"simulated devices", static_cast<uint32_t>(devices_.size()), static_cast<uint32_t>(devices_.size())});
   return s;
 }
 

@@ -29,8 +29,8 @@ class SimulatorDatapath final : public Datapath {
   struct SimDevice {
     IpAddress ip;
     Profile profile;
-    double phase = 0;        // seconds into its pattern
-    bool present = true;     // devices come and go
+    double phase = 0;     // seconds into its pattern
+    bool present = true;  // devices come and go
     DeviceCounters counters;
   };
   double offered_bits_per_sec(const SimDevice& d, double t);

@@ -24,7 +24,10 @@ class SqliteStatement {
   SqliteStatement& operator=(SqliteStatement&&) = delete;
   ~SqliteStatement() { sqlite3_finalize(stmt_); }
 
-  SqliteStatement& bind(int index, int64_t v) { sqlite3_bind_int64(stmt_, index, v); return *this; }
+  SqliteStatement& bind(int index, int64_t v) {
+    sqlite3_bind_int64(stmt_, index, v);
+    return *this;
+  }
   SqliteStatement& bind(int index, std::string_view v) {
     sqlite3_bind_text(stmt_, index, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
@@ -42,12 +45,16 @@ class SqliteStatement {
       on_row();
     }
   }
-  void reset() { sqlite3_reset(stmt_); sqlite3_clear_bindings(stmt_); }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
 
   int64_t int_at(int col) const { return sqlite3_column_int64(stmt_, col); }
   std::string text_at(int col) const {
     auto* t = sqlite3_column_text(stmt_, col);
-    return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : "";
+    return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : "";
   }
 
  private:

@@ -40,10 +40,14 @@ class Transaction {
 
 const char* table_for(HistoryResolution r) {
   switch (r) {
-    case HistoryResolution::Raw: return "usage_raw";
-    case HistoryResolution::Minute: return "usage_minute";
-    case HistoryResolution::Hour: return "usage_hour";
-    case HistoryResolution::Day: return "usage_day";
+    case HistoryResolution::Raw:
+      return "usage_raw";
+    case HistoryResolution::Minute:
+      return "usage_minute";
+    case HistoryResolution::Hour:
+      return "usage_hour";
+    case HistoryResolution::Day:
+      return "usage_day";
   }
   return "usage_raw";
 }
@@ -65,8 +69,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
   // WAL: readers never block the writer. NORMAL sync is safe in WAL mode (a
   // power cut may lose the last tick, never corrupt the file).
   const std::string size_limit = "PRAGMA journal_size_limit=" + std::to_string(kJournalSizeLimit);
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", size_limit.c_str(),
-                             "PRAGMA foreign_keys=ON"}) {
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", size_limit.c_str(), "PRAGMA foreign_keys=ON"}) {
     if (auto r = store->db_.exec(pragma); !r) return Error{"configure database " + path + ": " + r.message()};
   }
   if (auto r = store->migrate(); !r) return Error{"migrate database " + path + ": " + r.message()};
@@ -148,8 +152,9 @@ Result<void> SqliteStore::write_tick(const TickRecord& record) {
     }
   }
   for (const auto& b : record.blocks) {
-    auto insert = db_.prepare("INSERT INTO blocked(ip, reason, ts) VALUES (?, ?, ?) "
-                              "ON CONFLICT(ip) DO UPDATE SET reason = excluded.reason, ts = excluded.ts");
+    auto insert = db_.prepare(
+        "INSERT INTO blocked(ip, reason, ts) VALUES (?, ?, ?) "
+        "ON CONFLICT(ip) DO UPDATE SET reason = excluded.reason, ts = excluded.ts");
     if (!insert) return insert.error();
     insert->bind(1, b.ip.to_string()).bind(2, b.reason).bind(3, b.ts_ms);
     if (auto r = insert->run(); !r) return fail("write block", r);
@@ -161,8 +166,9 @@ Result<void> SqliteStore::write_tick(const TickRecord& record) {
     if (auto r = del->run(); !r) return fail("write unblock", r);
   }
   for (const auto& [key, value] : record.config) {
-    auto upsert = db_.prepare("INSERT INTO config(key, value) VALUES (?, ?) "
-                              "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    auto upsert = db_.prepare(
+        "INSERT INTO config(key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
     if (!upsert) return upsert.error();
     upsert->bind(1, key).bind(2, value);
     if (auto r = upsert->run(); !r) return fail("write config", r);
@@ -191,8 +197,9 @@ Result<void> SqliteStore::roll_up(const char* from_table, const char* from_ts, c
   if (!roll) return roll.error();
   roll->bind(1, from).bind(2, to).bind(3, bucket_ms);
   if (auto r = roll->run(); !r) return r;
-  auto mark = db_.prepare("INSERT INTO rollup_state(name, upto) VALUES (?, ?) "
-                          "ON CONFLICT(name) DO UPDATE SET upto = excluded.upto");
+  auto mark = db_.prepare(
+      "INSERT INTO rollup_state(name, upto) VALUES (?, ?) "
+      "ON CONFLICT(name) DO UPDATE SET upto = excluded.upto");
   if (!mark) return mark.error();
   mark->bind(1, std::string_view(name)).bind(2, to);
   return mark->run();
@@ -211,10 +218,10 @@ Result<void> SqliteStore::repair_after_backward_step(int64_t now_ms) {
   // samples happened before now, so they become now; rollup buckets from
   // the current one on are dropped and rebuilt from their sources (raw rows
   // that recent are all still there: retention only prunes older ones).
-  for (const char* sql : {"UPDATE usage_raw SET ts = ?1 WHERE ts > ?1", "UPDATE events SET ts = ?1 WHERE ts > ?1",
-                          "UPDATE blocked SET ts = ?1 WHERE ts > ?1",
-                          "UPDATE devices SET last_seen = ?1 WHERE last_seen > ?1",
-                          "UPDATE devices SET first_seen = ?1 WHERE first_seen > ?1"}) {
+  for (const char* sql :
+       {"UPDATE usage_raw SET ts = ?1 WHERE ts > ?1", "UPDATE events SET ts = ?1 WHERE ts > ?1",
+        "UPDATE blocked SET ts = ?1 WHERE ts > ?1", "UPDATE devices SET last_seen = ?1 WHERE last_seen > ?1",
+        "UPDATE devices SET first_seen = ?1 WHERE first_seen > ?1"}) {
     auto update = db_.prepare(sql);
     if (!update) return update.error();
     update->bind(1, now_ms);
@@ -251,9 +258,12 @@ Result<void> SqliteStore::maintain(int64_t now_ms, const Retention& retention) {
     Transaction tx(db_);
     if (auto r = tx.begin(); !r) return fail("begin maintenance", r);
     if (auto r = repair_after_backward_step(now_ms); !r) return fail("repair history after a clock step", r);
-    if (auto r = roll_up("usage_raw", "ts", "usage_minute", "minute", 60'000, now_ms); !r) return fail("minute rollup", r);
-    if (auto r = roll_up("usage_minute", "bucket", "usage_hour", "hour", 3'600'000, now_ms); !r) return fail("hour rollup", r);
-    if (auto r = roll_up("usage_hour", "bucket", "usage_day", "day", 86'400'000, now_ms); !r) return fail("day rollup", r);
+    if (auto r = roll_up("usage_raw", "ts", "usage_minute", "minute", 60'000, now_ms); !r)
+      return fail("minute rollup", r);
+    if (auto r = roll_up("usage_minute", "bucket", "usage_hour", "hour", 3'600'000, now_ms); !r)
+      return fail("hour rollup", r);
+    if (auto r = roll_up("usage_hour", "bucket", "usage_day", "day", 86'400'000, now_ms); !r)
+      return fail("day rollup", r);
     // Prune only what has been rolled up (below the next table's watermark).
     struct Prune {
       const char* table;
@@ -266,7 +276,9 @@ Result<void> SqliteStore::maintain(int64_t now_ms, const Retention& retention) {
                            Prune{"usage_hour", "bucket", "day", retention.hour_ms},
                            Prune{"usage_day", "bucket", nullptr, retention.day_ms}}) {
       std::string sql = std::string("DELETE FROM ") + p.table + " WHERE " + p.ts + " < ?1";
-      if (p.rolled_into) sql += std::string(" AND ") + p.ts + " < COALESCE((SELECT upto FROM rollup_state WHERE name = '" + p.rolled_into + "'), 0)";
+      if (p.rolled_into)
+        sql += std::string(" AND ") + p.ts + " < COALESCE((SELECT upto FROM rollup_state WHERE name = '" +
+               p.rolled_into + "'), 0)";
       auto del = db_.prepare(sql);
       if (!del) return del.error();
       del->bind(1, now_ms - p.keep_ms);
@@ -312,7 +324,8 @@ Result<void> SqliteStore::checkpoint() {
 }
 
 Result<std::vector<DeviceRecord>> SqliteStore::devices() {
-  auto q = db_.prepare("SELECT ip, mac, hostname, vendor, priority, manual, first_seen, last_seen FROM devices ORDER BY ip");
+  auto q =
+      db_.prepare("SELECT ip, mac, hostname, vendor, priority, manual, first_seen, last_seen FROM devices ORDER BY ip");
   if (!q) return q.error();
   std::vector<DeviceRecord> out;
   auto rows = q->for_each_row([&] {
@@ -341,12 +354,14 @@ Result<std::vector<BlockRecord>> SqliteStore::blocked() {
 
 Result<std::vector<StoredUsage>> SqliteStore::recent_usage(size_t limit) {
   // The whole order is the index's, read backwards: no sort of a big tick.
-  auto q = db_.prepare("SELECT ip, ts, rx_bytes, tx_bytes FROM usage_raw ORDER BY ts DESC, ip DESC, rowid DESC LIMIT ?");
+  auto q =
+      db_.prepare("SELECT ip, ts, rx_bytes, tx_bytes FROM usage_raw ORDER BY ts DESC, ip DESC, rowid DESC LIMIT ?");
   if (!q) return q.error();
   q->bind(1, static_cast<int64_t>(limit));
   std::vector<StoredUsage> out;
   auto rows = q->for_each_row([&] {
-    out.push_back({q->text_at(0), q->int_at(1), static_cast<uint64_t>(q->int_at(2)), static_cast<uint64_t>(q->int_at(3))});
+    out.push_back(
+        {q->text_at(0), q->int_at(1), static_cast<uint64_t>(q->int_at(2)), static_cast<uint64_t>(q->int_at(3))});
   });
   if (!rows) return rows.error();
   return out;
@@ -373,19 +388,21 @@ Result<std::vector<StoredUsage>> SqliteStore::history(const std::string& ip, int
   // migration 2): walk the distinct stored ticks in range, each one index
   // seek, and seek (ts, ip) in each; the cost follows the ticks asked for,
   // not the number of devices. Rollup tables are keyed (ip, bucket).
-  auto q = raw ? db_.prepare(
-                     "WITH RECURSIVE tick(ts) AS ("
-                     "SELECT (SELECT MIN(ts) FROM usage_raw WHERE ts >= ?2) UNION ALL "
-                     "SELECT (SELECT MIN(ts) FROM usage_raw WHERE ts > tick.ts) FROM tick WHERE tick.ts < ?3) "
-                     "SELECT u.ip, u.ts, u.rx_bytes, u.tx_bytes FROM tick JOIN usage_raw u ON u.ts = tick.ts AND u.ip = ?1 "
-                     "WHERE tick.ts < ?3 ORDER BY u.ts ASC, u.rowid ASC LIMIT 100000")
-               : db_.prepare(std::string("SELECT ip, bucket, rx_bytes, tx_bytes FROM ") + table_for(resolution) +
-                             " WHERE ip = ?1 AND bucket >= ?2 AND bucket < ?3 ORDER BY bucket ASC LIMIT 100000");
+  auto q =
+      raw ? db_.prepare(
+                "WITH RECURSIVE tick(ts) AS ("
+                "SELECT (SELECT MIN(ts) FROM usage_raw WHERE ts >= ?2) UNION ALL "
+                "SELECT (SELECT MIN(ts) FROM usage_raw WHERE ts > tick.ts) FROM tick WHERE tick.ts < ?3) "
+                "SELECT u.ip, u.ts, u.rx_bytes, u.tx_bytes FROM tick JOIN usage_raw u ON u.ts = tick.ts AND u.ip = ?1 "
+                "WHERE tick.ts < ?3 ORDER BY u.ts ASC, u.rowid ASC LIMIT 100000")
+          : db_.prepare(std::string("SELECT ip, bucket, rx_bytes, tx_bytes FROM ") + table_for(resolution) +
+                        " WHERE ip = ?1 AND bucket >= ?2 AND bucket < ?3 ORDER BY bucket ASC LIMIT 100000");
   if (!q) return q.error();
   q->bind(1, ip).bind(2, from_ms).bind(3, to_ms);
   std::vector<StoredUsage> out;
   auto rows = q->for_each_row([&] {
-    out.push_back({q->text_at(0), q->int_at(1), static_cast<uint64_t>(q->int_at(2)), static_cast<uint64_t>(q->int_at(3))});
+    out.push_back(
+        {q->text_at(0), q->int_at(1), static_cast<uint64_t>(q->int_at(2)), static_cast<uint64_t>(q->int_at(3))});
   });
   if (!rows) return rows.error();
   return out;
@@ -395,9 +412,7 @@ Result<std::vector<std::pair<std::string, std::string>>> SqliteStore::config_val
   auto q = db_.prepare("SELECT key, value FROM config ORDER BY key");
   if (!q) return q.error();
   std::vector<std::pair<std::string, std::string>> out;
-  auto rows = q->for_each_row([&] {
-    out.emplace_back(q->text_at(0), q->text_at(1));
-  });
+  auto rows = q->for_each_row([&] { out.emplace_back(q->text_at(0), q->text_at(1)); });
   if (!rows) return rows.error();
   return out;
 }

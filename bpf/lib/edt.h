@@ -32,9 +32,10 @@ enum bwa_edt_verdict {
 	EDT_DROP = 1,
 };
 
-static __always_inline int bwa_edt_pace(struct __sk_buff *skb, const struct bwa_packet *pkt, __u64 wire_len,
-					__u32 slot, int dir, __u64 rate, const struct bwa_settings *settings,
-					struct bwa_counters *c, __u32 port_class)
+static __always_inline int bwa_edt_pace(struct __sk_buff *skb, const struct bwa_packet *pkt,
+					__u64 wire_len, __u32 slot, int dir, __u64 rate,
+					const struct bwa_settings *settings, struct bwa_counters *c,
+					__u32 port_class)
 {
 	__u32 index = slot * 2 + (dir & 1);
 	__u64 now, t, clock, next, delay_ns, fair, ahead, quantum_ns, horizon, ce_target;
@@ -54,7 +55,8 @@ static __always_inline int bwa_edt_pace(struct __sk_buff *skb, const struct bwa_
 	delay_ns = wire_len * BWA_NSEC_PER_SEC / rate;
 	horizon = settings ? settings->horizon_ns : BWA_NSEC_PER_SEC;
 	ce_target = settings ? settings->ce_target_ns : horizon;
-	quantum_ns = (__u64)BWA_FLOW_QUANTUM * BWA_NSEC_PER_SEC / rate; /* one frame of the device's time */
+	quantum_ns = (__u64)BWA_FLOW_QUANTUM * BWA_NSEC_PER_SEC /
+		     rate; /* one frame of the device's time */
 	if (horizon < BWA_MIN_HORIZON_FRAMES * quantum_ns)
 		horizon = BWA_MIN_HORIZON_FRAMES * quantum_ns;
 	if (ce_target < BWA_MIN_CE_TARGET_FRAMES * quantum_ns)
@@ -84,7 +86,8 @@ static __always_inline int bwa_edt_pace(struct __sk_buff *skb, const struct bwa_
 	clock = READ_ONCE(state->t_last_ns);
 	next = clock + delay_ns;
 	if (sparse) {
-		if (clock > now && clock - now > 2 * horizon + BWA_MAX_GSO_BYTES * BWA_NSEC_PER_SEC / rate) {
+		if (clock > now &&
+		    clock - now > 2 * horizon + BWA_MAX_GSO_BYTES * BWA_NSEC_PER_SEC / rate) {
 			if (c)
 				c->horizon_drops[dir & 1]++;
 			return EDT_DROP;
@@ -112,7 +115,8 @@ static __always_inline int bwa_edt_pace(struct __sk_buff *skb, const struct bwa_
 	/* Fairness is between flows: a device's only flow is held by the
 	 * horizon alone. */
 	if (flow && flows > 1 && settings && settings->fair_quanta && next - now > ce_target &&
-	    ahead > settings->fair_quanta * quantum_ns && now - flow->signal_ns >= BWA_FLOW_SIGNAL_NS &&
+	    ahead > settings->fair_quanta * quantum_ns &&
+	    now - flow->signal_ns >= BWA_FLOW_SIGNAL_NS &&
 	    !(pkt->ecn_capable && settings && (settings->flags & BWA_SETTING_ECN))) {
 		flow->signal_ns = now;
 		if (c)
@@ -126,7 +130,8 @@ static __always_inline int bwa_edt_pace(struct __sk_buff *skb, const struct bwa_
 	 * bpf_ktime_get_ns() returns, so plain assignment is right on every
 	 * kernel; bpf_skb_set_tstamp() is not needed. */
 	skb->tstamp = next;
-	if (settings && (settings->flags & BWA_SETTING_ECN) && pkt->ecn_capable && next - now > ce_target) {
+	if (settings && (settings->flags & BWA_SETTING_ECN) && pkt->ecn_capable &&
+	    next - now > ce_target) {
 		if (bpf_skb_ecn_set_ce(skb) && c)
 			c->ce_marks[dir & 1]++;
 	}

@@ -36,8 +36,8 @@ static __always_inline __u64 bwa_flow_hash(const struct bwa_packet *pkt, __u32 s
  * a flow is never forgotten while it has packets in fq, which would let its
  * next packet overtake them. NULL when both ways hold queued flows: the
  * packet is paced as bulk without flow state (never sparse, never unlimited). */
-static __always_inline struct bwa_flow *bwa_flow_for(const struct bwa_packet *pkt, __u32 slot, int dir,
-						     __u64 now)
+static __always_inline struct bwa_flow *bwa_flow_for(const struct bwa_packet *pkt, __u32 slot,
+						     int dir, __u64 now)
 {
 	__u64 h = bwa_flow_hash(pkt, slot, dir);
 	__u32 set_index = (__u32)(h >> 48) & (BWA_FLOW_SETS - 1);
@@ -67,7 +67,8 @@ static __always_inline struct bwa_flow *bwa_flow_for(const struct bwa_packet *pk
  * epoch or the previous one, whichever is more (at least 1). Counts `flow`
  * in the current epoch. Updated by every CPU without atomics: a lost
  * increment undercounts by one flow for one epoch. */
-static __always_inline __u32 bwa_active_flows(struct bwa_edt_state *state, struct bwa_flow *flow, __u64 now)
+static __always_inline __u32 bwa_active_flows(struct bwa_edt_state *state, struct bwa_flow *flow,
+					      __u64 now)
 {
 	__u64 epoch = READ_ONCE(state->epoch_ns);
 	__u32 flows_now, flows_prev;

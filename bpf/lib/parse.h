@@ -22,7 +22,7 @@
 enum bwa_parse_result {
 	PARSE_OK = 0,
 	PARSE_NOT_IP = 1, /* ARP and friends: not a device's traffic to count */
-	PARSE_BAD = 2,    /* truncated or malformed: pass untouched */
+	PARSE_BAD = 2,	  /* truncated or malformed: pass untouched */
 };
 
 struct bwa_packet {
@@ -51,7 +51,8 @@ static __always_inline void bwa_addr_from_v4(struct bwa_addr *a, __be32 v4)
 	__builtin_memcpy(&a->bytes[12], &v4, 4);
 }
 
-static __always_inline int bwa_parse_ports(void *data, void *l4, void *data_end, struct bwa_packet *pkt)
+static __always_inline int bwa_parse_ports(void *data, void *l4, void *data_end,
+					   struct bwa_packet *pkt)
 {
 	/* TCP and UDP both start with source and destination port. */
 	__be16 *ports = l4;
@@ -73,7 +74,8 @@ static __always_inline int bwa_parse_ports(void *data, void *l4, void *data_end,
 	return PARSE_OK;
 }
 
-static __always_inline int bwa_parse_ipv4(void *data, void *l3, void *data_end, struct bwa_packet *pkt)
+static __always_inline int bwa_parse_ipv4(void *data, void *l3, void *data_end,
+					  struct bwa_packet *pkt)
 {
 	struct iphdr *ip = l3;
 	__u32 ihl_bytes;
@@ -97,7 +99,8 @@ static __always_inline int bwa_parse_ipv4(void *data, void *l3, void *data_end, 
 	return bwa_parse_ports(data, l3 + ihl_bytes, data_end, pkt);
 }
 
-static __always_inline int bwa_parse_ipv6(void *data, void *l3, void *data_end, struct bwa_packet *pkt)
+static __always_inline int bwa_parse_ipv6(void *data, void *l3, void *data_end,
+					  struct bwa_packet *pkt)
 {
 	struct ipv6hdr *ip6 = l3;
 	void *cursor;

@@ -149,7 +149,8 @@ class BpfProgramsTest : public ::testing::Test {
   }
 
   int run_xdp(const std::vector<uint8_t>& packet) {
-    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = packet.data(), .data_size_in = static_cast<uint32_t>(packet.size()));
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = packet.data(),
+                .data_size_in = static_cast<uint32_t>(packet.size()));
     int rc = bpf_prog_test_run_opts(bpf_program__fd(skel_->progs.bwa_xdp_ingress), &opts);
     EXPECT_EQ(rc, 0) << std::strerror(errno);
     return static_cast<int>(opts.retval);
@@ -160,8 +161,8 @@ class BpfProgramsTest : public ::testing::Test {
     run.data.resize(packet.size() + 256);
     LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = packet.data(), .data_out = run.data.data(),
                 .data_size_in = static_cast<uint32_t>(packet.size()),
-                .data_size_out = static_cast<uint32_t>(run.data.size()), .ctx_in = &ctx_in,
-                .ctx_out = &run.ctx, .ctx_size_in = sizeof ctx_in, .ctx_size_out = sizeof run.ctx);
+                .data_size_out = static_cast<uint32_t>(run.data.size()), .ctx_in = &ctx_in, .ctx_out = &run.ctx,
+                .ctx_size_in = sizeof ctx_in, .ctx_size_out = sizeof run.ctx);
     int rc = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
     EXPECT_EQ(rc, 0) << std::strerror(errno);
     run.verdict = static_cast<int>(opts.retval);
@@ -206,7 +207,8 @@ PacketSpec down_v4(uint16_t sport = 5201) {
   return PacketSpec{.src = "198.51.100.2", .dst = "10.10.0.5", .protocol = 6, .src_port = sport, .dst_port = 40000};
 }
 PacketSpec v6_udp(uint16_t dport) {
-  return PacketSpec{.ipv6 = true, .src = "fd00:10::5", .dst = "fd00:51::2", .protocol = 17, .src_port = 40000, .dst_port = dport};
+  return PacketSpec{
+      .ipv6 = true, .src = "fd00:10::5", .dst = "fd00:51::2", .protocol = 17, .src_port = 40000, .dst_port = dport};
 }
 // A full-size frame (1,454 B): a flow sending these is a quantum (1,514 B)
 // ahead of its fair share from its second packet on, so it is bulk there.
@@ -216,7 +218,10 @@ PacketSpec full_size(PacketSpec spec) {
 }
 
 Mangle cut_to(size_t n) {
-  return [n](std::vector<uint8_t> p) { p.resize(n); return p; };
+  return [n](std::vector<uint8_t> p) {
+    p.resize(n);
+    return p;
+  };
 }
 
 std::vector<CountCase> count_cases() {
@@ -236,35 +241,105 @@ std::vector<CountCase> count_cases() {
   v6_too_many.ipv6_hop_by_hop_headers = 7;
   PacketSpec icmp6 = v6_udp(0);
   icmp6.protocol = 58;
-  auto bad_ihl = [](std::vector<uint8_t> p) { p[14] = 0x44; return p; };
-  auto bad_version = [](std::vector<uint8_t> p) { p[14] = 0x65; return p; };
+  auto bad_ihl = [](std::vector<uint8_t> p) {
+    p[14] = 0x44;
+    return p;
+  };
+  auto bad_version = [](std::vector<uint8_t> p) {
+    p[14] = 0x65;
+    return p;
+  };
   const uint8_t blocked = BWA_POLICY_BLOCKED;
   return {
-      {.description = "IPv4 TCP upload counted by source", .spec = v4_tcp(), .expect = {.verdict = XDP_PASS, .counted_as = "10.10.0.5"}},
-      {.description = "IPv4 TCP upload counted by tc when XDP is absent", .program = Program::TcIngress, .spec = v4_tcp(), .expect = {.verdict = TC_ACT_OK, .counted_as = "10.10.0.5"}},
-      {.description = "IPv4 download counted by destination", .program = Program::TcEgress, .spec = down_v4(), .expect = {.verdict = TC_ACT_OK, .counted_as = "10.10.0.5"}},
+      {.description = "IPv4 TCP upload counted by source",
+       .spec = v4_tcp(),
+       .expect = {.verdict = XDP_PASS, .counted_as = "10.10.0.5"}},
+      {.description = "IPv4 TCP upload counted by tc when XDP is absent",
+       .program = Program::TcIngress,
+       .spec = v4_tcp(),
+       .expect = {.verdict = TC_ACT_OK, .counted_as = "10.10.0.5"}},
+      {.description = "IPv4 download counted by destination",
+       .program = Program::TcEgress,
+       .spec = down_v4(),
+       .expect = {.verdict = TC_ACT_OK, .counted_as = "10.10.0.5"}},
       {.description = "one VLAN tag", .spec = vlan1, .expect = {.verdict = XDP_PASS, .counted_as = "10.10.0.5"}},
-      {.description = "two VLAN tags (QinQ)", .spec = vlan2, .expect = {.verdict = XDP_PASS, .counted_as = "10.10.0.5"}},
-      {.description = "three VLAN tags: more than parsed, fails open", .spec = vlan3, .expect = {.verdict = XDP_PASS, .unparsed = true}},
-      {.description = "IPv4 options skipped to reach the DNS port", .spec = options, .expect = {.verdict = XDP_PASS, .counted_as = "10.10.0.5", .priority = true}},
-      {.description = "ICMP counted, has no port class", .spec = icmp, .expect = {.verdict = XDP_PASS, .counted_as = "10.10.0.5"}},
-      {.description = "IPv6 UDP NTP a priority port", .spec = v6_udp(123), .expect = {.verdict = XDP_PASS, .counted_as = "fd00:10::5", .priority = true}},
-      {.description = "IPv6 hop-by-hop headers walked to UDP", .spec = v6_hbh, .expect = {.verdict = XDP_PASS, .counted_as = "fd00:10::5", .priority = true}},
-      {.description = "IPv6 with more extension headers than walked fails open", .spec = v6_too_many, .expect = {.verdict = XDP_PASS, .unparsed = true}},
+      {.description = "two VLAN tags (QinQ)",
+       .spec = vlan2,
+       .expect = {.verdict = XDP_PASS, .counted_as = "10.10.0.5"}},
+      {.description = "three VLAN tags: more than parsed, fails open",
+       .spec = vlan3,
+       .expect = {.verdict = XDP_PASS, .unparsed = true}},
+      {.description = "IPv4 options skipped to reach the DNS port",
+       .spec = options,
+       .expect = {.verdict = XDP_PASS, .counted_as = "10.10.0.5", .priority = true}},
+      {.description = "ICMP counted, has no port class",
+       .spec = icmp,
+       .expect = {.verdict = XDP_PASS, .counted_as = "10.10.0.5"}},
+      {.description = "IPv6 UDP NTP a priority port",
+       .spec = v6_udp(123),
+       .expect = {.verdict = XDP_PASS, .counted_as = "fd00:10::5", .priority = true}},
+      {.description = "IPv6 hop-by-hop headers walked to UDP",
+       .spec = v6_hbh,
+       .expect = {.verdict = XDP_PASS, .counted_as = "fd00:10::5", .priority = true}},
+      {.description = "IPv6 with more extension headers than walked fails open",
+       .spec = v6_too_many,
+       .expect = {.verdict = XDP_PASS, .unparsed = true}},
       {.description = "ICMPv6 counted", .spec = icmp6, .expect = {.verdict = XDP_PASS, .counted_as = "fd00:10::5"}},
-      {.description = "ARP passes uncounted and is not 'unparsed'", .spec = v4_tcp(), .mangle = [](std::vector<uint8_t>) { return build_arp(); }, .expect = {.verdict = XDP_PASS}},
-      {.description = "truncated VLAN tag fails open", .spec = vlan1, .mangle = cut_to(16), .expect = {.verdict = XDP_PASS, .unparsed = true}},
-      {.description = "truncated IPv4 header fails open", .spec = v4_tcp(), .mangle = cut_to(14 + 12), .expect = {.verdict = XDP_PASS, .unparsed = true}},
-      {.description = "truncated TCP ports fail open", .spec = v4_tcp(), .mangle = cut_to(14 + 20 + 2), .expect = {.verdict = XDP_PASS, .unparsed = true}},
-      {.description = "IPv4 ihl below 5 fails open", .spec = v4_tcp(), .mangle = bad_ihl, .expect = {.verdict = XDP_PASS, .unparsed = true}},
-      {.description = "IP version mismatch fails open", .spec = v4_tcp(), .mangle = bad_version, .expect = {.verdict = XDP_PASS, .unparsed = true}},
-      {.description = "truncated IPv6 header fails open", .spec = v6_udp(53), .mangle = cut_to(14 + 30), .expect = {.verdict = XDP_PASS, .unparsed = true}},
-      {.description = "truncated UDP header fails open on egress", .program = Program::TcEgress, .spec = v6_udp(53), .mangle = cut_to(14 + 40 + 3), .expect = {.verdict = TC_ACT_OK, .unparsed = true}},
-      {.description = "Blocked device dropped at XDP", .spec = v4_tcp(), .policy_flags = blocked, .expect = {.verdict = XDP_DROP, .counted_as = "10.10.0.5", .blocked = true}},
-      {.description = "Blocked device dropped even on a priority port", .spec = v4_tcp(443), .policy_flags = blocked, .expect = {.verdict = XDP_DROP, .counted_as = "10.10.0.5", .blocked = true}},
-      {.description = "Blocked device dropped by tc ingress without XDP", .program = Program::TcIngress, .spec = v4_tcp(), .policy_flags = blocked, .expect = {.verdict = TC_ACT_SHOT, .counted_as = "10.10.0.5", .blocked = true}},
-      {.description = "Blocked device's download dropped", .program = Program::TcEgress, .spec = down_v4(), .policy_flags = blocked, .expect = {.verdict = TC_ACT_SHOT, .counted_as = "10.10.0.5", .blocked = true}},
-      {.description = "Blocked IPv6 device dropped", .spec = v6_udp(9999), .policy_flags = blocked, .expect = {.verdict = XDP_DROP, .counted_as = "fd00:10::5", .blocked = true}},
+      {.description = "ARP passes uncounted and is not 'unparsed'",
+       .spec = v4_tcp(),
+       .mangle = [](std::vector<uint8_t>) { return build_arp(); },
+       .expect = {.verdict = XDP_PASS}},
+      {.description = "truncated VLAN tag fails open",
+       .spec = vlan1,
+       .mangle = cut_to(16),
+       .expect = {.verdict = XDP_PASS, .unparsed = true}},
+      {.description = "truncated IPv4 header fails open",
+       .spec = v4_tcp(),
+       .mangle = cut_to(14 + 12),
+       .expect = {.verdict = XDP_PASS, .unparsed = true}},
+      {.description = "truncated TCP ports fail open",
+       .spec = v4_tcp(),
+       .mangle = cut_to(14 + 20 + 2),
+       .expect = {.verdict = XDP_PASS, .unparsed = true}},
+      {.description = "IPv4 ihl below 5 fails open",
+       .spec = v4_tcp(),
+       .mangle = bad_ihl,
+       .expect = {.verdict = XDP_PASS, .unparsed = true}},
+      {.description = "IP version mismatch fails open",
+       .spec = v4_tcp(),
+       .mangle = bad_version,
+       .expect = {.verdict = XDP_PASS, .unparsed = true}},
+      {.description = "truncated IPv6 header fails open",
+       .spec = v6_udp(53),
+       .mangle = cut_to(14 + 30),
+       .expect = {.verdict = XDP_PASS, .unparsed = true}},
+      {.description = "truncated UDP header fails open on egress",
+       .program = Program::TcEgress,
+       .spec = v6_udp(53),
+       .mangle = cut_to(14 + 40 + 3),
+       .expect = {.verdict = TC_ACT_OK, .unparsed = true}},
+      {.description = "Blocked device dropped at XDP",
+       .spec = v4_tcp(),
+       .policy_flags = blocked,
+       .expect = {.verdict = XDP_DROP, .counted_as = "10.10.0.5", .blocked = true}},
+      {.description = "Blocked device dropped even on a priority port",
+       .spec = v4_tcp(443),
+       .policy_flags = blocked,
+       .expect = {.verdict = XDP_DROP, .counted_as = "10.10.0.5", .blocked = true}},
+      {.description = "Blocked device dropped by tc ingress without XDP",
+       .program = Program::TcIngress,
+       .spec = v4_tcp(),
+       .policy_flags = blocked,
+       .expect = {.verdict = TC_ACT_SHOT, .counted_as = "10.10.0.5", .blocked = true}},
+      {.description = "Blocked device's download dropped",
+       .program = Program::TcEgress,
+       .spec = down_v4(),
+       .policy_flags = blocked,
+       .expect = {.verdict = TC_ACT_SHOT, .counted_as = "10.10.0.5", .blocked = true}},
+      {.description = "Blocked IPv6 device dropped",
+       .spec = v6_udp(9999),
+       .policy_flags = blocked,
+       .expect = {.verdict = XDP_DROP, .counted_as = "fd00:10::5", .blocked = true}},
   };
 }
 
@@ -283,9 +358,15 @@ TEST_F(BpfProgramsTest, ParsingCountingBlockingTable) {
     std::vector<uint8_t> packet = c.mangle(build_packet(c.spec));
     int verdict = -1;
     switch (c.program) {
-      case Program::Xdp: verdict = run_xdp(packet); break;
-      case Program::TcIngress: verdict = run_tc(skel_->progs.bwa_tc_ingress, packet).verdict; break;
-      case Program::TcEgress: verdict = run_tc(skel_->progs.bwa_tc_egress, packet).verdict; break;
+      case Program::Xdp:
+        verdict = run_xdp(packet);
+        break;
+      case Program::TcIngress:
+        verdict = run_tc(skel_->progs.bwa_tc_ingress, packet).verdict;
+        break;
+      case Program::TcEgress:
+        verdict = run_tc(skel_->progs.bwa_tc_egress, packet).verdict;
+        break;
     }
     EXPECT_EQ(verdict, c.expect.verdict);
     int dir = c.program == Program::TcEgress ? BWA_DIR_DOWN : BWA_DIR_UP;
@@ -371,7 +452,7 @@ TEST_F(BpfProgramsTest, GsoPacketsArePacedAndCountedAtTheirWireLength) {
 }
 
 TEST_F(BpfProgramsTest, HorizonDropIsCounted) {
-  constexpr uint64_t kRate = 100;  // 10 ms per byte: a 1,454 B frame waits 14.5 s
+  constexpr uint64_t kRate = 100;                   // 10 ms per byte: a 1,454 B frame waits 14.5 s
   settings(600'000'000'000, 1'000'000'000'000, 0);  // 600 s horizon (above the 32-frame floor of 484 s), CE off
   policy("10.10.0.5", 0, kRate, 4);
   auto packet = build_packet(full_size(down_v4()));
@@ -394,7 +475,7 @@ TEST_F(BpfProgramsTest, HorizonDropIsCounted) {
 // loss then costs TCP a retransmission timeout. The horizon holds at least
 // 32 frames of the device's time (interactive packets take the fast lane).
 TEST_F(BpfProgramsTest, AtLowRatesTheHorizonHoldsAtLeast32Frames) {
-  constexpr uint64_t kRate = 10;  // 145 s per full-size frame
+  constexpr uint64_t kRate = 10;                  // 145 s per full-size frame
   settings(5'000'000'000, 1'000'000'000'000, 0);  // 5 s: not even one frame
   policy("10.10.0.5", 0, kRate, 4);
   auto packet = build_packet(full_size(down_v4()));
@@ -408,7 +489,7 @@ TEST_F(BpfProgramsTest, AtLowRatesTheHorizonHoldsAtLeast32Frames) {
 }
 
 TEST_F(BpfProgramsTest, EcnCapablePacketsAreMarkedCeAboveTarget) {
-  constexpr uint64_t kRate = 100;  // 14.5 s per frame
+  constexpr uint64_t kRate = 100;                             // 14.5 s per frame
   settings(500'000'000'000, 2'000'000'000, BWA_SETTING_ECN);  // CE above 2 s of queue (the 2-frame floor: 30 s)
   policy("10.10.0.5", 0, kRate, 5);
   PacketSpec spec = full_size(down_v4());
@@ -434,7 +515,8 @@ TEST_F(BpfProgramsTest, PriorityPortTrafficIsChargedToTheLimitLikeAnyOther) {
   policy("10.10.0.5", 0, kRate, 6);
   policy("10.10.0.6", 0, kRate, 7);
   auto https = build_packet(full_size(down_v4(443)));
-  auto other = build_packet(full_size(PacketSpec{.src = "198.51.100.2", .dst = "10.10.0.6", .protocol = 6, .src_port = 5201, .dst_port = 40000}));
+  auto other = build_packet(full_size(
+      PacketSpec{.src = "198.51.100.2", .dst = "10.10.0.6", .protocol = 6, .src_port = 5201, .dst_port = 40000}));
   ASSERT_EQ(https.size(), other.size());
   const uint64_t wire_ns = https.size() * 1'000'000'000ull / kRate;
   int https_waited = 0, other_waited = 0;
@@ -449,7 +531,8 @@ TEST_F(BpfProgramsTest, PriorityPortTrafficIsChargedToTheLimitLikeAnyOther) {
   // Both clocks advanced by the same five wire times (the first packet of
   // an idle device sets the clock to now); the runs themselves take
   // milliseconds at most against 145 s per frame.
-  const int64_t difference = static_cast<int64_t>(t_last(6, BWA_DIR_DOWN)) - static_cast<int64_t>(t_last(7, BWA_DIR_DOWN));
+  const int64_t difference =
+      static_cast<int64_t>(t_last(6, BWA_DIR_DOWN)) - static_cast<int64_t>(t_last(7, BWA_DIR_DOWN));
   EXPECT_LT(std::llabs(difference), static_cast<int64_t>(wire_ns / 10)) << "443 is charged like port 5201";
   EXPECT_GT(https_waited, 0) << "a 443 download waits for its departure time like any bulk flow";
   EXPECT_GE(https_waited, other_waited - 4) << "priority only lets a flow stay sparse for 4 quanta, not forever";
@@ -493,12 +576,15 @@ TEST_F(BpfProgramsTest, PortClassBitmapEdgesAndProtocols) {
   const PortCase cases[] = {
       {.protocol = 6, .src_port = 0, .dst_port = 40000, .unlimited = true},  // TCP port 0, first bits of the TCP words
       {.protocol = 6, .src_port = 40000, .dst_port = 0, .unlimited = true},  // ... as the destination too
-      {.protocol = 17, .src_port = 0, .dst_port = 40000},  // UDP port 0 is a different pair of bits
-      {.protocol = 17, .src_port = 65535, .dst_port = 40000, .unlimited = true},  // UDP port 65535, last bits of the whole map
+      {.protocol = 17, .src_port = 0, .dst_port = 40000},                    // UDP port 0 is a different pair of bits
+      {.protocol = 17,
+       .src_port = 65535,
+       .dst_port = 40000,
+       .unlimited = true},  // UDP port 65535, last bits of the whole map
       {.protocol = 17, .src_port = 40000, .dst_port = 65535, .unlimited = true},
-      {.protocol = 6, .src_port = 65535, .dst_port = 40000},  // TCP 65535: last TCP bits, not set
+      {.protocol = 6, .src_port = 65535, .dst_port = 40000},                  // TCP 65535: last TCP bits, not set
       {.protocol = 6, .src_port = 31, .dst_port = 40000, .unlimited = true},  // last port of TCP word 0
-      {.protocol = 6, .src_port = 32, .dst_port = 40000, .priority = true},  // first port of TCP word 1: priority only
+      {.protocol = 6, .src_port = 32, .dst_port = 40000, .priority = true},   // first port of TCP word 1: priority only
       {.protocol = 6, .src_port = 33, .dst_port = 40000},
       {.protocol = 17, .src_port = 32, .dst_port = 40000, .unlimited = true},  // first port of UDP word 2049
       {.protocol = 17, .src_port = 31, .dst_port = 40000},
@@ -506,11 +592,11 @@ TEST_F(BpfProgramsTest, PortClassBitmapEdgesAndProtocols) {
   };
   uint32_t slot = 20;
   for (const PortCase& c : cases) {
-    SCOPED_TRACE(std::to_string(c.protocol) + " " + std::to_string(c.src_port) + " -> " +
-                 std::to_string(c.dst_port));
+    SCOPED_TRACE(std::to_string(c.protocol) + " " + std::to_string(c.src_port) + " -> " + std::to_string(c.dst_port));
     std::string device = "10.10.1." + std::to_string(slot);
     policy(device, 0, 10, slot++);  // 10 B/s: anything paced waits minutes
-    auto packet = build_packet(full_size(PacketSpec{.src = "198.51.100.2", .dst = device, .protocol = c.protocol, .src_port = c.src_port, .dst_port = c.dst_port}));
+    auto packet = build_packet(full_size(PacketSpec{
+        .src = "198.51.100.2", .dst = device, .protocol = c.protocol, .src_port = c.src_port, .dst_port = c.dst_port}));
     run_tc(skel_->progs.bwa_tc_egress, packet);  // the first packet of an idle device leaves at once
     TcRun second = run_tc(skel_->progs.bwa_tc_egress, packet);
     EXPECT_EQ(second.verdict, TC_ACT_OK);
@@ -564,12 +650,17 @@ TEST_F(BpfProgramsTest, FastLaneFloodPastTheHorizonIsDroppedAndCounted) {
   settings(kHorizon, 1'000'000'000, 0);
   policy("10.10.0.5", 0, kRate, 4);
   // The horizon's floor at this rate: 32 frames of 1,514 B.
-  const uint64_t horizon = std::max<uint64_t>(kHorizon, BWA_MIN_HORIZON_FRAMES * (BWA_FLOW_QUANTUM * 1'000'000'000ull / kRate));
+  const uint64_t horizon =
+      std::max<uint64_t>(kHorizon, BWA_MIN_HORIZON_FRAMES * (BWA_FLOW_QUANTUM * 1'000'000'000ull / kRate));
   const uint64_t bound = 2 * horizon + BWA_MAX_GSO_BYTES * 1'000'000'000ull / kRate;
   int sent = 0, dropped = 0;
   uint64_t frame = 0, worst_debt = 0;
   for (int i = 0; i < 3000; ++i) {
-    auto packet = build_packet(PacketSpec{.src = "198.51.100.2", .dst = "10.10.0.5", .protocol = 17, .src_port = static_cast<uint16_t>(1000 + i), .dst_port = 53});
+    auto packet = build_packet(PacketSpec{.src = "198.51.100.2",
+                                          .dst = "10.10.0.5",
+                                          .protocol = 17,
+                                          .src_port = static_cast<uint16_t>(1000 + i),
+                                          .dst_port = 53});
     frame = packet.size();
     (run_tc(skel_->progs.bwa_tc_egress, packet).verdict == TC_ACT_SHOT ? dropped : sent)++;
     timespec now{};
@@ -579,7 +670,8 @@ TEST_F(BpfProgramsTest, FastLaneFloodPastTheHorizonIsDroppedAndCounted) {
     if (clock > now_ns) worst_debt = std::max(worst_debt, clock - now_ns);
   }
   const uint64_t per_frame = frame * 1'000'000'000ull / kRate;
-  EXPECT_GT(dropped, 0) << "3,000 frames are 4,620 s of the device's time, above the " << bound / 1'000'000'000 << " s bound";
+  EXPECT_GT(dropped, 0) << "3,000 frames are 4,620 s of the device's time, above the " << bound / 1'000'000'000
+                        << " s bound";
   EXPECT_LE(worst_debt, bound + per_frame) << "the fast lane's debt stays within its bound";
   bwa_counters c = counters("10.10.0.5");
   EXPECT_EQ(c.horizon_drops[BWA_DIR_DOWN], static_cast<uint64_t>(dropped));
@@ -591,7 +683,7 @@ TEST_F(BpfProgramsTest, FastLaneFloodPastTheHorizonIsDroppedAndCounted) {
 // rate) is the one that loses a packet to slow down, not whichever packet
 // meets the horizon; the other flow loses nothing.
 TEST_F(BpfProgramsTest, TheFlowFarAboveItsFairShareIsTheOneDropped) {
-  constexpr uint64_t kRate = 100;  // 14.5 s per full-size frame
+  constexpr uint64_t kRate = 100;                                                 // 14.5 s per full-size frame
   bwa_settings s{1'000'000'000'000, 1'000'000'000, 0, BWA_LAYOUT_VERSION, 0, 4};  // fairness at 4 quanta ahead
   uint32_t zero = 0;
   ASSERT_EQ(bpf_map_update_elem(fd(skel_->maps.bwa_settings), &zero, &s, BPF_ANY), 0);
@@ -621,7 +713,11 @@ TEST_F(BpfProgramsTest, FlowStateStaysBoundedUnderAHundredThousandFlows) {
   constexpr int kFlows = 100'000;
   int sent = 0, dropped = 0;
   for (int i = 0; i < kFlows; ++i) {
-    PacketSpec spec{false, "198.51.100.2", "10.10.0.5", 6, static_cast<uint16_t>(1024 + i % 60000),
+    PacketSpec spec{false,
+                    "198.51.100.2",
+                    "10.10.0.5",
+                    6,
+                    static_cast<uint16_t>(1024 + i % 60000),
                     static_cast<uint16_t>(40000 + i / 60000)};
     spec.src = "198.51." + std::to_string(100 + (i >> 16)) + "." + std::to_string((i >> 8) & 255);
     (run_tc(skel_->progs.bwa_tc_egress, build_packet(spec)).verdict == TC_ACT_SHOT ? dropped : sent)++;
@@ -707,7 +803,8 @@ TEST_F(BpfProgramsTest, WanEgressPacesUploadByTheMarkAfterNat) {
   settings(1'000'000'000'000, 1'000'000'000'000, BWA_SETTING_ECN | BWA_SETTING_TC_INGRESS_COUNTS);
   policy("10.10.0.5", kRate, 0, 9);
   // After NAT the source is the router's WAN address: only the mark names the device.
-  auto packet = build_packet(full_size(PacketSpec{.src = "198.51.100.1", .dst = "198.51.100.2", .protocol = 6, .src_port = 40000, .dst_port = 5201}));
+  auto packet = build_packet(full_size(
+      PacketSpec{.src = "198.51.100.1", .dst = "198.51.100.2", .protocol = 6, .src_port = 40000, .dst_port = 5201}));
   __sk_buff ctx{};
   ctx.mark = 9u << BWA_MARK_SHIFT;
   run_tc(skel_->progs.bwa_tc_wan_egress, packet, ctx);
@@ -728,7 +825,8 @@ TEST_F(BpfProgramsTest, UnlimitedAndExemptAllDevicesAreNeverPaced) {
   policy("10.10.0.5", 0, 0, 11);
   policy("10.10.0.6", 1000, 1000, 12, BWA_POLICY_EXEMPT_ALL);
   auto to5 = build_packet(down_v4());
-  auto to6 = build_packet(PacketSpec{.src = "198.51.100.2", .dst = "10.10.0.6", .protocol = 6, .src_port = 5201, .dst_port = 40000});
+  auto to6 = build_packet(
+      PacketSpec{.src = "198.51.100.2", .dst = "10.10.0.6", .protocol = 6, .src_port = 5201, .dst_port = 40000});
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(run_tc(skel_->progs.bwa_tc_egress, to5).ctx.tstamp, 0u);
     EXPECT_EQ(run_tc(skel_->progs.bwa_tc_egress, to6).ctx.tstamp, 0u);

@@ -38,17 +38,15 @@ const std::string kPinDir = "/sys/fs/bpf/bwt-ag";
 
 std::vector<std::string> agent_settings() {
   return {"--netns", std::string(kPrefix) + "rtr",
-          "--set", "datapath.pin_dir=\"" + kPinDir + "\"",
-          "--set", "datapath.state_dir=\"" + kWork + "/state\"",
-          "--set", "store.path=\"" + kWork + "/bwalloc.db\"",
-          "--set", "http.port=0",
-          "--set", "http.token_file=\"" + kWork + "/token\"",
-          "--set", "discovery.reverse_dns=false"};
+          "--set",   "datapath.pin_dir=\"" + kPinDir + "\"",
+          "--set",   "datapath.state_dir=\"" + kWork + "/state\"",
+          "--set",   "store.path=\"" + kWork + "/bwalloc.db\"",
+          "--set",   "http.port=0",
+          "--set",   "http.token_file=\"" + kWork + "/token\"",
+          "--set",   "discovery.reverse_dns=false"};
 }
 
-std::optional<int> dashboard_port(const std::string& log_path) {
-  return test::announced_api_port(read_text(log_path));
-}
+std::optional<int> dashboard_port(const std::string& log_path) { return test::announced_api_port(read_text(log_path)); }
 
 boost::json::object get_json(int port, const std::string& path) {
   // --max-time only turns a hung agent into a failure.
@@ -158,11 +156,13 @@ TEST_F(AgentNetTest, HeavyGoesLowLightGoesHighSpikeAlertsHistoryIsKept) {
   // hysteresis), with the Low rate in the kernel's policy map. The bound is
   // the download itself (12 s of it, about a dozen ticks), not a guess.
   std::string dev1_priority;
-  test::wait_until([&] {
-    const bool downloading = !heavy_done;
-    dev1_priority = priority_of(*port, VirtualLan::device_ipv4(1));
-    return dev1_priority == "Low" || !downloading;
-  }, test::kPatience, std::chrono::milliseconds(100));
+  test::wait_until(
+      [&] {
+        const bool downloading = !heavy_done;
+        dev1_priority = priority_of(*port, VirtualLan::device_ipv4(1));
+        return dev1_priority == "Low" || !downloading;
+      },
+      test::kPatience, std::chrono::milliseconds(100));
   EXPECT_EQ(dev1_priority, "Low") << read_text(log_);
   int policy_fd = bpf_obj_get((kPinDir + "/bwa_policy").c_str());
   ASSERT_GE(policy_fd, 0) << std::strerror(errno);
@@ -185,16 +185,21 @@ TEST_F(AgentNetTest, HeavyGoesLowLightGoesHighSpikeAlertsHistoryIsKept) {
   // Two ticks that started after the traffic ended: the history has its last bytes.
   const int64_t ticks_after_traffic = ticks_of(*port);
   ASSERT_TRUE(test::wait_until([&] { return ticks_of(*port) >= ticks_after_traffic + 2; }))
-      << "the agent stopped ticking:\n" << read_text(log_);
+      << "the agent stopped ticking:\n"
+      << read_text(log_);
 
   const std::string db = kWork + "/bwalloc.db";
-  EXPECT_GE(sql_count(db, "SELECT COUNT(*) FROM events WHERE level = 'ALERT' AND ip = '" + VirtualLan::device_ipv4(3) + "'"), 1)
+  EXPECT_GE(
+      sql_count(db, "SELECT COUNT(*) FROM events WHERE level = 'ALERT' AND ip = '" + VirtualLan::device_ipv4(3) + "'"),
+      1)
       << "no spike ALERT for the bursting device; events: " << get_json(*port, "/api/events");
   EXPECT_GE(sql_count(db, "SELECT COUNT(*) FROM events WHERE level = 'AUTO' AND ip = '" + VirtualLan::device_ipv4(1) +
-                              "' AND message LIKE '%-> Low%'"), 1);
+                              "' AND message LIKE '%-> Low%'"),
+            1);
   EXPECT_GE(sql_count(db, "SELECT COUNT(*) FROM usage_raw WHERE ip = '" + VirtualLan::device_ipv4(1) + "'"), 5);
   // Every byte the device received is in the history (frames carry headers too).
-  int64_t recorded = sql_count(db, "SELECT SUM(rx_bytes) FROM usage_raw WHERE ip = '" + VirtualLan::device_ipv4(1) + "'");
+  int64_t recorded =
+      sql_count(db, "SELECT SUM(rx_bytes) FROM usage_raw WHERE ip = '" + VirtualLan::device_ipv4(1) + "'");
   EXPECT_GE(recorded, static_cast<int64_t>(heavy.received_bytes));
   EXPECT_LE(recorded, static_cast<int64_t>(heavy.received_bytes) * 11 / 10);
 }
@@ -205,8 +210,9 @@ TEST_F(AgentNetTest, StatusNamesTheAttachedProgramsAndDetachCleansUpAfterTheAgen
   const std::optional<int> port = start_agent();
   ASSERT_TRUE(port) << "the agent did not start:\n" << read_text(log_);
 
-  auto status = run_command({BWALLOC_BINARY, "status", "--netns", std::string(kPrefix) + "rtr", "--set",
-                             "datapath.pin_dir=\"" + kPinDir + "\"", "--set", "datapath.state_dir=\"" + kWork + "/state\""});
+  auto status =
+      run_command({BWALLOC_BINARY, "status", "--netns", std::string(kPrefix) + "rtr", "--set",
+                   "datapath.pin_dir=\"" + kPinDir + "\"", "--set", "datapath.state_dir=\"" + kWork + "/state\""});
   EXPECT_EQ(status.exit_code, 0) << status.output;
   EXPECT_NE(status.output.find("agent: running"), std::string::npos) << status.output;
   // The router's LAN is a veth, where "auto" counts upload with tc ingress.

@@ -157,7 +157,8 @@ TEST_F(DatapathNetTest, CountersMatchInterfaceBytesForIperfAndPing) {
 
   // ping: every echo request counted, exactly its frame size.
   auto ping_before = counters_of(*datapath_, dev1);
-  auto ping = run_in(lan_->device_ns(1), {"ping", "-q", "-c", "100", "-i", "0.002", "-s", "1000", VirtualLan::kInetIpv4});
+  auto ping =
+      run_in(lan_->device_ns(1), {"ping", "-q", "-c", "100", "-i", "0.002", "-s", "1000", VirtualLan::kInetIpv4});
   ASSERT_EQ(ping.exit_code, 0) << ping.output;
   auto ping_after = counters_of(*datapath_, dev1);
   EXPECT_EQ(ping_after->up_packets - ping_before->up_packets, 100u);
@@ -171,7 +172,8 @@ TEST_F(DatapathNetTest, Ipv6TrafficIsCountedUnderTheIpv6Address) {
   const IpAddress dev2 = ip(VirtualLan::device_ipv6(2));
   run_in(lan_->device_ns(2), test::ping_until_answered(1, VirtualLan::kInetIpv6, {"-6"}));
   auto before = counters_of(*datapath_, dev2);
-  auto ping = run_in(lan_->device_ns(2), {"ping", "-6", "-q", "-c", "20", "-i", "0.01", "-s", "800", VirtualLan::kInetIpv6});
+  auto ping =
+      run_in(lan_->device_ns(2), {"ping", "-6", "-q", "-c", "20", "-i", "0.01", "-s", "800", VirtualLan::kInetIpv6});
   ASSERT_EQ(ping.exit_code, 0) << ping.output;
   auto after = counters_of(*datapath_, dev2);
   EXPECT_EQ(after->up_packets - before->up_packets, 20u);
@@ -186,7 +188,8 @@ TEST_F(DatapathNetTest, BlockedDeviceGetsNothingThrough) {
   const IpAddress dev2 = ip(VirtualLan::device_ipv4(2));
   const IpAddress dev2v6 = ip(VirtualLan::device_ipv6(2));
   ASSERT_EQ(run_in(lan_->device_ns(2), test::ping_until_answered(1, VirtualLan::kInetIpv4)).exit_code, 0);
-  ASSERT_TRUE(datapath_->apply_policies({limited(dev2, Priority::Blocked, 0), limited(dev2v6, Priority::Blocked, 0)}).ok());
+  ASSERT_TRUE(
+      datapath_->apply_policies({limited(dev2, Priority::Blocked, 0), limited(dev2v6, Priority::Blocked, 0)}).ok());
 
   // Count, on the internet side, exactly the kinds of packets dev2 tries to
   // send (the router's own ARP/ND chatter must not count).
@@ -202,7 +205,8 @@ TEST_F(DatapathNetTest, BlockedDeviceGetsNothingThrough) {
   std::filesystem::remove(rules_file);
   auto ping = run_in(lan_->device_ns(2), {"ping", "-q", "-c", "5", "-i", "0.2", "-W", "1", VirtualLan::kInetIpv4});
   EXPECT_NE(ping.exit_code, 0) << "a Blocked device's ping got through";
-  auto ping6 = run_in(lan_->device_ns(2), {"ping", "-6", "-q", "-c", "3", "-i", "0.2", "-W", "1", VirtualLan::kInetIpv6});
+  auto ping6 =
+      run_in(lan_->device_ns(2), {"ping", "-6", "-q", "-c", "3", "-i", "0.2", "-W", "1", VirtualLan::kInetIpv6});
   EXPECT_NE(ping6.exit_code, 0);
   auto tcp = test::run_iperf3(lan_->device_ns(2), VirtualLan::kInetIpv4, 5201, 1, false, {}, 3000);  // must not connect
   EXPECT_FALSE(tcp.ok);
@@ -218,7 +222,8 @@ TEST_F(DatapathNetTest, BlockedDeviceGetsNothingThrough) {
   auto c = counters_of(*datapath_, dev2);
   EXPECT_GE(c->blocked_drops, 5u);
 
-  ASSERT_TRUE(datapath_->apply_policies({limited(dev2, Priority::Normal, 0), limited(dev2v6, Priority::Normal, 0)}).ok());
+  ASSERT_TRUE(
+      datapath_->apply_policies({limited(dev2, Priority::Normal, 0), limited(dev2v6, Priority::Normal, 0)}).ok());
   EXPECT_EQ(run_in(lan_->device_ns(2), test::ping_until_answered(2, VirtualLan::kInetIpv4)).exit_code, 0);
 }
 
@@ -296,8 +301,8 @@ TEST_F(DatapathNetTest, ForeignProgramsSurviveAndDetachLeavesNothingBehind) {
   auto x = run_command({"ip", "link", "set", "dev", "lan0", "xdpgeneric", "obj", foreign, "sec", "xdp"});
   ASSERT_EQ(x.exit_code, 0) << x.output;
   ASSERT_EQ(run_command({"tc", "qdisc", "add", "dev", "wan0", "clsact"}).exit_code, 0);
-  auto f = run_command({"tc", "filter", "add", "dev", "wan0", "egress", "prio", "7", "bpf", "da", "obj", foreign,
-                        "sec", "tc"});
+  auto f = run_command(
+      {"tc", "filter", "add", "dev", "wan0", "egress", "prio", "7", "bpf", "da", "obj", foreign, "sec", "tc"});
   ASSERT_EQ(f.exit_code, 0) << f.output;
 
   open_datapath();  // XDP is taken: the datapath falls back to tc ingress counting

@@ -77,8 +77,8 @@ bool ping_inet(int count) {
 // The device is cut off: no echo answered within a second of the last one
 // (waiting longer could not turn a block into a pass).
 bool cut_off(int count) {
-  return run({"ip", "netns", "exec", kDeviceNs, "ping", "-n", "-q", "-c", std::to_string(count), "-i", "0.2", "-W",
-              "1", kInetIp}) != 0;
+  return run({"ip", "netns", "exec", kDeviceNs, "ping", "-n", "-q", "-c", std::to_string(count), "-i", "0.2", "-W", "1",
+              kInetIp}) != 0;
 }
 
 void remove_namespaces() {
@@ -295,7 +295,8 @@ TEST_F(EbpfDatapathNs, AttachesCountsBlocksAndDetachesCleanly) {
   EXPECT_TRUE(has_program(status, "bwa_tc_ingress", "lan0", "tc ingress")) << describe(status);
   EXPECT_TRUE(has_program(status, "bwa_tc_egress", "lan0", "tc egress")) << describe(status);
   EXPECT_TRUE(has_program(status, "bwa_tc_wan_egress", "wan0", "tc egress")) << describe(status);
-  auto policy_map = std::find_if(status.maps.begin(), status.maps.end(), [](auto& m) { return m.name == "bwa_policy"; });
+  auto policy_map =
+      std::find_if(status.maps.begin(), status.maps.end(), [](auto& m) { return m.name == "bwa_policy"; });
   ASSERT_NE(policy_map, status.maps.end());
   EXPECT_EQ(policy_map->max_entries, 1024u);  // resized from config.max_devices before load
   if (!status.pacing_active) {

@@ -133,7 +133,6 @@ class FallbackNetTest : public ::testing::Test {
     return DeviceCounters{address};
   }
 
-
   void start_iperf_servers(const std::vector<int>& ports) {
     for (int port : ports) {
       servers_.push_back(std::make_unique<BackgroundProcess>(
@@ -173,11 +172,12 @@ TEST_F(FallbackNetTest, PcapCountsMatchIperfBytes) {
   const double up_ratio = ratio(up_payload, static_cast<double>(upload.received_bytes));
   const double down_ratio = ratio(down_payload, static_cast<double>(download.received_bytes));
   const auto status = datapath_->status();
-  std::printf("pcap payload estimate / iperf3 bytes: upload %.0f/%llu = %.4f, download %.0f/%llu = %.4f "
-              "(capture drops %llu)\n",
-              up_payload, static_cast<unsigned long long>(upload.received_bytes), up_ratio, down_payload,
-              static_cast<unsigned long long>(download.received_bytes), down_ratio,
-              static_cast<unsigned long long>(status.capture_drops));
+  std::printf(
+      "pcap payload estimate / iperf3 bytes: upload %.0f/%llu = %.4f, download %.0f/%llu = %.4f "
+      "(capture drops %llu)\n",
+      up_payload, static_cast<unsigned long long>(upload.received_bytes), up_ratio, down_payload,
+      static_cast<unsigned long long>(download.received_bytes), down_ratio,
+      static_cast<unsigned long long>(status.capture_drops));
   RecordProperty("upload_ratio", std::to_string(up_ratio));
   RecordProperty("download_ratio", std::to_string(down_ratio));
   EXPECT_GT(upload.received_bytes, 10'000'000u);
@@ -187,7 +187,8 @@ TEST_F(FallbackNetTest, PcapCountsMatchIperfBytes) {
 
   // ping: every echo request and reply counted, exactly its frame size.
   auto ping_before = counters_of(dev1);
-  auto ping = run_in(lan_->device_ns(1), {"ping", "-q", "-c", "50", "-i", "0.005", "-s", "1000", VirtualLan::kInetIpv4});
+  auto ping =
+      run_in(lan_->device_ns(1), {"ping", "-q", "-c", "50", "-i", "0.005", "-s", "1000", VirtualLan::kInetIpv4});
   ASSERT_EQ(ping.exit_code, 0) << ping.output;
   auto ping_after = counters_of(dev1);
   EXPECT_EQ(ping_after.up_packets - ping_before.up_packets, 50u);
@@ -199,9 +200,10 @@ TEST_F(FallbackNetTest, PcapCountsMatchIperfBytes) {
   const IpAddress dev1v6 = ip(VirtualLan::device_ipv6(1));
   run_in(lan_->device_ns(1), test::ping_until_answered(1, VirtualLan::kInetIpv6, {"-6"}));
   auto v6_before = counters_of(dev1v6);
-  ASSERT_EQ(run_in(lan_->device_ns(1), {"ping", "-6", "-q", "-c", "20", "-i", "0.01", "-s", "800", VirtualLan::kInetIpv6})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      run_in(lan_->device_ns(1), {"ping", "-6", "-q", "-c", "20", "-i", "0.01", "-s", "800", VirtualLan::kInetIpv6})
+          .exit_code,
+      0);
   auto v6_after = counters_of(dev1v6);
   EXPECT_EQ(v6_after.up_packets - v6_before.up_packets, 20u);
   EXPECT_EQ(v6_after.up_bytes - v6_before.up_bytes, 20u * (14 + 40 + 8 + 800));
@@ -263,7 +265,8 @@ TEST_F(FallbackNetTest, BlockedDropsEveryPortAndALimitedDevicesPriorityPortIsHel
   auto ping = run_in(lan_->device_ns(2), {"ping", "-q", "-c", "5", "-i", "0.2", "-W", "1", VirtualLan::kInetIpv4});
   EXPECT_NE(ping.exit_code, 0) << "a Blocked device's ping got through: " << ping.output;
   EXPECT_NE(ping.output.find("100% packet loss"), std::string::npos) << ping.output;
-  auto ping6 = run_in(lan_->device_ns(2), {"ping", "-6", "-q", "-c", "3", "-i", "0.2", "-W", "1", VirtualLan::kInetIpv6});
+  auto ping6 =
+      run_in(lan_->device_ns(2), {"ping", "-6", "-q", "-c", "3", "-i", "0.2", "-W", "1", VirtualLan::kInetIpv6});
   EXPECT_NE(ping6.exit_code, 0);
   auto router_ping = run_in(lan_->device_ns(2), {"ping", "-q", "-c", "2", "-W", "1", "10.10.0.1"});
   EXPECT_NE(router_ping.exit_code, 0) << "Blocked must stop traffic to the router itself too";
@@ -302,11 +305,12 @@ TEST_F(FallbackNetTest, BlockedDropsEveryPortAndALimitedDevicesPriorityPortIsHel
   auto unlimited_run = test::run_iperf3(lan_->device_ns(3), VirtualLan::kInetIpv4, 8443, 2, true);
   ASSERT_TRUE(unlimited_run.ok) << unlimited_run.error;
   const auto counted_unlimited = counters_of(dev3);
-  std::printf("limit 2 Mbit/s: port 5201 goodput %.3f Mbit/s, priority port 443 %.3f Mbit/s (IPv6 %.3f; %llu bytes "
-              "through the priority children, %llu through the bulk ones), unlimited port 8443 %.1f Mbit/s\n",
-              limited_run.received_bits_per_second / 1e6, priority_run.received_bits_per_second / 1e6,
-              priority_v6.received_bits_per_second / 1e6, static_cast<unsigned long long>(priority_sent),
-              static_cast<unsigned long long>(bulk_sent), unlimited_run.received_bits_per_second / 1e6);
+  std::printf(
+      "limit 2 Mbit/s: port 5201 goodput %.3f Mbit/s, priority port 443 %.3f Mbit/s (IPv6 %.3f; %llu bytes "
+      "through the priority children, %llu through the bulk ones), unlimited port 8443 %.1f Mbit/s\n",
+      limited_run.received_bits_per_second / 1e6, priority_run.received_bits_per_second / 1e6,
+      priority_v6.received_bits_per_second / 1e6, static_cast<unsigned long long>(priority_sent),
+      static_cast<unsigned long long>(bulk_sent), unlimited_run.received_bits_per_second / 1e6);
   RecordProperty("priority_443_goodput_bps", std::to_string(priority_run.received_bits_per_second));
   EXPECT_LT(limited_run.received_bits_per_second, 1.1 * kLimit);
   EXPECT_GT(limited_run.received_bits_per_second, 0.8 * kLimit);
@@ -322,7 +326,10 @@ TEST_F(FallbackNetTest, BlockedDropsEveryPortAndALimitedDevicesPriorityPortIsHel
   EXPECT_EQ(counted_after.down_unlimited_bytes, 0u);
 
   // Unblocked, dev2 passes again.
-  ASSERT_TRUE(datapath_->apply_policies({limited(dev2, Priority::Normal, 20'000'000), limited(dev2v6, Priority::Normal, 20'000'000)}).ok());
+  ASSERT_TRUE(
+      datapath_
+          ->apply_policies({limited(dev2, Priority::Normal, 20'000'000), limited(dev2v6, Priority::Normal, 20'000'000)})
+          .ok());
   EXPECT_EQ(run_in(lan_->device_ns(2), test::ping_until_answered(2, VirtualLan::kInetIpv4)).exit_code, 0);
   EXPECT_EQ(run_in(lan_->device_ns(2), test::ping_until_answered(2, VirtualLan::kInetIpv6, {"-6"})).exit_code, 0);
 }
@@ -360,7 +367,8 @@ TEST_F(FallbackNetTest, APriorityPortOvertakesTheDevicesOwnBulk) {
   ASSERT_EQ(run_in(lan_->device_ns(3), test::ping_until_answered(1, VirtualLan::kInetIpv4)).exit_code, 0);
   constexpr uint64_t kLimit = 2'000'000;
   ASSERT_TRUE(datapath_->apply_policies({limited(dev3, Priority::Low, kLimit)}).ok());
-  const bool fq_codel = run_command({"tc", "qdisc", "show", "dev", "lan0"}).output.find("fq_codel") != std::string::npos;
+  const bool fq_codel =
+      run_command({"tc", "qdisc", "show", "dev", "lan0"}).output.find("fq_codel") != std::string::npos;
   const long idle_us = median(connect_times(lan_->device_ns(3), 5202, 5));
   ASSERT_GT(idle_us, 0) << "connects to 5202 failed";
   // A download fills the device's bulk child; a new connection's SYN-ACK
@@ -372,9 +380,10 @@ TEST_F(FallbackNetTest, APriorityPortOvertakesTheDevicesOwnBulk) {
   // gone through the bulk children: the download fills its queue by then,
   // however slow the machine (was a 2 s sleep into a 10 s download).
   const uint64_t bulk_at_start = class_bytes("lan0", "8");
-  BackgroundProcess download(lan_->device_ns(3), {"iperf3", "-c", VirtualLan::kInetIpv4, "-p", "5201", "-R", "-t", "600"});
-  ASSERT_TRUE(test::wait_until([&] { return class_bytes("lan0", "8") >= bulk_at_start + kLimit / 8; },
-                               test::kPatience, std::chrono::milliseconds(100)))
+  BackgroundProcess download(lan_->device_ns(3),
+                             {"iperf3", "-c", VirtualLan::kInetIpv4, "-p", "5201", "-R", "-t", "600"});
+  ASSERT_TRUE(test::wait_until([&] { return class_bytes("lan0", "8") >= bulk_at_start + kLimit / 8; }, test::kPatience,
+                               std::chrono::milliseconds(100)))
       << "the download did not start";
   std::vector<long> priority, bulk;
   for (int i = 0; i < 7; ++i) {
@@ -384,9 +393,10 @@ TEST_F(FallbackNetTest, APriorityPortOvertakesTheDevicesOwnBulk) {
   ASSERT_FALSE(download.exited()) << "the download ended before the measurements did";
   const long priority_us = median(priority);
   const long bulk_us = median(bulk);
-  std::printf("connect time (median of 7) with %s leaves: idle %.1f ms; under the device's own 2 Mbit/s download: "
-              "priority port 443 %.1f ms, bulk port 5202 %.1f ms\n",
-              fq_codel ? "fq_codel" : "bfifo", idle_us / 1e3, priority_us / 1e3, bulk_us / 1e3);
+  std::printf(
+      "connect time (median of 7) with %s leaves: idle %.1f ms; under the device's own 2 Mbit/s download: "
+      "priority port 443 %.1f ms, bulk port 5202 %.1f ms\n",
+      fq_codel ? "fq_codel" : "bfifo", idle_us / 1e3, priority_us / 1e3, bulk_us / 1e3);
   RecordProperty("priority_connect_us", std::to_string(priority_us));
   RecordProperty("bulk_connect_us", std::to_string(bulk_us));
   ASSERT_GT(priority_us, 0) << "connects to 443 failed";
@@ -402,8 +412,9 @@ TEST_F(FallbackNetTest, APriorityPortOvertakesTheDevicesOwnBulk) {
 TEST_F(FallbackNetTest, StopRemovesQdiscsFiltersAndTheIfbDevice) {
   auto before = run_command({"tc", "qdisc", "show", "dev", "lan0"});
   open_datapath();
-  ASSERT_TRUE(datapath_->apply_policies({limited(ip(VirtualLan::device_ipv4(1)), Priority::Normal, 20'000'000),
-                                         limited(ip(VirtualLan::device_ipv4(2)), Priority::Blocked, 0)})
+  ASSERT_TRUE(datapath_
+                  ->apply_policies({limited(ip(VirtualLan::device_ipv4(1)), Priority::Normal, 20'000'000),
+                                    limited(ip(VirtualLan::device_ipv4(2)), Priority::Blocked, 0)})
                   .ok());
   auto during = run_command({"tc", "qdisc", "show", "dev", "lan0"});
   EXPECT_NE(during.output.find("htb"), std::string::npos) << during.output;

@@ -101,8 +101,9 @@ struct Shared {
     while (std::chrono::steady_clock::now() < deadline) {
       metrics = metrics_text(*port);
       if (metrics.find("\nbwalloc_datapath_pacing_active 0") != std::string::npos) {
-        skip = "this kernel has no sch_fq, so EDT cannot pace here; tests/vm runs this test on Debian's kernel in "
-               "qemu (vm_fast_lane)";
+        skip =
+            "this kernel has no sch_fq, so EDT cannot pace here; tests/vm runs this test on Debian's kernel in "
+            "qemu (vm_fast_lane)";
         return;
       }
       if (metrics.find(line) != std::string::npos) return;
@@ -188,7 +189,8 @@ TEST_F(FastLaneNetTest, Port443TcpAndUdpDownloadsStayWithinTheLimit) {
 
   // The TCP run's tail may still be queued: back to idle first.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (std::chrono::steady_clock::now() < deadline && rx_rate(*lan_, std::chrono::milliseconds(250)) > 0.05 * limit()) {
+  while (std::chrono::steady_clock::now() < deadline &&
+         rx_rate(*lan_, std::chrono::milliseconds(250)) > 0.05 * limit()) {
   }
   auto udp = test::run_iperf3(lan_->device_ns(1), VirtualLan::kInetIpv4, kHttpsPort, 6, true,
                               {"-u", "-b", "50M", "-l", "1400"});

@@ -44,7 +44,8 @@ class PacingNetTest : public ::testing::Test {
       GTEST_SKIP() << "this kernel has no sch_fq, so EDT cannot pace here (" << datapath_->status().pacing_note
                    << "); tests/vm runs this test on Debian's kernel in qemu";
     }
-    server_ = std::make_unique<BackgroundProcess>(lan_->inet_ns(), std::vector<std::string>{"iperf3", "-s", "-p", "5201"});
+    server_ =
+        std::make_unique<BackgroundProcess>(lan_->inet_ns(), std::vector<std::string>{"iperf3", "-s", "-p", "5201"});
     ASSERT_TRUE(test::wait_until_listening(lan_->inet_ns(), {5201})) << "iperf3 server did not start";
   }
   void TearDown() override {
@@ -128,7 +129,8 @@ TEST_F(PacingNetTest, RttUnderLoadIsBoundedByTheHorizon) {
   std::sort(rtts.begin(), rtts.end());
   double p50 = rtts[rtts.size() / 2], p99 = rtts[rtts.size() * 99 / 100];
   const double horizon_ms = config_.horizon_ns / 1e6;
-  std::printf("ping RTT while saturating 10 Mbit/s: p50 %.2f ms, p99 %.2f ms (horizon %.0f ms)\n", p50, p99, horizon_ms);
+  std::printf("ping RTT while saturating 10 Mbit/s: p50 %.2f ms, p99 %.2f ms (horizon %.0f ms)\n", p50, p99,
+              horizon_ms);
 
   // Emulated (TCG) timing adds jitter, hence twice the horizon; a plain FIFO
   // queue behind a saturating flow would add hundreds of milliseconds.

@@ -17,17 +17,16 @@ struct PingRun {
   bool ok = false;
   std::string error;
   int sent = 0;
-  int received = 0;           // distinct echoes answered before the deadline
+  int received = 0;             // distinct echoes answered before the deadline
   std::vector<double> rtts_ms;  // one per answered echo, in the order sent
-  double send_seconds = 0;    // from the first echo to the last
-  double seconds = 0;         // from the first echo to the last reply or the deadline
+  double send_seconds = 0;      // from the first echo to the last
+  double seconds = 0;           // from the first echo to the last reply or the deadline
   int lost() const { return sent - received; }
 };
 
 // Sends `count` echo requests of 56 payload bytes from namespace `ns` to
 // `ipv4`, `interval_s` apart (echo i leaves at start + i x interval), and
 // waits up to `timeout_s` after the last one for replies.
-PingRun ping_from(const std::string& ns, const std::string& ipv4, int count, double interval_s,
-                  double timeout_s = 2.0);
+PingRun ping_from(const std::string& ns, const std::string& ipv4, int count, double interval_s, double timeout_s = 2.0);
 
 }  // namespace bwalloc::test

@@ -36,17 +36,15 @@ constexpr CapabilityMask kKept = (1ull << CAP_BPF) | (1ull << CAP_NET_ADMIN) | (
 
 std::vector<std::string> agent_settings() {
   return {"--netns", std::string(kPrefix) + "rtr",
-          "--set", "datapath.pin_dir=\"" + kPinDir + "\"",
-          "--set", "datapath.state_dir=\"" + kStateDir + "\"",
-          "--set", "store.path=\"" + kWork + "/bwalloc.db\"",
-          "--set", "http.port=0",
-          "--set", "http.token_file=\"" + kWork + "/token\"",
-          "--set", "discovery.reverse_dns=false"};
+          "--set",   "datapath.pin_dir=\"" + kPinDir + "\"",
+          "--set",   "datapath.state_dir=\"" + kStateDir + "\"",
+          "--set",   "store.path=\"" + kWork + "/bwalloc.db\"",
+          "--set",   "http.port=0",
+          "--set",   "http.token_file=\"" + kWork + "/token\"",
+          "--set",   "discovery.reverse_dns=false"};
 }
 
-std::optional<int> dashboard_port(const std::string& log_path) {
-  return test::announced_api_port(read_text(log_path));
-}
+std::optional<int> dashboard_port(const std::string& log_path) { return test::announced_api_port(read_text(log_path)); }
 
 boost::json::object http_json(int port, const std::string& path, const std::string& method = "GET",
                               const std::string& body = "", const std::string& token = "") {
@@ -88,13 +86,15 @@ uint64_t ticks_of(int port) {
 // The device reaches the internet side: both echoes answered (ping waits
 // for them up to kPatience).
 bool pings(const VirtualLan& lan, int device) {
-  return run_in(lan.device_ns(device), test::ping_until_answered(2, VirtualLan::kInetIpv4, {"-i", "0.2"})).exit_code == 0;
+  return run_in(lan.device_ns(device), test::ping_until_answered(2, VirtualLan::kInetIpv4, {"-i", "0.2"})).exit_code ==
+         0;
 }
 
 // The device is cut off: no echo answered within a second of the last one
 // (waiting longer could not turn a block into a pass).
 bool cut_off(const VirtualLan& lan, int device) {
-  return run_in(lan.device_ns(device), {"ping", "-c", "2", "-i", "0.2", "-W", "1", VirtualLan::kInetIpv4}).exit_code != 0;
+  return run_in(lan.device_ns(device), {"ping", "-c", "2", "-i", "0.2", "-W", "1", VirtualLan::kInetIpv4}).exit_code !=
+         0;
 }
 
 class PrivilegesNetTest : public ::testing::Test {
@@ -167,7 +167,8 @@ TEST_F(PrivilegesNetTest, AgentKeepsOnlyBpfNetAdminNetRawAndStillWorks) {
     auto sets = parse_status_capabilities(read_text(task.path().string() + "/status"));
     if (!sets) continue;  // the thread ended meanwhile
     ++threads;
-    EXPECT_EQ(sets->effective, kKept) << "thread " << task.path().filename() << ": " << capability_names(sets->effective);
+    EXPECT_EQ(sets->effective, kKept) << "thread " << task.path().filename() << ": "
+                                      << capability_names(sets->effective);
     EXPECT_EQ(sets->permitted, kKept) << "thread " << task.path().filename();
     EXPECT_EQ(sets->bounding, kKept) << "thread " << task.path().filename();
     EXPECT_TRUE(sets->no_new_privs) << "thread " << task.path().filename();
@@ -195,10 +196,12 @@ TEST_F(PrivilegesNetTest, AgentKeepsOnlyBpfNetAdminNetRawAndStillWorks) {
   auto transfer = test::run_iperf3(lan_->device_ns(1), VirtualLan::kInetIpv4, 5201, 2, true, {"-b", "20M"});
   ASSERT_TRUE(transfer.ok) << transfer.error;
   uint64_t counted_after = counted_before;
-  test::wait_until([&] {
-    counted_after = down_bytes_of(*port, VirtualLan::device_ipv4(1));
-    return counted_after >= counted_before + transfer.received_bytes;
-  }, test::kPatience, std::chrono::milliseconds(100));
+  test::wait_until(
+      [&] {
+        counted_after = down_bytes_of(*port, VirtualLan::device_ipv4(1));
+        return counted_after >= counted_before + transfer.received_bytes;
+      },
+      test::kPatience, std::chrono::milliseconds(100));
   EXPECT_GE(counted_after, counted_before + transfer.received_bytes) << "the counters stopped after the drop";
   EXPECT_TRUE(test::wait_until([&] { return ticks_of(*port) > ticks_before; })) << "the ticks stopped after the drop";
 
@@ -220,15 +223,18 @@ TEST_F(PrivilegesNetTest, AgentKeepsOnlyBpfNetAdminNetRawAndStillWorks) {
   // refused raw socket would count as a lost probe. Waits for the first
   // probe's outcome (the prober's own pace, not a guess at it).
   boost::json::object reply;
-  test::wait_until([&] {
-    reply = http_json(*port, "/api/metrics");
-    return reply.contains("metrics") && reply["metrics"].is_object() &&
-           reply["metrics"].as_object().contains("packet_loss_percent") &&
-           !reply["metrics"].as_object()["packet_loss_percent"].is_null();
-  }, test::kPatience, std::chrono::milliseconds(100));
+  test::wait_until(
+      [&] {
+        reply = http_json(*port, "/api/metrics");
+        return reply.contains("metrics") && reply["metrics"].is_object() &&
+               reply["metrics"].as_object().contains("packet_loss_percent") &&
+               !reply["metrics"].as_object()["packet_loss_percent"].is_null();
+      },
+      test::kPatience, std::chrono::milliseconds(100));
   ASSERT_TRUE(reply.contains("metrics") && reply["metrics"].is_object()) << boost::json::serialize(reply);
   auto& metrics = reply["metrics"].as_object();
-  ASSERT_TRUE(metrics.contains("delay_ms") && metrics.contains("packet_loss_percent")) << boost::json::serialize(metrics);
+  ASSERT_TRUE(metrics.contains("delay_ms") && metrics.contains("packet_loss_percent"))
+      << boost::json::serialize(metrics);
   EXPECT_FALSE(metrics["delay_ms"].is_null()) << boost::json::serialize(metrics);
   EXPECT_FALSE(metrics["packet_loss_percent"].is_null());
   if (!metrics["packet_loss_percent"].is_null()) {
@@ -245,7 +251,8 @@ TEST_F(PrivilegesNetTest, AgentKeepsOnlyBpfNetAdminNetRawAndStillWorks) {
 // (CAP_SYS_ADMIN there also covers --netns's setns): capsh drops the rest
 // from the bounding set before exec, as systemd would.
 TEST_F(PrivilegesNetTest, StartsWithinTheSystemdUnitsBoundingSet) {
-  if (run_command({"sh", "-c", "command -v capsh"}).exit_code != 0) GTEST_SKIP() << "capsh is not installed (libcap2-bin)";
+  if (run_command({"sh", "-c", "command -v capsh"}).exit_code != 0)
+    GTEST_SKIP() << "capsh is not installed (libcap2-bin)";
   const CapabilityMask unit = kKept | (1ull << CAP_SYS_ADMIN) | (1ull << CAP_SETPCAP);
   std::ifstream last_cap_file("/proc/sys/kernel/cap_last_cap");
   int last_cap = CAP_LAST_CAP;

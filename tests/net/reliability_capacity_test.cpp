@@ -27,10 +27,10 @@ using test::AgentSandbox;
 using test::SpawnedAgent;
 using test::VirtualLan;
 
-constexpr int kMapSize = 16;             // the smallest datapath.max_devices
-constexpr int kDevices = kMapSize + 1;   // one more than the policy map holds
-constexpr int kBlockedPingSize = 321;    // ip length 349: only the blocked device sends it
-constexpr int kPings = 25;               // per device in the counted round (5 s at 5 Hz)
+constexpr int kMapSize = 16;            // the smallest datapath.max_devices
+constexpr int kDevices = kMapSize + 1;  // one more than the policy map holds
+constexpr int kBlockedPingSize = 321;   // ip length 349: only the blocked device sends it
+constexpr int kPings = 25;              // per device in the counted round (5 s at 5 Hz)
 
 struct PingResult {
   int transmitted = -1;
@@ -107,7 +107,9 @@ class ReliabilityCapacity : public ::testing::Test {
   }
 
   // Polls until `ok` holds (true) or kPatience passes (false: a hang).
-  static bool wait_until(const std::function<bool()>& ok) { return test::wait_until(ok, test::kPatience, milliseconds(100)); }
+  static bool wait_until(const std::function<bool()>& ok) {
+    return test::wait_until(ok, test::kPatience, milliseconds(100));
+  }
 
   // The agent's own count of finished ticks (/health), -1 when it does not answer.
   int64_t ticks() {
@@ -176,7 +178,8 @@ TEST_F(ReliabilityCapacity, OneDeviceOverTheMapIsReportedStillForwardedAndCounte
   }
 
   // Device 1 is blocked before the map fills.
-  ASSERT_EQ(test::post_json(*port_, "/api/block", "{\"ip\":\"" + dev(1) + "\",\"reason\":\"capacity test\"}", token), 200);
+  ASSERT_EQ(test::post_json(*port_, "/api/block", "{\"ip\":\"" + dev(1) + "\",\"reason\":\"capacity test\"}", token),
+            200);
   auto blocked = test::pinned_policy(box_.pin_dir, dev(1));
   ASSERT_TRUE(blocked && (blocked->flags & BWA_POLICY_BLOCKED)) << "dev1's block is not in the policy map";
   ASSERT_TRUE(test::install_echo_probe(lan_->inet_ns(), "eth0", 20 + 8 + kBlockedPingSize, box_.work + "/probe.nft"));
@@ -186,9 +189,11 @@ TEST_F(ReliabilityCapacity, OneDeviceOverTheMapIsReportedStillForwardedAndCounte
   for (int n = 2; n < kDevices; ++n) first_fifteen.push_back(n);
   auto warmup = ping_all(first_fifteen, 3);
   for (auto& [n, r] : warmup) ASSERT_EQ(r.received, 3) << "dev" << n << " could not ping:\n" << r.output;
-  ASSERT_TRUE(wait_until([&] { return test::pinned_map_entries(box_.pin_dir + "/bwa_policy", sizeof(bwa_addr)) ==
-                                      std::optional<uint32_t>(kMapSize); }))
-      << "the agent did not give 16 devices a policy:\n" << devices_text() << agent_->log();
+  ASSERT_TRUE(wait_until([&] {
+    return test::pinned_map_entries(box_.pin_dir + "/bwa_policy", sizeof(bwa_addr)) ==
+           std::optional<uint32_t>(kMapSize);
+  })) << "the agent did not give 16 devices a policy:\n"
+      << devices_text() << agent_->log();
   EXPECT_EQ(health_over_capacity(), 0) << "16 devices fit a 16-entry map:\n" << devices_text();
 
   // Every device pings at once; device 17 does not fit any more.
@@ -198,11 +203,12 @@ TEST_F(ReliabilityCapacity, OneDeviceOverTheMapIsReportedStillForwardedAndCounte
   ASSERT_TRUE(before);
   auto counted = ping_all(all, kPings, {1});
   ASSERT_TRUE(wait_until([&] { return health_over_capacity() == 1; }))
-      << "/health devices_over_capacity = " << health_over_capacity() << ", expected 1:\n" << devices_text()
-      << agent_->log();
+      << "/health devices_over_capacity = " << health_over_capacity() << ", expected 1:\n"
+      << devices_text() << agent_->log();
   EXPECT_EQ(metrics_over_capacity(), std::optional<int64_t>(1)) << "/metrics lacks the over-capacity series at 1";
   EXPECT_FALSE(test::pinned_policy(box_.pin_dir, dev(kDevices))) << "dev17 has a policy in a full map";
-  EXPECT_EQ(test::pinned_map_entries(box_.pin_dir + "/bwa_policy", sizeof(bwa_addr)), std::optional<uint32_t>(kMapSize));
+  EXPECT_EQ(test::pinned_map_entries(box_.pin_dir + "/bwa_policy", sizeof(bwa_addr)),
+            std::optional<uint32_t>(kMapSize));
   EXPECT_NE(agent_->log().find("policy map full"), std::string::npos) << "the log does not say the map is full";
 
   // Forwarding never stopped, and the kernel counted every echo of every
@@ -221,7 +227,8 @@ TEST_F(ReliabilityCapacity, OneDeviceOverTheMapIsReportedStillForwardedAndCounte
   ASSERT_TRUE(wait_until([&] {
     auto d = test::api_device(*port_, dev(kDevices));
     return d.contains("up_bytes_total") && d["up_bytes_total"].to_number<uint64_t>() >= uint64_t{kPings} * 98;
-  })) << "dev17's counters in /api/devices: " << boost::json::serialize(test::api_device(*port_, dev(kDevices)));
+  })) << "dev17's counters in /api/devices: "
+      << boost::json::serialize(test::api_device(*port_, dev(kDevices)));
 
   // The block set before the map filled still drops everything.
   EXPECT_EQ(counted[1].transmitted, kPings) << counted[1].output;
@@ -238,7 +245,8 @@ TEST_F(ReliabilityCapacity, OneDeviceOverTheMapIsReportedStillForwardedAndCounte
   ASSERT_EQ(test::post_json(*port_, "/api/block", "{\"ip\":\"" + dev(kDevices) + "\"}", token), 200);
   auto now_blocked = test::pinned_policy(box_.pin_dir, dev(kDevices));
   ASSERT_TRUE(now_blocked && (now_blocked->flags & BWA_POLICY_BLOCKED))
-      << "blocking the over-capacity dev17 did not reach the policy map:\n" << devices_text() << agent_->log();
+      << "blocking the over-capacity dev17 did not reach the policy map:\n"
+      << devices_text() << agent_->log();
   auto displaced = limited_without_policy();
   ASSERT_EQ(displaced.size(), 1u) << "expected exactly one limited device displaced:\n" << devices_text();
   EXPECT_TRUE(test::pinned_policy(box_.pin_dir, dev(1))) << "dev1's block was displaced";

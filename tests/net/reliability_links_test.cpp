@@ -183,8 +183,10 @@ class ReliabilityLinks : public ::testing::Test {
 
 TEST_F(ReliabilityLinks, LanDownUpRenameAndRecreate) {
   run_faults("lan", "lan0", [&] {
-    ASSERT_EQ(run_command({"ip", "link", "add", "lan0", "netns", rtr(), "type", "veth", "peer", "name", "p-rtr", "netns",
-                           sw()}).exit_code, 0);
+    ASSERT_EQ(run_command(
+                  {"ip", "link", "add", "lan0", "netns", rtr(), "type", "veth", "peer", "name", "p-rtr", "netns", sw()})
+                  .exit_code,
+              0);
     sh(sw(), {"link", "set", "p-rtr", "master", "br0", "up"});
     sh(rtr(), {"addr", "add", "10.10.0.1/24", "dev", "lan0"});
     sh(rtr(), {"addr", "add", "fd00:10::1/64", "dev", "lan0", "nodad"});
@@ -197,7 +199,9 @@ TEST_F(ReliabilityLinks, LanDownUpRenameAndRecreate) {
 TEST_F(ReliabilityLinks, WanDownUpRenameAndRecreate) {
   run_faults("wan", "wan0", [&] {
     ASSERT_EQ(run_command({"ip", "link", "add", "wan0", "netns", rtr(), "type", "veth", "peer", "name", "eth0", "netns",
-                           lan_->inet_ns()}).exit_code, 0);
+                           lan_->inet_ns()})
+                  .exit_code,
+              0);
     sh(rtr(), {"addr", "add", "198.51.100.1/24", "dev", "wan0"});
     sh(rtr(), {"addr", "add", "fd00:51::1/64", "dev", "wan0", "nodad"});
     sh(rtr(), {"link", "set", "wan0", "up"});

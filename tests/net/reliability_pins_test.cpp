@@ -69,8 +69,9 @@ TEST_F(ReliabilityPins, WrongLayoutPinIsReplacedWithAWarningNeverTrusted) {
   ASSERT_EQ(bpf_obj_get_info_by_fd(pinned, &info, &len), 0);
   close(pinned);
   EXPECT_EQ(info.value_size, sizeof(bwa_policy)) << "the wrong-layout pin was trusted";
-  EXPECT_EQ(run_in(lan_->device_ns(1), test::ping_until_answered(2, test::VirtualLan::kInetIpv4, {"-i", "0.1"})).exit_code,
-            0);
+  EXPECT_EQ(
+      run_in(lan_->device_ns(1), test::ping_until_answered(2, test::VirtualLan::kInetIpv4, {"-i", "0.1"})).exit_code,
+      0);
 }
 
 TEST_F(ReliabilityPins, PinDirectoryOwnedByAnotherUserStopsTheAgent) {
@@ -78,9 +79,11 @@ TEST_F(ReliabilityPins, PinDirectoryOwnedByAnotherUserStopsTheAgent) {
   ASSERT_EQ(chown(box_.pin_dir.c_str(), 65534, 65534), 0);
   // Both the explicit eBPF backend and the default "auto" (which must not
   // fall back to pcap over a warning sign like this) refuse.
-  for (std::vector<std::string> settings : {std::vector<std::string>{"agent.backend=\"ebpf\""}, std::vector<std::string>{}}) {
+  for (std::vector<std::string> settings :
+       {std::vector<std::string>{"agent.backend=\"ebpf\""}, std::vector<std::string>{}}) {
     agent_ = std::make_unique<SpawnedAgent>(box_, box_.work + "/agent.log", settings);
-    ASSERT_TRUE(test::wait_until([&] { return agent_->exited(); })) << "the agent ran with a foreign pin directory:\n" << agent_->log();
+    ASSERT_TRUE(test::wait_until([&] { return agent_->exited(); })) << "the agent ran with a foreign pin directory:\n"
+                                                                    << agent_->log();
     EXPECT_NE(agent_->exit_code(), 0);
     EXPECT_NE(agent_->log().find("is owned by uid 65534"), std::string::npos) << agent_->log();
     EXPECT_TRUE(test::our_hooks(lan_->router_ns(), "lan0").empty()) << "it attached before refusing";
@@ -105,7 +108,9 @@ TEST_F(ReliabilityPins, DetachRefusesWhileRunningAndRemovesOnlyItsOwn) {
   ASSERT_EQ(run_in(rtr, {"ip", "link", "set", "dev", "lan0", "xdpgeneric", "obj", foreign, "sec", "xdp"}).exit_code, 0);
   ASSERT_EQ(run_in(rtr, {"tc", "qdisc", "add", "dev", "wan0", "clsact"}).exit_code, 0);
   ASSERT_EQ(run_in(rtr, {"tc", "filter", "add", "dev", "wan0", "egress", "prio", "7", "bpf", "da", "obj", foreign,
-                         "sec", "tc"}).exit_code, 0);
+                         "sec", "tc"})
+                .exit_code,
+            0);
 
   agent_ = std::make_unique<SpawnedAgent>(box_, box_.work + "/agent.log");
   ASSERT_TRUE(agent_->wait_for_port()) << agent_->log();

@@ -79,7 +79,8 @@ class ReliabilityRestart : public ::testing::Test {
     std::optional<int64_t> row;
     test::wait_until(
         [&] {
-          int64_t ts = test::sql_int(box_.db(), "SELECT MAX(ts) FROM usage_raw WHERE ip = '" + VirtualLan::device_ipv4(1) + "'");
+          int64_t ts =
+              test::sql_int(box_.db(), "SELECT MAX(ts) FROM usage_raw WHERE ip = '" + VirtualLan::device_ipv4(1) + "'");
           if (ts > after_ms) row = ts;
           return row || (agent_ && agent_->exited());
         },
@@ -93,11 +94,14 @@ class ReliabilityRestart : public ::testing::Test {
   std::vector<std::unique_ptr<BackgroundProcess>> pingers_;
   int spawned_ = 0;
 
-  void spawn() { agent_ = std::make_unique<SpawnedAgent>(box_, box_.work + "/agent-" + std::to_string(++spawned_) + ".log"); }
+  void spawn() {
+    agent_ = std::make_unique<SpawnedAgent>(box_, box_.work + "/agent-" + std::to_string(++spawned_) + ".log");
+  }
 };
 
 TEST_F(ReliabilityRestart, FiftyKillNineRestartsLoseNoPingNoBlockNoLimitNoHistory) {
-  const std::string dev1 = VirtualLan::device_ipv4(1), dev2 = VirtualLan::device_ipv4(2), dev3 = VirtualLan::device_ipv4(3);
+  const std::string dev1 = VirtualLan::device_ipv4(1), dev2 = VirtualLan::device_ipv4(2),
+                    dev3 = VirtualLan::device_ipv4(3);
   spawn();
   auto port = agent_->wait_for_port();
   ASSERT_TRUE(port) << "the agent did not start:\n" << agent_->log();
@@ -122,8 +126,10 @@ TEST_F(ReliabilityRestart, FiftyKillNineRestartsLoseNoPingNoBlockNoLimitNoHistor
   pingers_.push_back(std::make_unique<BackgroundProcess>(
       lan_->device_ns(1), std::vector<std::string>{"ping", "-n", "-D", "-i", "0.01", VirtualLan::kInetIpv4}, dev1_log));
   pingers_.push_back(std::make_unique<BackgroundProcess>(
-      lan_->device_ns(2), std::vector<std::string>{"ping", "-n", "-i", "0.05", "-s", std::to_string(kBlockedPingSize),
-                                                   VirtualLan::kInetIpv4}, dev2_log));
+      lan_->device_ns(2),
+      std::vector<std::string>{"ping", "-n", "-i", "0.05", "-s", std::to_string(kBlockedPingSize),
+                               VirtualLan::kInetIpv4},
+      dev2_log));
   pingers_.push_back(std::make_unique<BackgroundProcess>(
       lan_->device_ns(3), std::vector<std::string>{"ping", "-n", "-i", "0.1", VirtualLan::kInetIpv4}));
   ASSERT_TRUE(wait_for_row(0)) << agent_->log();
@@ -144,9 +150,11 @@ TEST_F(ReliabilityRestart, FiftyKillNineRestartsLoseNoPingNoBlockNoLimitNoHistor
     EXPECT_GE(c->down_bytes, last_pinned.down_bytes) << when << " in cycle " << cycle;
     last_pinned = *c;
     auto b = test::pinned_policy(box_.pin_dir, dev2);
-    EXPECT_TRUE(b && (b->flags & BWA_POLICY_BLOCKED)) << "dev2's block left the policy map " << when << " in cycle " << cycle;
+    EXPECT_TRUE(b && (b->flags & BWA_POLICY_BLOCKED))
+        << "dev2's block left the policy map " << when << " in cycle " << cycle;
     auto l = test::pinned_policy(box_.pin_dir, dev3);
-    EXPECT_TRUE(l && l->down_rate == 625'000u && l->up_rate == 625'000u) << "dev3's limit changed " << when << " in cycle " << cycle;
+    EXPECT_TRUE(l && l->down_rate == 625'000u && l->up_rate == 625'000u)
+        << "dev3's limit changed " << when << " in cycle " << cycle;
   };
 
   for (int cycle = 0; cycle < kCycles && !HasFailure(); ++cycle) {
@@ -189,7 +197,8 @@ TEST_F(ReliabilityRestart, FiftyKillNineRestartsLoseNoPingNoBlockNoLimitNoHistor
   pingers_.clear();
   const int64_t ticks_after_pings = ticks_of(*port);
   ASSERT_TRUE(test::wait_until([&] { return ticks_of(*port) >= ticks_after_pings + 2; }))
-      << "the agent stopped ticking:\n" << agent_->log();
+      << "the agent stopped ticking:\n"
+      << agent_->log();
 
   // Not one of dev1's echo requests unanswered: every sequence number up to
   // the last answered one came back.
@@ -210,12 +219,14 @@ TEST_F(ReliabilityRestart, FiftyKillNineRestartsLoseNoPingNoBlockNoLimitNoHistor
   }
   if (getenv("BWRL_KEEP")) {
     std::string events;
-    for (auto& r : restarts) events += std::to_string(r.kill_ms) + " kill, first row " + std::to_string(r.first_row_ms) + "\n";
+    for (auto& r : restarts)
+      events += std::to_string(r.kill_ms) + " kill, first row " + std::to_string(r.first_row_ms) + "\n";
     std::ofstream(box_.work + "/../bwrl-restarts.txt") << events << "missing:" << missing << "\n" << pings;
   }
-  std::printf("restart cycles: %d (+%d kills during start-up); pings sent (answered range) %d, lost %d; "
-              "longest kill-to-first-tick %lld ms\n",
-              kCycles, kCycles / 5, highest - *answered.begin() + 1, lost, static_cast<long long>(longest_down_ms));
+  std::printf(
+      "restart cycles: %d (+%d kills during start-up); pings sent (answered range) %d, lost %d; "
+      "longest kill-to-first-tick %lld ms\n",
+      kCycles, kCycles / 5, highest - *answered.begin() + 1, lost, static_cast<long long>(longest_down_ms));
   RecordProperty("pings", highest - *answered.begin() + 1);
   RecordProperty("pings_lost", lost);
   RecordProperty("longest_kill_to_first_tick_ms", std::to_string(longest_down_ms));
@@ -255,7 +266,8 @@ TEST_F(ReliabilityRestart, FiftyKillNineRestartsLoseNoPingNoBlockNoLimitNoHistor
     const int64_t from = restarts[life - 1].kill_ms;
     const int64_t to = life < restarts.size() ? restarts[life].kill_ms : std::numeric_limits<int64_t>::max();
     const int64_t ticks = life < restarts.size() ? restarts[life].ticks_before_kill : last_ticks_pinging;
-    const auto in_life = std::count_if(rows.begin(), rows.end(), [&](const auto& r) { return r[0] > from && r[0] <= to; });
+    const auto in_life =
+        std::count_if(rows.begin(), rows.end(), [&](const auto& r) { return r[0] > from && r[0] <= to; });
     EXPECT_GE(in_life, ticks) << "agent " << life << " (restarted in cycle " << life - 1 << ") finished " << ticks
                               << " ticks but the history holds " << in_life << " rows of dev1 for them";
   }

@@ -27,12 +27,12 @@ AgentSandbox AgentSandbox::named(const std::string& tag) {
 
 std::vector<std::string> AgentSandbox::options(const std::vector<std::string>& extra_sets) const {
   std::vector<std::string> o = {"--netns", prefix + "rtr",
-                                "--set", "datapath.pin_dir=\"" + pin_dir + "\"",
-                                "--set", "datapath.state_dir=\"" + state_dir + "\"",
-                                "--set", "store.path=\"" + db() + "\"",
-                                "--set", "http.port=0",
-                                "--set", "http.token_file=\"" + token_file() + "\"",
-                                "--set", "discovery.reverse_dns=false"};
+                                "--set",   "datapath.pin_dir=\"" + pin_dir + "\"",
+                                "--set",   "datapath.state_dir=\"" + state_dir + "\"",
+                                "--set",   "store.path=\"" + db() + "\"",
+                                "--set",   "http.port=0",
+                                "--set",   "http.token_file=\"" + token_file() + "\"",
+                                "--set",   "discovery.reverse_dns=false"};
   for (const auto& s : extra_sets) {
     o.push_back("--set");
     o.push_back(s);
@@ -79,10 +79,10 @@ boost::json::object get_json(int port, const std::string& path) {
 }
 
 int post_json(int port, const std::string& path, const std::string& body, const std::string& token) {
-  auto out = run_command({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", kCurlMaxTime, "-X", "POST",
-                          "-H", "Content-Type: application/json", "-H", "Authorization: Bearer " + token, "-H",
-                          "X-Requested-With: bwalloc", "--data",
-                          body, "http://127.0.0.1:" + std::to_string(port) + path});
+  auto out =
+      run_command({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", kCurlMaxTime, "-X", "POST",
+                   "-H", "Content-Type: application/json", "-H", "Authorization: Bearer " + token, "-H",
+                   "X-Requested-With: bwalloc", "--data", body, "http://127.0.0.1:" + std::to_string(port) + path});
   try {
     return std::stoi(out.output);
   } catch (...) {

@@ -35,14 +35,13 @@ struct AgentSandbox {
   void clear() const;  // pins, state, work directory
 };
 
-
 // A `bwalloc run` started by this test (by PID; never looked up by name).
 class SpawnedAgent {
  public:
   SpawnedAgent(const AgentSandbox& box, const std::string& log, const std::vector<std::string>& extra_sets = {});
   // The destructor stops it: SIGTERM, waits for the exit (SIGKILL after kPatience), reaped.
   pid_t pid() const { return process_.pid(); }
-  void kill9() { process_.kill9(); }         // kill -9 and reap
+  void kill9() { process_.kill9(); }           // kill -9 and reap
   bool exited() { return process_.exited(); }  // true once the process has exited (reaped here)
   int exit_code() const { return process_.exit_code(); }
   // The API port, once the agent printed it (nullopt when it exited first,

@@ -35,7 +35,8 @@ bool wait_until_listening(const std::string& ns, const std::vector<int>& ports) 
       [&] {
         auto listening = run_in(ns, {"ss", "-ltn"});
         bool all = true;
-        for (int port : ports) all = all && listening.output.find(":" + std::to_string(port) + " ") != std::string::npos;
+        for (int port : ports)
+          all = all && listening.output.find(":" + std::to_string(port) + " ") != std::string::npos;
         return all;
       },
       kPatience, std::chrono::milliseconds(100));
@@ -99,8 +100,16 @@ InterfaceBytes VirtualLan::interface_bytes(const std::string& ns, const std::str
 
 IperfResult run_iperf3(const std::string& ns, const std::string& server, int port, double seconds, bool reverse,
                        const std::vector<std::string>& extra, int connect_timeout_ms) {
-  std::vector<std::string> args = {"iperf3", "-c", server, "-p", std::to_string(port), "-t", std::to_string(seconds),
-                                   "--json", "--connect-timeout", std::to_string(connect_timeout_ms)};
+  std::vector<std::string> args = {"iperf3",
+                                   "-c",
+                                   server,
+                                   "-p",
+                                   std::to_string(port),
+                                   "-t",
+                                   std::to_string(seconds),
+                                   "--json",
+                                   "--connect-timeout",
+                                   std::to_string(connect_timeout_ms)};
   if (reverse) args.push_back("-R");
   args.insert(args.end(), extra.begin(), extra.end());
   auto out = run_in(ns, args);

@@ -60,8 +60,8 @@ class ClockStepTest : public ::testing::Test {
     for (int i = 0; i < ticks; ++i) {
       fake_.advance(seconds(1));
       agent_->tick();
-      written_ += q("SELECT COALESCE(SUM(rx_bytes + tx_bytes), 0) FROM usage_raw WHERE rowid > " +
-                    std::to_string(last_rowid_));
+      written_ +=
+          q("SELECT COALESCE(SUM(rx_bytes + tx_bytes), 0) FROM usage_raw WHERE rowid > " + std::to_string(last_rowid_));
       last_rowid_ = q("SELECT COALESCE(MAX(rowid), 0) FROM usage_raw");
       auto snap = agent_->snapshot();
       for (const auto& d : snap->devices) {
@@ -78,13 +78,15 @@ class ClockStepTest : public ::testing::Test {
   }
   // Every byte once: rolled into a level, or still waiting below it.
   void expect_every_byte_once(const char* when) {
-    const std::string raw_waiting =
-        "(SELECT COALESCE(SUM(rx_bytes + tx_bytes), 0) FROM usage_raw WHERE ts >= " + std::to_string(watermark("minute")) + ")";
-    const std::string minute_waiting = "(SELECT COALESCE(SUM(rx_bytes + tx_bytes), 0) FROM usage_minute WHERE bucket >= " +
-                                       std::to_string(watermark("hour")) + ")";
+    const std::string raw_waiting = "(SELECT COALESCE(SUM(rx_bytes + tx_bytes), 0) FROM usage_raw WHERE ts >= " +
+                                    std::to_string(watermark("minute")) + ")";
+    const std::string minute_waiting =
+        "(SELECT COALESCE(SUM(rx_bytes + tx_bytes), 0) FROM usage_minute WHERE bucket >= " +
+        std::to_string(watermark("hour")) + ")";
     const std::string hour_waiting = "(SELECT COALESCE(SUM(rx_bytes + tx_bytes), 0) FROM usage_hour WHERE bucket >= " +
                                      std::to_string(watermark("day")) + ")";
-    EXPECT_EQ(q("SELECT COALESCE(SUM(rx_bytes + tx_bytes), 0) FROM usage_minute") + q("SELECT " + raw_waiting), written_)
+    EXPECT_EQ(q("SELECT COALESCE(SUM(rx_bytes + tx_bytes), 0) FROM usage_minute") + q("SELECT " + raw_waiting),
+              written_)
         << when << ": minute level";
     EXPECT_EQ(q("SELECT COALESCE(SUM(rx_bytes + tx_bytes), 0) FROM usage_hour") +
                   q("SELECT " + minute_waiting + " + " + raw_waiting),
@@ -103,7 +105,8 @@ class ClockStepTest : public ::testing::Test {
     }
     EXPECT_EQ(q("SELECT COUNT(*) FROM events WHERE ts > " + n), 0) << when;
     EXPECT_EQ(q("SELECT COUNT(*) FROM devices WHERE last_seen > " + n), 0) << when;
-    for (const auto& d : agent_->snapshot()->devices) EXPECT_LE(d.last_seen_ms, now()) << when << " " << d.ip.to_string();
+    for (const auto& d : agent_->snapshot()->devices)
+      EXPECT_LE(d.last_seen_ms, now()) << when << " " << d.ip.to_string();
   }
 
   std::filesystem::path dir_;

@@ -174,7 +174,8 @@ DbState inspect(const std::string& path) {
   s.integrity = check->text_at(0);
   // A writer killed during its first migration leaves no tables yet.
   if (int_or(db->query_int("PRAGMA user_version"), 0) == 0) return s;
-  auto q = db->prepare("SELECT COUNT(*), COUNT(DISTINCT ts), COALESCE(MIN(ts), 0), COALESCE(MAX(ts), 0) FROM usage_raw");
+  auto q =
+      db->prepare("SELECT COUNT(*), COUNT(DISTINCT ts), COALESCE(MIN(ts), 0), COALESCE(MAX(ts), 0) FROM usage_raw");
   if (q && has_row(q->step())) {
     s.rows = q->int_at(0);
     s.ticks = q->int_at(1);
@@ -182,10 +183,12 @@ DbState inspect(const std::string& path) {
     s.max_tick = crash_ticks::tick_of(q->int_at(3));
   }
   s.torn_ticks = int_or(db->query_int("SELECT COUNT(*) FROM (SELECT ts FROM usage_raw GROUP BY ts HAVING COUNT(*) != " +
-                               std::to_string(kDevices) + ")"), -1);
+                                      std::to_string(kDevices) + ")"),
+                        -1);
   s.minute_rx = int_or(db->query_int("SELECT COALESCE(SUM(rx_bytes), 0) FROM usage_minute"), -1);
   s.raw_rx_rolled = int_or(db->query_int("SELECT COALESCE(SUM(rx_bytes), 0) FROM usage_raw WHERE ts < "
-                                  "COALESCE((SELECT upto FROM rollup_state WHERE name = 'minute'), 0)"), -1);
+                                         "COALESCE((SELECT upto FROM rollup_state WHERE name = 'minute'), 0)"),
+                           -1);
   return s;
 }
 
@@ -200,10 +203,10 @@ TEST(CrashHistory, ThousandKillsLoseAtMostTheTickInFlight) {
   std::uniform_int_distribution<int> reports_before_kill(0, kMaxTicksBeforeKill);
   std::uniform_int_distribution<int> delay_micros(0, kMaxKillDelayMicros);
 
-  int64_t reported = 0;     // newest tick any writer reported committed
-  int64_t committed = 0;    // newest tick seen in the database
+  int64_t reported = 0;          // newest tick any writer reported committed
+  int64_t committed = 0;         // newest tick seen in the database
   int64_t ticks_waited_for = 0;  // tick reports the kill points waited for: committed by construction
-  int unreported_commits = 0;  // cycles where the tick in flight had committed
+  int unreported_commits = 0;    // cycles where the tick in flight had committed
   int startup_kills = 0, startup_kills_before_open = 0;
   const auto started = std::chrono::steady_clock::now();
   for (int cycle = 0; cycle < kCycles; ++cycle) {
@@ -222,8 +225,8 @@ TEST(CrashHistory, ThousandKillsLoseAtMostTheTickInFlight) {
       if (!tick) return testing::AssertionFailure() << "unreadable report \"" << line << "\"";
       const int64_t expected = std::max(reported, committed) + 1;
       if (!opened || *tick != expected) {
-        return testing::AssertionFailure() << "report " << line << ", expected " << (opened ? "" : "\"opened\" then ")
-                                           << expected;
+        return testing::AssertionFailure()
+               << "report " << line << ", expected " << (opened ? "" : "\"opened\" then ") << expected;
       }
       reported = *tick;
       return testing::AssertionSuccess();
@@ -241,12 +244,12 @@ TEST(CrashHistory, ThousandKillsLoseAtMostTheTickInFlight) {
       while (!opened || reported < kill_after) {
         const Writer::Next next = writer.next(line);
         ASSERT_NE(next, Writer::Next::Silent)
-            << "cycle " << cycle << ": the writer reported nothing for " << kReportTimeoutMs / 1000
-            << " s (it hangs); " << (opened ? "last tick reported " + std::to_string(reported) : "store not opened");
+            << "cycle " << cycle << ": the writer reported nothing for " << kReportTimeoutMs / 1000 << " s (it hangs); "
+            << (opened ? "last tick reported " + std::to_string(reported) : "store not opened");
         if (next == Writer::Next::Exited) {
           FAIL() << "cycle " << cycle << ": the writer " << describe_status(writer.reap())
-                 << " by itself (its stderr is above) before " << (opened ? "tick " + std::to_string(kill_after)
-                                                                           : std::string("opening the store"));
+                 << " by itself (its stderr is above) before "
+                 << (opened ? "tick " + std::to_string(kill_after) : std::string("opening the store"));
         }
         ASSERT_TRUE(take(line)) << "cycle " << cycle;
       }

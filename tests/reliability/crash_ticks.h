@@ -14,8 +14,7 @@ inline constexpr int64_t kStartMs = 1'800'000'000'000;  // a fixed day in 2027
 inline constexpr int64_t kStepMs = 1000;
 // Raw rows are kept for a year so the checker sees every tick ever written;
 // rollups still run (and get killed) every 50 ticks.
-inline constexpr Retention kRetention{365 * 86'400'000ll, 365 * 86'400'000ll, 365 * 86'400'000ll,
-                                      730 * 86'400'000ll};
+inline constexpr Retention kRetention{365 * 86'400'000ll, 365 * 86'400'000ll, 365 * 86'400'000ll, 730 * 86'400'000ll};
 
 inline int64_t ts_of(int64_t n) { return kStartMs + n * kStepMs; }
 inline int64_t tick_of(int64_t ts) { return ts == 0 ? 0 : (ts - kStartMs) / kStepMs; }

@@ -88,7 +88,8 @@ TEST(DiskFull, AgentKeepsTicksPendingAndWritesThemAllWhenSpaceReturns) {
   std::set<int64_t> tick_times;
   auto tick = [&] {
     clock.advance(std::chrono::seconds(1));
-    tick_times.insert(std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch()).count());
+    tick_times.insert(
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch()).count());
     agent.tick();
   };
   // 60 ticks: the 60th runs maintenance, which truncates the WAL to nothing,

@@ -87,7 +87,8 @@ TEST_F(WalReaderTest, AgentStyleReaderOpenForThousandsOfTicksKeepsTheWalBounded)
   for (int64_t n = 1; n <= 3000; ++n) {
     write(n);
     if (n % 5 == 0) {  // the dashboard polls history and usage
-      auto h = (*reader)->history("10.20.0.1", crash_ticks::ts_of(0), crash_ticks::ts_of(n + 1), HistoryResolution::Raw);
+      auto h =
+          (*reader)->history("10.20.0.1", crash_ticks::ts_of(0), crash_ticks::ts_of(n + 1), HistoryResolution::Raw);
       ASSERT_TRUE(h.ok()) << h.message();
       ASSERT_EQ(h->size(), static_cast<size_t>(n));
       auto u = (*reader)->recent_usage(200);
@@ -119,8 +120,8 @@ TEST_F(WalReaderTest, ForeignReaderHoldingATransactionIsReportedAndTheWalShrinks
     const int64_t slept_before = g_slept_micros;
     auto m = writer_->maintain(crash_ticks::ts_of(n), Retention{});
     most_slept_micros = std::max(most_slept_micros, g_slept_micros - slept_before);
-    slowest_maintain = std::max(slowest_maintain,
-                                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    slowest_maintain =
+        std::max(slowest_maintain, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     report = m ? "" : m.message();
   };
   // Write (maintaining every 60 ticks, as the agent does) until the pinned
@@ -133,9 +134,9 @@ TEST_F(WalReaderTest, ForeignReaderHoldingATransactionIsReportedAndTheWalShrinks
   }
   ASSERT_GT(max_wal, static_cast<uintmax_t>(kJournalSizeLimit)) << "the reader did not pin the WAL";
   maintain(n);
-  std::cout << "WAL max while a reader held a transaction over " << n << " ticks: " << max_wal
-            << " bytes; report: \"" << report << "\"; slowest maintenance " << slowest_maintain << " s, of it "
-            << most_slept_micros / 1e6 << " s asked of the busy handler\n";
+  std::cout << "WAL max while a reader held a transaction over " << n << " ticks: " << max_wal << " bytes; report: \""
+            << report << "\"; slowest maintenance " << slowest_maintain << " s, of it " << most_slept_micros / 1e6
+            << " s asked of the busy handler\n";
   EXPECT_NE(report.find("reader"), std::string::npos) << report;
   // Not a speed check: the checkpoint must not wait out SQLite's 5 s busy
   // timeout for the reader on the tick thread, every minute. Waiting it out

@@ -19,7 +19,7 @@ int wmain(void) {
   char* text = (char*)HeapAlloc(GetProcessHeap(), 0, (SIZE_T)size + 1);
   if (!text) return 3;
   WideCharToMultiByte(CP_UTF8, 0, line, -1, text, size, NULL, NULL);
-  text[size - 1] = '\n';  /* in place of the terminating NUL */
+  text[size - 1] = '\n'; /* in place of the terminating NUL */
 
   /* FILE_APPEND_DATA: each start adds its line at the end, never over another. */
   HANDLE log = CreateFileW(log_path, FILE_APPEND_DATA, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_ALWAYS,

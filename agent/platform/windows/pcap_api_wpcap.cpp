@@ -61,7 +61,8 @@ Result<PcapApi> load_pcap_api() {
   bind(module, "pcap_close", api.close, missing);
   bind(module, "pcap_lib_version", api.lib_version, missing);
   if (!missing.empty()) {
-    return Error{"wpcap.dll lacks " + missing + " (an old WinPcap?): install a current Npcap from npcap.com; "
+    return Error{"wpcap.dll lacks " + missing +
+                 " (an old WinPcap?): install a current Npcap from npcap.com; "
                  "capture is off"};
   }
   return api;

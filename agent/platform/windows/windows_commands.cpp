@@ -56,8 +56,8 @@ int run_status(const Config& given, const CliArgs& args) {
   bool running = InstanceLock::held_by_other(config.datapath.state_dir);
   std::printf("agent: %s\n", running ? "running" : "not running");
   auto pcap = load_pcap_api();
-  std::printf("capture: %s\n", pcap ? ("Npcap found (" + std::string((*pcap).lib_version()) + ")").c_str()
-                                    : pcap.message().c_str());
+  std::printf("capture: %s\n",
+              pcap ? ("Npcap found (" + std::string((*pcap).lib_version()) + ")").c_str() : pcap.message().c_str());
   std::printf(
       "shaping: NetQos policies named bwalloc-<address>-up/-down (Get-NetQosPolicy -PolicyStore ActiveStore)\n");
   return 0;

@@ -35,10 +35,14 @@ BOOL WINAPI on_console_event(DWORD event) {
 
 const char* stop_event_name(DWORD event) {
   switch (event) {
-    case CTRL_C_EVENT: return "Ctrl+C";
-    case CTRL_BREAK_EVENT: return "Ctrl+Break";
-    case CTRL_CLOSE_EVENT: return "console close";
-    default: return "shutdown";
+    case CTRL_C_EVENT:
+      return "Ctrl+C";
+    case CTRL_BREAK_EVENT:
+      return "Ctrl+Break";
+    case CTRL_CLOSE_EVENT:
+      return "console close";
+    default:
+      return "shutdown";
   }
 }
 }  // namespace

@@ -27,8 +27,8 @@ TEST(IpAddress, ParsesIpv6) {
 }
 
 TEST(IpAddress, RejectsEverythingElse) {
-  for (const char* bad : {"", "10.0.0", "10.0.0.256", " 10.0.0.1", "10.0.0.1;reboot", "host.lan",
-                          "10.0.0.0/24", "fd00::1::2"}) {
+  for (const char* bad :
+       {"", "10.0.0", "10.0.0.256", " 10.0.0.1", "10.0.0.1;reboot", "host.lan", "10.0.0.0/24", "fd00::1::2"}) {
     auto a = IpAddress::parse(bad);
     EXPECT_FALSE(a.ok()) << bad;
     if (!a.ok()) {

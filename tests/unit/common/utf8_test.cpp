@@ -28,9 +28,9 @@ TEST(Utf8, ValidAndInvalidSequences) {
       {"x\xE2\x82", false, "x" + kReplacement + kReplacement},
       {"\xFF", false, kReplacement},
       {"\x80", false, kReplacement},
-      {"\xC0\xAF", false, kReplacement + kReplacement},                // overlong '/'
-      {"\xE0\x80\xAF", false, kReplacement + kReplacement + kReplacement},  // overlong
-      {"\xED\xA0\x80", false, kReplacement + kReplacement + kReplacement},  // a UTF-16 surrogate
+      {"\xC0\xAF", false, kReplacement + kReplacement},                                        // overlong '/'
+      {"\xE0\x80\xAF", false, kReplacement + kReplacement + kReplacement},                     // overlong
+      {"\xED\xA0\x80", false, kReplacement + kReplacement + kReplacement},                     // a UTF-16 surrogate
       {"\xF4\x90\x80\x80", false, kReplacement + kReplacement + kReplacement + kReplacement},  // past U+10FFFF
       {"caf\xE9-pc", false, "caf" + kReplacement + "-pc"},
   };

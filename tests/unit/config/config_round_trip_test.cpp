@@ -54,7 +54,8 @@ std::string differences(const Config& a, const Config& b) {
   for (size_t i = 0; i < na.size(); ++i) {
     // Every value here is below 2^53: a double holds it exactly.
     if (na[i].second != nb[i].second) {
-      out += std::string(na[i].first) + ": " + std::to_string(na[i].second) + " vs " + std::to_string(nb[i].second) + "\n";
+      out +=
+          std::string(na[i].first) + ": " + std::to_string(na[i].second) + " vs " + std::to_string(nb[i].second) + "\n";
     }
   }
   for (const auto& key : config_keys()) {
@@ -74,12 +75,32 @@ std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 std::vector<std::string> candidate_values() {
   std::vector<std::string> v;
   const int64_t max = std::numeric_limits<int64_t>::max();
-  for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{-1}, int64_t{2}, int64_t{3}, int64_t{5}, int64_t{99},
-                    int64_t{100}, int64_t{999}, int64_t{1000}, int64_t{1001}, int64_t{65535}, int64_t{65536},
-                    int64_t{600'000}, int64_t{1'000'000}, int64_t{123'456'789}, int64_t{1'234'567'000},
-                    int64_t{999'999'999'999}, int64_t{1'000'000'000'000}, int64_t{1'000'000'000'001},
-                    int64_t{3'153'600'000'000}, int64_t{3'153'600'000'001}, int64_t{4'294'967'296},
-                    int64_t{9'007'199'254'740'993}, max, std::numeric_limits<int64_t>::min()}) {
+  for (int64_t n : {int64_t{0},
+                    int64_t{1},
+                    int64_t{-1},
+                    int64_t{2},
+                    int64_t{3},
+                    int64_t{5},
+                    int64_t{99},
+                    int64_t{100},
+                    int64_t{999},
+                    int64_t{1000},
+                    int64_t{1001},
+                    int64_t{65535},
+                    int64_t{65536},
+                    int64_t{600'000},
+                    int64_t{1'000'000},
+                    int64_t{123'456'789},
+                    int64_t{1'234'567'000},
+                    int64_t{999'999'999'999},
+                    int64_t{1'000'000'000'000},
+                    int64_t{1'000'000'000'001},
+                    int64_t{3'153'600'000'000},
+                    int64_t{3'153'600'000'001},
+                    int64_t{4'294'967'296},
+                    int64_t{9'007'199'254'740'993},
+                    max,
+                    std::numeric_limits<int64_t>::min()}) {
     v.push_back(std::to_string(n));
   }
   v.push_back("18446744073709551615");  // JSON's uint64: not TOML, so it arrives as a string
@@ -97,24 +118,25 @@ std::vector<std::string> candidate_values() {
     v.push_back(std::to_string(0.5 + static_cast<double>(rng() % 1'000'000) / 100'000.0) +
                 std::to_string(rng() % 1000));
   }
-  const std::vector<std::string> numbers = {"0",     "0.4",  "0.5",     "1",          "1.5",   "7",    "20",
-                                            "123.456789", "999.9999", "1000", "1e3", "123456789", "1e12",
-                                            "9.3e18", "1e400", "nan", "inf", "-1", " 5", "5 "};
-  const std::vector<std::string> units = {"",  "bit", "bps", "kbit", "Kbit", "kbps", "Mbit", "mbit", "Mbps", "Gbit",
-                                          "ms", "s",   "m",   "min",  "h",    "d",    "x"};
+  const std::vector<std::string> numbers = {"0",          "0.4",      "0.5",  "1",   "1.5",       "7",    "20",
+                                            "123.456789", "999.9999", "1000", "1e3", "123456789", "1e12", "9.3e18",
+                                            "1e400",      "nan",      "inf",  "-1",  " 5",        "5 "};
+  const std::vector<std::string> units = {"",     "bit", "bps", "kbit", "Kbit", "kbps", "Mbit", "mbit", "Mbps",
+                                          "Gbit", "ms",  "s",   "m",    "min",  "h",    "d",    "x"};
   for (const auto& n : numbers) {
     for (const auto& u : units) v.push_back(quoted(n + u));
   }
   for (int i = 0; i < 100; ++i) {
-    const std::string n = std::to_string(rng() % 10'000'000'000'000ull) + (i % 2 ? "." + std::to_string(rng() % 1000) : "");
+    const std::string n =
+        std::to_string(rng() % 10'000'000'000'000ull) + (i % 2 ? "." + std::to_string(rng() % 1000) : "");
     v.push_back(quoted(n + units[rng() % units.size()]));
   }
   for (const char* s : {"true", "false", "\"true\"", "\"auto\"", "\"debug\"", "\"info\"", "\"warn\"", "\"error\"",
                         "\"\"", "\"lan0\"", "\"a\\u0000b\"", "\"\\u00e9t\\u00e9\"", "null", "{}", "{\"a\":1}"}) {
     v.push_back(s);
   }
-  for (const char* l : {"[]", "[53]", "[0]", "[65535,1]", "[53,53]", "[65536]", "[-1]", "[1.5]", "[\"53\"]",
-                        "[22,443]", "[[1]]"}) {
+  for (const char* l :
+       {"[]", "[53]", "[0]", "[65535,1]", "[53,53]", "[65536]", "[-1]", "[1.5]", "[\"53\"]", "[22,443]", "[[1]]"}) {
     v.push_back(l);
   }
   std::string many = "[";
@@ -133,11 +155,11 @@ TEST(ConfigRoundTrip, EveryValueAcceptedAtRunTimeLoadsBackUnchanged) {
       ++accepted;
       const std::string saved = key.get(*changed);
       LoadedSettings loaded = load({{key.name, saved}});
-      EXPECT_TRUE(loaded.skipped.empty()) << key.name << " accepted " << value << ", saved as " << saved
-                                          << ", refused at the next start: "
-                                          << (loaded.skipped.empty() ? "" : loaded.skipped[0]);
-      EXPECT_EQ(differences(loaded.config, *changed), "") << key.name << " accepted " << value << ", saved as "
-                                                          << saved << ", loads back as " << key.get(loaded.config);
+      EXPECT_TRUE(loaded.skipped.empty())
+          << key.name << " accepted " << value << ", saved as " << saved
+          << ", refused at the next start: " << (loaded.skipped.empty() ? "" : loaded.skipped[0]);
+      EXPECT_EQ(differences(loaded.config, *changed), "") << key.name << " accepted " << value << ", saved as " << saved
+                                                          << ", loads back as " << key.get(loaded.config);
     }
   }
   EXPECT_GT(accepted, 200) << "the candidates reach every runtime key";
@@ -162,8 +184,8 @@ TEST(ConfigRoundTrip, IntegerAndStringFormsPassTheSameChecks) {
       auto as_integer = with_changes(Config{}, {{key.name, value}}, false);
       auto as_string = with_changes(Config{}, {{key.name, quoted(value + unit)}}, false);
       ASSERT_EQ(as_integer.ok(), as_string.ok())
-          << key.name << ": " << value << " -> " << (as_integer ? "accepted" : as_integer.message()) << "; \""
-          << value << unit << "\" -> " << (as_string ? "accepted" : as_string.message());
+          << key.name << ": " << value << " -> " << (as_integer ? "accepted" : as_integer.message()) << "; \"" << value
+          << unit << "\" -> " << (as_string ? "accepted" : as_string.message());
       if (as_integer) {
         EXPECT_EQ(differences(*as_integer, *as_string), "") << key.name << " " << value;
       }
@@ -199,8 +221,8 @@ TEST(ConfigRoundTrip, ChangesMadeOneByOneLoadBackTogether) {
       saved[key] = find_config_key(key)->get(current);
     }
     if (run % 10 == 0) {
-      for (const auto& [key, value] : Rows{{"allocator.low_above", quoted("100Mbit")},
-                                           {"allocator.high_below", quoted("50Mbit")}}) {
+      for (const auto& [key, value] :
+           Rows{{"allocator.low_above", quoted("100Mbit")}, {"allocator.high_below", quoted("50Mbit")}}) {
         current = *with_changes(current, {{key, value}}, true);
         saved[key] = find_config_key(key)->get(current);
       }
@@ -238,7 +260,8 @@ TEST(SavedSettings, ARowThatFailsToLoadIsSkippedAlone) {
 TEST(SavedSettings, ACrossFieldConflictWithTheFileSkipsOnlyTheSavedValueInvolved) {
   Config file;
   file.allocator.window_samples = 6;  // the operator lowered it in the file since
-  LoadedSettings loaded = load_saved_settings(file, {{"allocator.spike_min_samples", "8"}, {"rates.low", quoted("3Mbit")}});
+  LoadedSettings loaded =
+      load_saved_settings(file, {{"allocator.spike_min_samples", "8"}, {"rates.low", quoted("3Mbit")}});
   EXPECT_EQ(loaded.config.allocator.spike_min_samples, file.allocator.spike_min_samples);
   EXPECT_EQ(loaded.config.rates.low_bits_per_sec, 3'000'000u);
   ASSERT_EQ(loaded.skipped.size(), 1u);

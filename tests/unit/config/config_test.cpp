@@ -43,7 +43,8 @@ priority_tcp_ports = [22, 443]
 low = "2Mbit"
 [allocator]
 tick = "2s"
-)", "test.toml");
+)",
+                        "test.toml");
   ASSERT_TRUE(c.ok()) << c.message();
   EXPECT_EQ(c->datapath.lan_interface, "br-lan");
   EXPECT_EQ(c->datapath.horizon_ns, 30'000'000u);
@@ -76,7 +77,8 @@ TEST(Config, OldExemptKeysAreReadAsPriorityPortsWithAWarning) {
   EXPECT_TRUE(c->datapath.unlimited_ports.empty()) << "exempt no longer means unlimited";
   EXPECT_NE(log.find("datapath.priority_udp_ports"), std::string::npos) << "the warning names the new key: " << log;
   Config runtime;
-  ASSERT_TRUE(apply_override(runtime, "datapath.exempt_tcp_ports=[22]", true).ok()) << "saved settings use the old name";
+  ASSERT_TRUE(apply_override(runtime, "datapath.exempt_tcp_ports=[22]", true).ok())
+      << "saved settings use the old name";
   EXPECT_EQ(find_config_key("datapath.exempt_tcp_ports"), nullptr) << "not listed in --help or the README";
 }
 

@@ -61,8 +61,8 @@ TEST_F(AllocatorTest, DemotionNeedsThreeConsecutiveTicks) {
 
 TEST_F(AllocatorTest, HysteresisRestartsWhenTheProposalChanges) {
   states[kDevice].priority = Priority::High;
-  tick({3'000'000});               // proposes Low
-  tick({3'000'000, 500'000});      // proposes Normal: the count restarts
+  tick({3'000'000});           // proposes Low
+  tick({3'000'000, 500'000});  // proposes Normal: the count restarts
   EXPECT_EQ(states[kDevice].pending, Priority::Normal);
   EXPECT_EQ(states[kDevice].pending_ticks, 1);
   tick({3'000'000, 500'000, 500'000});

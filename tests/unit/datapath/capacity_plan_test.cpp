@@ -40,9 +40,7 @@ TEST(CapacityPlan, ALimitWaitsInsteadOfDisplacing) {
   EXPECT_EQ(plan_displacement(DevicePolicy{.address = ip(2), .priority = Priority::High}, held), std::nullopt);
 }
 
-TEST(CapacityPlan, ABlockWaitsWhenNothingIsHeld) {
-  EXPECT_EQ(plan_displacement(blocked(2), {}), std::nullopt);
-}
+TEST(CapacityPlan, ABlockWaitsWhenNothingIsHeld) { EXPECT_EQ(plan_displacement(blocked(2), {}), std::nullopt); }
 
 TEST(CapacityPlan, WaitingPoliciesAreWrittenBeforeTheRequests) {
   PolicyByDevice waiting = {{ip(1), limited(1)}};

@@ -122,7 +122,7 @@ TEST(MapCodec, PortClassesAreTwoBitsPerProtocolAndPort) {
   // TCP 0 and 31 share word 0 (bits 0 and 62); a repeat is harmless; TCP 31
   // is both priority and unlimited.
   EXPECT_EQ(bits[0], (uint64_t{BWA_PORT_PRIORITY} << 0) | (uint64_t{BWA_PORT_PRIORITY | BWA_PORT_UNLIMITED} << 62));
-  EXPECT_EQ(bits[1], uint64_t{BWA_PORT_PRIORITY});  // TCP 32 starts word 1
+  EXPECT_EQ(bits[1], uint64_t{BWA_PORT_PRIORITY});               // TCP 32 starts word 1
   EXPECT_EQ(bits[2048 + 1], uint64_t{BWA_PORT_PRIORITY} << 42);  // UDP words follow the 2,048 TCP words; 53 = 32 + 21
   EXPECT_EQ(bits[BWA_PORT_WORDS - 1], uint64_t{BWA_PORT_UNLIMITED} << 62);  // UDP 65535: the very last pair
   int set = 0;

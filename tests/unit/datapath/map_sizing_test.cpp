@@ -19,9 +19,7 @@ TEST(MapSizing, AnUnknownCpuCountCountsAsOne) {
   EXPECT_EQ(counter_map_entries(16, -22), 16u + 4u + 128u);  // libbpf's -errno
 }
 
-TEST(MapSizing, TheSizeIsCappedAtTheKernelsLimit) {
-  EXPECT_EQ(counter_map_entries(UINT32_MAX, 64), UINT32_MAX);
-}
+TEST(MapSizing, TheSizeIsCappedAtTheKernelsLimit) { EXPECT_EQ(counter_map_entries(UINT32_MAX, 64), UINT32_MAX); }
 
 }  // namespace
 }  // namespace bwalloc

@@ -69,7 +69,7 @@ TEST(CaptureCounters, CountsUpBySourceAndDownByDestination) {
 TEST(CaptureCounters, RouterAddressesOutsidersAndNonDevicesAreNotDevices) {
   CaptureCounters c(100);
   c.set_lan(lan());
-  c.count(packet("10.10.0.1", "198.51.100.2", 100), 1);   // the router itself
+  c.count(packet("10.10.0.1", "198.51.100.2", 100), 1);  // the router itself
   c.count(packet("198.51.100.2", "10.10.0.1", 100), 1);
   c.count(packet("10.10.0.11", "10.10.0.255", 100, 17), 1);  // broadcast: only the sender counts
   c.count(packet("10.10.0.11", "224.0.0.251", 100, 17), 1);  // multicast

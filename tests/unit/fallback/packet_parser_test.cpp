@@ -19,7 +19,8 @@ ParseResult parse(const std::vector<uint8_t>& frame) {
 }
 
 TEST(PacketParser, Ipv4Tcp) {
-  auto frame = build_packet({.src = "10.10.0.5", .dst = "198.51.100.2", .protocol = 6, .src_port = 40000, .dst_port = 5201});
+  auto frame =
+      build_packet({.src = "10.10.0.5", .dst = "198.51.100.2", .protocol = 6, .src_port = 40000, .dst_port = 5201});
   auto r = parse(frame);
   ASSERT_EQ(r.outcome, ParseOutcome::Ok);
   EXPECT_EQ(r.packet.src, ip("10.10.0.5"));
@@ -48,8 +49,13 @@ TEST(PacketParser, Ipv4OptionsAreSkippedByIhl) {
 }
 
 TEST(PacketParser, Ipv6WithExtensionHeaders) {
-  auto r = parse(build_packet({.ipv6 = true, .src = "fd00:10::12", .dst = "fd00:51::2", .protocol = 6,
-                               .src_port = 443, .dst_port = 50000, .ipv6_hop_by_hop_headers = 2}));
+  auto r = parse(build_packet({.ipv6 = true,
+                               .src = "fd00:10::12",
+                               .dst = "fd00:51::2",
+                               .protocol = 6,
+                               .src_port = 443,
+                               .dst_port = 50000,
+                               .ipv6_hop_by_hop_headers = 2}));
   ASSERT_EQ(r.outcome, ParseOutcome::Ok);
   EXPECT_EQ(r.packet.src, ip("fd00:10::12"));
   EXPECT_EQ(r.packet.dst, ip("fd00:51::2"));
@@ -65,7 +71,8 @@ TEST(PacketParser, VlanAndQinQ) {
     EXPECT_EQ(r.packet.src, ip("10.10.0.7"));
     EXPECT_EQ(r.packet.dst_port, 5201);
   }
-  auto v6 = parse(build_packet({.ipv6 = true, .src = "fd00:10::3", .dst = "fd00:51::2", .vlan_tpids = {0x88a8, 0x8100}}));
+  auto v6 =
+      parse(build_packet({.ipv6 = true, .src = "fd00:10::3", .dst = "fd00:51::2", .vlan_tpids = {0x88a8, 0x8100}}));
   ASSERT_EQ(v6.outcome, ParseOutcome::Ok);
   EXPECT_EQ(v6.packet.src, ip("fd00:10::3"));
 }
@@ -74,9 +81,7 @@ TEST(PacketParser, ThreeTagsAreMalformed) {
   EXPECT_EQ(parse(build_packet({.vlan_tpids = {0x88a8, 0x8100, 0x8100}})).outcome, ParseOutcome::Malformed);
 }
 
-TEST(PacketParser, NonIpIsNotIp) {
-  EXPECT_EQ(parse(build_arp()).outcome, ParseOutcome::NotIp);
-}
+TEST(PacketParser, NonIpIsNotIp) { EXPECT_EQ(parse(build_arp()).outcome, ParseOutcome::NotIp); }
 
 TEST(PacketParser, IcmpHasNoPorts) {
   auto r = parse(build_packet({.protocol = 1}));
@@ -87,7 +92,8 @@ TEST(PacketParser, IcmpHasNoPorts) {
 
 TEST(PacketParser, TruncatedAtEveryLengthNeverReadsPastTheEnd) {
   const std::vector<std::vector<uint8_t>> frames = {
-      build_packet({}), build_packet({.ipv6 = true, .src = "fd00:10::2", .dst = "fd00:51::2", .ipv6_hop_by_hop_headers = 1}),
+      build_packet({}),
+      build_packet({.ipv6 = true, .src = "fd00:10::2", .dst = "fd00:51::2", .ipv6_hop_by_hop_headers = 1}),
       build_packet({.vlan_tpids = {0x88a8, 0x8100}, .ipv4_option_bytes = 8})};
   for (const auto& frame : frames) {
     // The full header area is needed for Ok; any shorter capture is Malformed.

@@ -166,8 +166,9 @@ class PcapDatapathTest : public ::testing::Test {
     EXPECT_TRUE(shaper.ok());
     PcapDatapathOptions options;
     options.priority_ports = {{6, 443}};
-    return PcapDatapath::open(fake_api(), options, [] { return Result<LanAddresses>(lan()); }, std::move(*shaper),
-                              std::make_unique<RecordingRunner>(recorded_, dry_run));
+    return PcapDatapath::open(
+        fake_api(), options, [] { return Result<LanAddresses>(lan()); }, std::move(*shaper),
+        std::make_unique<RecordingRunner>(recorded_, dry_run));
   }
 
   void feed(const std::vector<uint8_t>& frame) {
@@ -220,7 +221,8 @@ TEST_F(PcapDatapathTest, CountsCapturedFramesPerDeviceAndDirection) {
   datapath_ = std::move(*opened);
   EXPECT_EQ(locked(&FakePcap::snaplen), 128);
   auto up = build_packet({.src = "10.10.0.11", .dst = "198.51.100.2", .payload = 1400});
-  auto down = build_packet({.src = "198.51.100.2", .dst = "10.10.0.11", .src_port = 443, .dst_port = 40000, .payload = 500});
+  auto down =
+      build_packet({.src = "198.51.100.2", .dst = "10.10.0.11", .src_port = 443, .dst_port = 40000, .payload = 500});
   auto v6 = build_packet({.ipv6 = true, .src = "fd00:10::12", .dst = "fd00:51::2", .payload = 100});
   for (int i = 0; i < 10; ++i) feed(up);
   feed(down);
@@ -267,7 +269,9 @@ TEST_F(PcapDatapathTest, OpenClearsLeftoversInstallsTheTreeAndStopRemovesIt) {
   auto at_open = commands();
   ASSERT_GT(at_open.size(), 5u);
   EXPECT_EQ(at_open[0], "tc qdisc del dev lan0 root");
-  EXPECT_EQ(at_open.back(), "tc filter add dev lan0 parent ffff: protocol all prio 1 u32 match u32 0 0 action mirred egress redirect dev bwalloc-ifb0");
+  EXPECT_EQ(at_open.back(),
+            "tc filter add dev lan0 parent ffff: protocol all prio 1 u32 match u32 0 0 action mirred egress redirect "
+            "dev bwalloc-ifb0");
   datapath_.reset();
   auto all = commands();
   ASSERT_EQ(all.size(), at_open.size() + 3);
@@ -286,7 +290,8 @@ TEST_F(PcapDatapathTest, PoliciesAreMergedAppliedOnceAndRemoved) {
   ASSERT_TRUE(datapath_->apply_policies({a}).ok());
   ASSERT_TRUE(datapath_->apply_policies({b}).ok());  // a keeps its policy
   const size_t after = commands().size();
-  EXPECT_EQ(after - base, 7u + 7u + 2u) << "a limited device: 3 classes, 2 leaves, 2 entries a side; a block: 1 entry a side";
+  EXPECT_EQ(after - base, 7u + 7u + 2u)
+      << "a limited device: 3 classes, 2 leaves, 2 entries a side; a block: 1 entry a side";
   ASSERT_TRUE(datapath_->apply_policies({a, b}).ok());
   EXPECT_EQ(commands().size(), after) << "re-applying ran commands";
   ASSERT_TRUE(datapath_->remove_policy(ip("10.10.0.12")).ok());
@@ -317,8 +322,9 @@ TEST_F(PcapDatapathTest, PortListsChangedAtRunTimeChangeTheCountsAndOnlyThePortF
   for (size_t i = before; i < all.size(); ++i) {
     EXPECT_EQ(all[i].rfind("tc filter ", 0), 0u) << "only port filters change: " << all[i];
   }
-  EXPECT_EQ(all[before], "tc filter add dev lan0 parent 1: protocol ip prio 10000 u32 match ip protocol 6 0xff match u8 "
-                         "0x05 0x0f at 0 match u16 0x0000 0x1fff at 6 match ip sport 8443 0xffff classid 1:2");
+  EXPECT_EQ(all[before],
+            "tc filter add dev lan0 parent 1: protocol ip prio 10000 u32 match ip protocol 6 0xff match u8 "
+            "0x05 0x0f at 0 match u16 0x0000 0x1fff at 6 match ip sport 8443 0xffff classid 1:2");
 
   auto https = build_packet({.src = "198.51.100.2", .dst = "10.10.0.11", .src_port = 443, .dst_port = 40000});
   auto unlimited = build_packet({.src = "10.10.0.11", .dst = "198.51.100.2", .src_port = 40000, .dst_port = 8443});

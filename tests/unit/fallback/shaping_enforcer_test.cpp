@@ -141,8 +141,8 @@ TEST_F(ShapingEnforcerTest, AFailedCommandKeepsTheChangeWantedAndTheNextChangeRe
   take();
   ran_.fail_word.clear();
   ASSERT_TRUE(enforcer_.apply({policy("10.0.0.4", 4000)}).ok());
-  EXPECT_EQ(take(), (std::vector<std::string>{"fixed", "shape 10.0.0.2 1000", "shape 10.0.0.3 2000",
-                                              "shape 10.0.0.4 4000"}));
+  EXPECT_EQ(take(),
+            (std::vector<std::string>{"fixed", "shape 10.0.0.2 1000", "shape 10.0.0.3 2000", "shape 10.0.0.4 4000"}));
   EXPECT_EQ(enforcer_.status().error, "");
   EXPECT_EQ(enforcer_.status().shaped_devices, 3u);
 }

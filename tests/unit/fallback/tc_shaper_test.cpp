@@ -75,10 +75,12 @@ const std::vector<Argv> kAddDown20 = {
     {"tc", "class", "add", "dev", "lan0", "parent", "1:11", "classid", "1:8001", "htb", "rate", "15000000bit", "ceil",
      "20000000bit", "prio", "1", "quantum", "187500"},
     {"tc", "qdisc", "add", "dev", "lan0", "parent", "1:8001", "handle", "8001:", "bfifo", "limit", "250000"},
-    {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "15000", "handle", "40:b:1", "u32",
-     "ht", "40:b:", "match", "ip", "dst", "10.10.0.11/32", "classid", "1:4001"},
-    {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "20000", "handle", "80:b:1", "u32",
-     "ht", "80:b:", "match", "ip", "dst", "10.10.0.11/32", "classid", "1:8001"},
+    {"tc",    "filter", "add",   "dev",           "lan0",    "parent", "1:", "protocol",
+     "ip",    "prio",   "15000", "handle",        "40:b:1",  "u32",    "ht", "40:b:",
+     "match", "ip",     "dst",   "10.10.0.11/32", "classid", "1:4001"},
+    {"tc",    "filter", "add",   "dev",           "lan0",    "parent", "1:", "protocol",
+     "ip",    "prio",   "20000", "handle",        "80:b:1",  "u32",    "ht", "80:b:",
+     "match", "ip",     "dst",   "10.10.0.11/32", "classid", "1:8001"},
 };
 
 std::vector<Argv> add_up20() {
@@ -89,8 +91,10 @@ std::vector<Argv> add_up20() {
 
 // Removal, one command per entry, children before their parent.
 const std::vector<Argv> kRemoveDown = {
-    {"tc", "filter", "del", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "20000", "handle", "80:b:1", "u32"},
-    {"tc", "filter", "del", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "15000", "handle", "40:b:1", "u32"},
+    {"tc", "filter", "del", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "20000", "handle", "80:b:1",
+     "u32"},
+    {"tc", "filter", "del", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "15000", "handle", "40:b:1",
+     "u32"},
     {"tc", "class", "del", "dev", "lan0", "parent", "1:11", "classid", "1:4001"},
     {"tc", "class", "del", "dev", "lan0", "parent", "1:11", "classid", "1:8001"},
     {"tc", "class", "del", "dev", "lan0", "parent", "1:", "classid", "1:11"},
@@ -106,18 +110,20 @@ std::vector<Argv> concat(std::initializer_list<std::vector<Argv>> parts) {
 // then destination port, each a link into its family's priority table
 // hashed on the low byte of the destination address.
 const std::vector<Argv> kPriority53Down = {
-    {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "14000", "u32", "match", "ip",
-     "protocol", "6", "0xff", "match", "u8", "0x05", "0x0f", "at", "0", "match", "u16", "0x0000", "0x1fff", "at", "6",
-     "match", "ip", "sport", "53", "0xffff", "link", "40:", "hashkey", "mask", "0x000000ff", "at", "16"},
-    {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "14000", "u32", "match", "ip",
-     "protocol", "6", "0xff", "match", "u8", "0x05", "0x0f", "at", "0", "match", "u16", "0x0000", "0x1fff", "at", "6",
-     "match", "ip", "dport", "53", "0xffff", "link", "40:", "hashkey", "mask", "0x000000ff", "at", "16"},
-    {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "14001", "u32", "match", "ip6",
-     "protocol", "6", "0xff", "match", "ip6", "sport", "53", "0xffff", "link", "41:", "hashkey", "mask", "0x000000ff",
-     "at", "36"},
-    {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "14001", "u32", "match", "ip6",
-     "protocol", "6", "0xff", "match", "ip6", "dport", "53", "0xffff", "link", "41:", "hashkey", "mask", "0x000000ff",
-     "at", "36"},
+    {"tc",     "filter", "add", "dev",      "lan0",   "parent",     "1:",    "protocol", "ip",   "prio",  "14000",
+     "u32",    "match",  "ip",  "protocol", "6",      "0xff",       "match", "u8",       "0x05", "0x0f",  "at",
+     "0",      "match",  "u16", "0x0000",   "0x1fff", "at",         "6",     "match",    "ip",   "sport", "53",
+     "0xffff", "link",   "40:", "hashkey",  "mask",   "0x000000ff", "at",    "16"},
+    {"tc",     "filter", "add", "dev",      "lan0",   "parent",     "1:",    "protocol", "ip",   "prio",  "14000",
+     "u32",    "match",  "ip",  "protocol", "6",      "0xff",       "match", "u8",       "0x05", "0x0f",  "at",
+     "0",      "match",  "u16", "0x0000",   "0x1fff", "at",         "6",     "match",    "ip",   "dport", "53",
+     "0xffff", "link",   "40:", "hashkey",  "mask",   "0x000000ff", "at",    "16"},
+    {"tc",    "filter", "add",   "dev", "lan0",     "parent", "1:",         "protocol", "ipv6", "prio",
+     "14001", "u32",    "match", "ip6", "protocol", "6",      "0xff",       "match",    "ip6",  "sport",
+     "53",    "0xffff", "link",  "41:", "hashkey",  "mask",   "0x000000ff", "at",       "36"},
+    {"tc",    "filter", "add",   "dev", "lan0",     "parent", "1:",         "protocol", "ipv6", "prio",
+     "14001", "u32",    "match", "ip6", "protocol", "6",      "0xff",       "match",    "ip6",  "dport",
+     "53",    "0xffff", "link",  "41:", "hashkey",  "mask",   "0x000000ff", "at",       "36"},
 };
 
 // The same on the ifb device hashes on the source address.
@@ -152,26 +158,26 @@ TEST(TcShaper, FirstPlanClearsLeftoversAndBuildsTheFixedTree) {
       // Every packet looks for its device in the block table first...
       {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "1000", "handle", "30:", "u32",
        "divisor", "256"},
-      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "1000", "u32", "match", "u32",
-       "0", "0", "link", "30:", "hashkey", "mask", "0x000000ff", "at", "16"},
+      {"tc",    "filter", "add", "dev", "lan0", "parent", "1:",      "protocol", "ip",         "prio", "1000", "u32",
+       "match", "u32",    "0",   "0",   "link", "30:",    "hashkey", "mask",     "0x000000ff", "at",   "16"},
       {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "1001", "handle", "31:", "u32",
        "divisor", "256"},
-      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "1001", "u32", "match", "u32",
-       "0", "0", "link", "31:", "hashkey", "mask", "0x000000ff", "at", "36"},
+      {"tc",    "filter", "add", "dev", "lan0", "parent", "1:",      "protocol", "ipv6",       "prio", "1001", "u32",
+       "match", "u32",    "0",   "0",   "link", "31:",    "hashkey", "mask",     "0x000000ff", "at",   "36"},
       // ...the priority tables are reached through the port filters only...
       {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "15000", "handle", "40:", "u32",
        "divisor", "256"},
-      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "15001", "handle", "41:", "u32",
-       "divisor", "256"},
+      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "15001", "handle",
+       "41:", "u32", "divisor", "256"},
       // ...and every packet left looks for its device in the bulk table.
       {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "20000", "handle", "80:", "u32",
        "divisor", "256"},
-      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "20000", "u32", "match", "u32",
-       "0", "0", "link", "80:", "hashkey", "mask", "0x000000ff", "at", "16"},
-      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "20001", "handle", "81:", "u32",
-       "divisor", "256"},
-      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "20001", "u32", "match", "u32",
-       "0", "0", "link", "81:", "hashkey", "mask", "0x000000ff", "at", "36"},
+      {"tc",    "filter", "add", "dev", "lan0", "parent", "1:",      "protocol", "ip",         "prio", "20000", "u32",
+       "match", "u32",    "0",   "0",   "link", "80:",    "hashkey", "mask",     "0x000000ff", "at",   "16"},
+      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "20001", "handle",
+       "81:", "u32", "divisor", "256"},
+      {"tc",    "filter", "add", "dev", "lan0", "parent", "1:",      "protocol", "ipv6",       "prio", "20001", "u32",
+       "match", "u32",    "0",   "0",   "link", "81:",    "hashkey", "mask",     "0x000000ff", "at",   "36"},
   };
   lan_tree.insert(lan_tree.end(), kPriority53Down.begin(), kPriority53Down.end());
   auto all = argvs(c);
@@ -182,9 +188,9 @@ TEST(TcShaper, FirstPlanClearsLeftoversAndBuildsTheFixedTree) {
     EXPECT_EQ(all[5 + lan_tree.size() + i], port_filter_on_ifb(lan_tree[i])) << i;
   }
   EXPECT_EQ(all[all.size() - 2], (Argv{"tc", "qdisc", "add", "dev", "lan0", "handle", "ffff:", "ingress"}));
-  EXPECT_EQ(all.back(), (Argv{"tc", "filter", "add", "dev", "lan0", "parent", "ffff:", "protocol", "all", "prio", "1",
-                              "u32", "match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev",
-                              "bwalloc-ifb0"}));
+  EXPECT_EQ(all.back(), (Argv{"tc",     "filter", "add",    "dev",      "lan0",  "parent",      "ffff:", "protocol",
+                              "all",    "prio",   "1",      "u32",      "match", "u32",         "0",     "0",
+                              "action", "mirred", "egress", "redirect", "dev",   "bwalloc-ifb0"}));
   EXPECT_TRUE(plan->next.installed);
   EXPECT_TRUE(plan->next.devices.empty());
   EXPECT_EQ(plan->next.priority_ports, config().priority_ports);
@@ -198,16 +204,16 @@ TEST(TcShaper, UnlimitedPortsGoToTheLinkRateClassBeforeThePriorityPorts) {
   ASSERT_TRUE(plan.ok()) << plan.message();
   auto all = argvs(plan->commands);
   const std::vector<Argv> unlimited = {
-      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "10000", "u32", "match", "ip",
-       "protocol", "6", "0xff", "match", "u8", "0x05", "0x0f", "at", "0", "match", "u16", "0x0000", "0x1fff", "at", "6",
-       "match", "ip", "sport", "8443", "0xffff", "classid", "1:2"},
-      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "10000", "u32", "match", "ip",
-       "protocol", "6", "0xff", "match", "u8", "0x05", "0x0f", "at", "0", "match", "u16", "0x0000", "0x1fff", "at", "6",
-       "match", "ip", "dport", "8443", "0xffff", "classid", "1:2"},
-      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "10001", "u32", "match", "ip6",
-       "protocol", "6", "0xff", "match", "ip6", "sport", "8443", "0xffff", "classid", "1:2"},
-      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "10001", "u32", "match", "ip6",
-       "protocol", "6", "0xff", "match", "ip6", "dport", "8443", "0xffff", "classid", "1:2"},
+      {"tc",    "filter", "add",      "dev", "lan0", "parent", "1:", "protocol", "ip",   "prio",   "10000",   "u32",
+       "match", "ip",     "protocol", "6",   "0xff", "match",  "u8", "0x05",     "0x0f", "at",     "0",       "match",
+       "u16",   "0x0000", "0x1fff",   "at",  "6",    "match",  "ip", "sport",    "8443", "0xffff", "classid", "1:2"},
+      {"tc",    "filter", "add",      "dev", "lan0", "parent", "1:", "protocol", "ip",   "prio",   "10000",   "u32",
+       "match", "ip",     "protocol", "6",   "0xff", "match",  "u8", "0x05",     "0x0f", "at",     "0",       "match",
+       "u16",   "0x0000", "0x1fff",   "at",  "6",    "match",  "ip", "dport",    "8443", "0xffff", "classid", "1:2"},
+      {"tc",    "filter", "add",      "dev", "lan0", "parent", "1:",  "protocol", "ipv6", "prio",   "10001",   "u32",
+       "match", "ip6",    "protocol", "6",   "0xff", "match",  "ip6", "sport",    "8443", "0xffff", "classid", "1:2"},
+      {"tc",    "filter", "add",      "dev", "lan0", "parent", "1:",  "protocol", "ipv6", "prio",   "10001",   "u32",
+       "match", "ip6",    "protocol", "6",   "0xff", "match",  "ip6", "dport",    "8443", "0xffff", "classid", "1:2"},
   };
   // After the root, the three fixed classes, the blocked leaf and the six
   // tables with their links: the unlimited filters, then the priority ones.
@@ -243,10 +249,12 @@ TEST(TcShaper, FqCodelLeavesWhenTheKernelHasIt) {
   std::vector<Argv> expected = kAddDown20;
   // 100 ms at 20 Mbit/s is 250,000 bytes: 4x that in full frames, 8x in
   // memory; codel's defaults hold at this rate.
-  expected[2] = {"tc", "qdisc", "add", "dev", "lan0", "parent", "1:4001", "handle", "4001:", "fq_codel", "limit", "660",
-                 "flows", "128", "target", "5000us", "interval", "100000us", "memory_limit", "2000000"};
-  expected[4] = {"tc", "qdisc", "add", "dev", "lan0", "parent", "1:8001", "handle", "8001:", "fq_codel", "limit", "660",
-                 "flows", "128", "target", "5000us", "interval", "100000us", "memory_limit", "2000000"};
+  expected[2] = {"tc",     "qdisc",  "add",      "dev",      "lan0",         "parent", "1:4001",
+                 "handle", "4001:",  "fq_codel", "limit",    "660",          "flows",  "128",
+                 "target", "5000us", "interval", "100000us", "memory_limit", "2000000"};
+  expected[4] = {"tc",     "qdisc",  "add",      "dev",      "lan0",         "parent", "1:8001",
+                 "handle", "8001:",  "fq_codel", "limit",    "660",          "flows",  "128",
+                 "target", "5000us", "interval", "100000us", "memory_limit", "2000000"};
   EXPECT_EQ(planned, expected);
 
   // At 1 Mbit/s a full frame takes 12.1 ms: the target is 1.5 frame times
@@ -289,10 +297,10 @@ TEST(TcShaper, LimitChangeChangesTheClassesAndLeavesInPlace) {
                  "1250000bit", "ceil", "5000000bit", "prio", "0", "quantum", "15625"},
                 {"tc", "class", "change", "dev", "bwalloc-ifb0", "parent", "1:11", "classid", "1:8001", "htb", "rate",
                  "3750000bit", "ceil", "5000000bit", "prio", "1", "quantum", "46875"},
-                {"tc", "qdisc", "change", "dev", "bwalloc-ifb0", "parent", "1:4001", "handle", "4001:", "bfifo", "limit",
-                 "62500"},
-                {"tc", "qdisc", "change", "dev", "bwalloc-ifb0", "parent", "1:8001", "handle", "8001:", "bfifo", "limit",
-                 "62500"},
+                {"tc", "qdisc", "change", "dev", "bwalloc-ifb0", "parent", "1:4001", "handle", "4001:", "bfifo",
+                 "limit", "62500"},
+                {"tc", "qdisc", "change", "dev", "bwalloc-ifb0", "parent", "1:8001", "handle", "8001:", "bfifo",
+                 "limit", "62500"},
             }));
 }
 
@@ -301,12 +309,13 @@ TEST(TcShaper, BlockAddsTheDropFilterBeforeRemovingTheClasses) {
   std::vector<Argv> remove_up;
   for (const auto& a : kRemoveDown) remove_up.push_back(on_ifb(a));
   EXPECT_EQ(plan_from(state, {policy("10.10.0.11", Priority::Blocked, 0, 0)}),
-            concat({{{"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "1000", "handle",
-                      "30:b:1", "u32", "ht", "30:b:", "match", "ip", "dst", "10.10.0.11/32", "classid", "1:3"}},
+            concat({{{"tc",    "filter", "add",  "dev",           "lan0",    "parent", "1:", "protocol",
+                      "ip",    "prio",   "1000", "handle",        "30:b:1",  "u32",    "ht", "30:b:",
+                      "match", "ip",     "dst",  "10.10.0.11/32", "classid", "1:3"}},
                     kRemoveDown,
-                    {{"tc", "filter", "add", "dev", "bwalloc-ifb0", "parent", "1:", "protocol", "ip", "prio", "1000",
-                      "handle", "30:b:1", "u32", "ht", "30:b:", "match", "ip", "src", "10.10.0.11/32", "classid",
-                      "1:3"}},
+                    {{"tc",    "filter", "add",  "dev",           "bwalloc-ifb0", "parent", "1:", "protocol",
+                      "ip",    "prio",   "1000", "handle",        "30:b:1",       "u32",    "ht", "30:b:",
+                      "match", "ip",     "src",  "10.10.0.11/32", "classid",      "1:3"}},
                     remove_up}));
 }
 
@@ -332,12 +341,14 @@ TEST(TcShaper, Ipv6DeviceHasItsEntriesInTheIpv6Tables) {
   auto state = installed_with({});
   auto planned = plan_from(state, {policy("fd00:10::12", Priority::Low, 0, 5'000'000)});
   ASSERT_EQ(planned.size(), 7u);
-  EXPECT_EQ(planned[5], (Argv{"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "15001",
-                              "handle", "41:12:1", "u32", "ht", "41:12:", "match", "ip6", "dst", "fd00:10::12/128",
-                              "classid", "1:4001"}));
-  EXPECT_EQ(planned[6], (Argv{"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "20001",
-                              "handle", "81:12:1", "u32", "ht", "81:12:", "match", "ip6", "dst", "fd00:10::12/128",
-                              "classid", "1:8001"}));
+  EXPECT_EQ(planned[5],
+            (Argv{"tc",   "filter",          "add",     "dev",     "lan0", "parent", "1:",     "protocol", "ipv6",
+                  "prio", "15001",           "handle",  "41:12:1", "u32",  "ht",     "41:12:", "match",    "ip6",
+                  "dst",  "fd00:10::12/128", "classid", "1:4001"}));
+  EXPECT_EQ(planned[6],
+            (Argv{"tc",   "filter",          "add",     "dev",     "lan0", "parent", "1:",     "protocol", "ipv6",
+                  "prio", "20001",           "handle",  "81:12:1", "u32",  "ht",     "81:12:", "match",    "ip6",
+                  "dst",  "fd00:10::12/128", "classid", "1:8001"}));
   auto next = tc_commands(state, {policy("fd00:10::12", Priority::Low, 0, 5'000'000)}, config())->next;
   auto removed = plan_from(next, {});
   ASSERT_EQ(removed.size(), 5u);
@@ -355,16 +366,18 @@ TEST(TcShaper, AddressesEndingInTheSameByteGetNodesOfTheirOwn) {
   EXPECT_EQ(state.devices.at(ip("10.10.1.11")).node, 2u);
   EXPECT_EQ(state.devices.at(ip("fd00:10::b")).node, 1u) << "the IPv6 table has nodes of its own";
   // A freed node is taken again by the next address in its bucket.
-  auto plan = tc_commands(state, {policy("10.10.1.11", Priority::Low, 1'000'000, 1'000'000),
-                                  policy("192.168.5.11", Priority::Low, 0, 1'000'000)},
-                          config());
+  auto plan = tc_commands(
+      state,
+      {policy("10.10.1.11", Priority::Low, 1'000'000, 1'000'000), policy("192.168.5.11", Priority::Low, 0, 1'000'000)},
+      config());
   ASSERT_TRUE(plan.ok()) << plan.message();
   EXPECT_EQ(plan->next.devices.at(ip("10.10.1.11")).node, 2u);
   EXPECT_EQ(plan->next.devices.at(ip("192.168.5.11")).node, 1u);
   bool added = false;
   for (const auto& c : plan->commands) {
-    added = added || c.to_string() == "tc filter add dev lan0 parent 1: protocol ip prio 15000 handle 40:b:1 u32 ht "
-                                      "40:b: match ip dst 192.168.5.11/32 classid 1:4001";
+    added = added || c.to_string() ==
+                         "tc filter add dev lan0 parent 1: protocol ip prio 15000 handle 40:b:1 u32 ht "
+                         "40:b: match ip dst 192.168.5.11/32 classid 1:4001";
   }
   EXPECT_TRUE(added);
 }
@@ -381,9 +394,10 @@ TEST(TcShaper, SlotsAreStableAndAFreedSlotIsReusedAfterItsRemoval) {
                                policy("10.10.0.12", Priority::Low, 1'000'000, 1'000'000)});
   EXPECT_EQ(state.devices.at(ip("10.10.0.11")).slot, 1u);
   EXPECT_EQ(state.devices.at(ip("10.10.0.12")).slot, 2u);
-  auto plan = tc_commands(state, {policy("10.10.0.12", Priority::Low, 1'000'000, 1'000'000),
-                                  policy("10.10.0.99", Priority::Low, 0, 1'000'000)},
-                          config());
+  auto plan = tc_commands(
+      state,
+      {policy("10.10.0.12", Priority::Low, 1'000'000, 1'000'000), policy("10.10.0.99", Priority::Low, 0, 1'000'000)},
+      config());
   ASSERT_TRUE(plan.ok());
   EXPECT_EQ(plan->next.devices.at(ip("10.10.0.12")).slot, 2u) << "a kept device keeps its slot";
   EXPECT_EQ(plan->next.devices.at(ip("10.10.0.99")).slot, 1u) << "the freed slot is reused";
@@ -393,9 +407,9 @@ TEST(TcShaper, SlotsAreStableAndAFreedSlotIsReusedAfterItsRemoval) {
                           "handle", "80:b:1", "u32"}));
   EXPECT_EQ(all[10][2], "add") << "the new device's class comes after the old one's removal";
   EXPECT_EQ(all[10][8], "1:11");
-  EXPECT_EQ(all[16], (Argv{"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "20000",
-                           "handle", "80:63:1", "u32", "ht", "80:63:", "match", "ip", "dst", "10.10.0.99/32", "classid",
-                           "1:8001"}));
+  EXPECT_EQ(all[16], (Argv{"tc",    "filter", "add",   "dev",           "lan0",    "parent", "1:", "protocol",
+                           "ip",    "prio",   "20000", "handle",        "80:63:1", "u32",    "ht", "80:63:",
+                           "match", "ip",     "dst",   "10.10.0.99/32", "classid", "1:8001"}));
 }
 
 TEST(TcShaper, PriorityPortsChangedAtRunTimeReplaceOnlyThePortFilters) {
@@ -409,18 +423,20 @@ TEST(TcShaper, PriorityPortsChangedAtRunTimeReplaceOnlyThePortFilters) {
   std::vector<Argv> down = {
       {"tc", "filter", "del", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "14000"},
       {"tc", "filter", "del", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "14001"},
-      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "14000", "u32", "match", "ip",
-       "protocol", "17", "0xff", "match", "u8", "0x05", "0x0f", "at", "0", "match", "u16", "0x0000", "0x1fff", "at", "6",
-       "match", "ip", "sport", "123", "0xffff", "link", "40:", "hashkey", "mask", "0x000000ff", "at", "16"},
-      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "14000", "u32", "match", "ip",
-       "protocol", "17", "0xff", "match", "u8", "0x05", "0x0f", "at", "0", "match", "u16", "0x0000", "0x1fff", "at", "6",
-       "match", "ip", "dport", "123", "0xffff", "link", "40:", "hashkey", "mask", "0x000000ff", "at", "16"},
-      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "14001", "u32", "match", "ip6",
-       "protocol", "17", "0xff", "match", "ip6", "sport", "123", "0xffff", "link", "41:", "hashkey", "mask",
-       "0x000000ff", "at", "36"},
-      {"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ipv6", "prio", "14001", "u32", "match", "ip6",
-       "protocol", "17", "0xff", "match", "ip6", "dport", "123", "0xffff", "link", "41:", "hashkey", "mask",
-       "0x000000ff", "at", "36"},
+      {"tc",     "filter", "add", "dev",      "lan0",   "parent",     "1:",    "protocol", "ip",   "prio",  "14000",
+       "u32",    "match",  "ip",  "protocol", "17",     "0xff",       "match", "u8",       "0x05", "0x0f",  "at",
+       "0",      "match",  "u16", "0x0000",   "0x1fff", "at",         "6",     "match",    "ip",   "sport", "123",
+       "0xffff", "link",   "40:", "hashkey",  "mask",   "0x000000ff", "at",    "16"},
+      {"tc",     "filter", "add", "dev",      "lan0",   "parent",     "1:",    "protocol", "ip",   "prio",  "14000",
+       "u32",    "match",  "ip",  "protocol", "17",     "0xff",       "match", "u8",       "0x05", "0x0f",  "at",
+       "0",      "match",  "u16", "0x0000",   "0x1fff", "at",         "6",     "match",    "ip",   "dport", "123",
+       "0xffff", "link",   "40:", "hashkey",  "mask",   "0x000000ff", "at",    "16"},
+      {"tc",    "filter", "add",   "dev", "lan0",     "parent", "1:",         "protocol", "ipv6", "prio",
+       "14001", "u32",    "match", "ip6", "protocol", "17",     "0xff",       "match",    "ip6",  "sport",
+       "123",   "0xffff", "link",  "41:", "hashkey",  "mask",   "0x000000ff", "at",       "36"},
+      {"tc",    "filter", "add",   "dev", "lan0",     "parent", "1:",         "protocol", "ipv6", "prio",
+       "14001", "u32",    "match", "ip6", "protocol", "17",     "0xff",       "match",    "ip6",  "dport",
+       "123",   "0xffff", "link",  "41:", "hashkey",  "mask",   "0x000000ff", "at",       "36"},
   };
   std::vector<Argv> expected = down;
   for (const auto& a : down) expected.push_back(port_filter_on_ifb(a));
@@ -434,8 +450,8 @@ TEST(TcShaper, PriorityPortsChangedAtRunTimeReplaceOnlyThePortFilters) {
   none.priority_ports = {};
   auto emptied = tc_commands(plan->next, wanted, none);
   ASSERT_TRUE(emptied.ok());
-  EXPECT_EQ(argvs(emptied->commands), (std::vector<Argv>{down[0], down[1], port_filter_on_ifb(down[0]),
-                                                         port_filter_on_ifb(down[1])}));
+  EXPECT_EQ(argvs(emptied->commands),
+            (std::vector<Argv>{down[0], down[1], port_filter_on_ifb(down[0]), port_filter_on_ifb(down[1])}));
   auto refilled = plan_from(emptied->next, wanted, config());
   std::vector<Argv> adds53 = kPriority53Down;
   for (const auto& a : kPriority53Down) adds53.push_back(port_filter_on_ifb(a));
@@ -449,10 +465,10 @@ TEST(TcShaper, UnlimitedPortsChangedAtRunTimeReplaceOnlyTheirFilters) {
   with.unlimited_ports = {{17, 51820}};
   auto added = plan_from(state, wanted, with);
   ASSERT_EQ(added.size(), 8u) << "four filters a side, no deletion (there were none)";
-  EXPECT_EQ(added[0], (Argv{"tc", "filter", "add", "dev", "lan0", "parent", "1:", "protocol", "ip", "prio", "10000",
-                            "u32", "match", "ip", "protocol", "17", "0xff", "match", "u8", "0x05", "0x0f", "at", "0",
-                            "match", "u16", "0x0000", "0x1fff", "at", "6", "match", "ip", "sport", "51820", "0xffff",
-                            "classid", "1:2"}));
+  EXPECT_EQ(added[0], (Argv{"tc",   "filter", "add",   "dev",   "lan0",  "parent",   "1:",     "protocol", "ip",
+                            "prio", "10000",  "u32",   "match", "ip",    "protocol", "17",     "0xff",     "match",
+                            "u8",   "0x05",   "0x0f",  "at",    "0",     "match",    "u16",    "0x0000",   "0x1fff",
+                            "at",   "6",      "match", "ip",    "sport", "51820",    "0xffff", "classid",  "1:2"}));
   EXPECT_EQ(added[4][4], "bwalloc-ifb0");
   auto next = tc_commands(state, wanted, with)->next;
   EXPECT_EQ(plan_from(next, wanted, config()),
@@ -501,8 +517,8 @@ TEST(TcShaper, TooManyDevicesIsAClearError) {
 }
 
 TEST(TcShaper, HostileOrOutOfRangeInputIsRejected) {
-  for (const char* name : {"lan0; rm -rf /", "lan 0", "", "a-very-long-interface-name", "-lan0", "lan0\n", "$(reboot)",
-                           "..", "lan0/1"}) {
+  for (const char* name :
+       {"lan0; rm -rf /", "lan 0", "", "a-very-long-interface-name", "-lan0", "lan0\n", "$(reboot)", "..", "lan0/1"}) {
     TcShaperConfig c = config();
     c.lan_interface = name;
     auto plan = tc_commands(TcState{}, {}, c);
@@ -542,8 +558,9 @@ TEST(TcShaper, HostileOrOutOfRangeInputIsRejected) {
     EXPECT_FALSE(plan.ok()) << address;
   }
   // A bad policy among good ones: nothing at all is planned.
-  auto mixed = tc_commands(state, {policy("10.10.0.11", Priority::Normal, 20'000'000, 20'000'000),
-                                   policy("10.10.0.12", Priority::Normal, 0, std::numeric_limits<uint64_t>::max())},
+  auto mixed = tc_commands(state,
+                           {policy("10.10.0.11", Priority::Normal, 20'000'000, 20'000'000),
+                            policy("10.10.0.12", Priority::Normal, 0, std::numeric_limits<uint64_t>::max())},
                            config());
   EXPECT_FALSE(mixed.ok());
 }

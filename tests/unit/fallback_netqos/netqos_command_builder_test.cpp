@@ -28,20 +28,42 @@ std::vector<Argv> argvs(const std::vector<NetQosStep>& steps) {
   return out;
 }
 
-const Argv kNewDown = {"powershell.exe", "-NoProfile", "-NonInteractive", "-Command", "New-NetQosPolicy", "-Name",
-                       "'bwalloc-10.10.0.2-down'", "-IPDstPrefixMatchCondition", "10.10.0.2/32",
-                       "-ThrottleRateActionBitsPerSecond", "5000000", "-PolicyStore", "ActiveStore",
-                       "-ErrorAction", "Stop"};
-const Argv kNewUp = {"powershell.exe", "-NoProfile", "-NonInteractive", "-Command", "New-NetQosPolicy", "-Name",
-                     "'bwalloc-10.10.0.2-up'", "-IPSrcPrefixMatchCondition", "10.10.0.2/32",
-                     "-ThrottleRateActionBitsPerSecond", "1000000", "-PolicyStore", "ActiveStore",
-                     "-ErrorAction", "Stop"};
-const Argv kRemoveDown = {"powershell.exe", "-NoProfile", "-NonInteractive", "-Command", "Remove-NetQosPolicy",
-                          "-Name", "'bwalloc-10.10.0.2-down'", "-PolicyStore", "ActiveStore", "-Confirm:$false",
-                          "-ErrorAction", "Stop"};
-const Argv kRemoveUp = {"powershell.exe", "-NoProfile", "-NonInteractive", "-Command", "Remove-NetQosPolicy",
-                        "-Name", "'bwalloc-10.10.0.2-up'", "-PolicyStore", "ActiveStore", "-Confirm:$false",
-                        "-ErrorAction", "Stop"};
+const Argv kNewDown = {"powershell.exe",
+                       "-NoProfile",
+                       "-NonInteractive",
+                       "-Command",
+                       "New-NetQosPolicy",
+                       "-Name",
+                       "'bwalloc-10.10.0.2-down'",
+                       "-IPDstPrefixMatchCondition",
+                       "10.10.0.2/32",
+                       "-ThrottleRateActionBitsPerSecond",
+                       "5000000",
+                       "-PolicyStore",
+                       "ActiveStore",
+                       "-ErrorAction",
+                       "Stop"};
+const Argv kNewUp = {"powershell.exe",
+                     "-NoProfile",
+                     "-NonInteractive",
+                     "-Command",
+                     "New-NetQosPolicy",
+                     "-Name",
+                     "'bwalloc-10.10.0.2-up'",
+                     "-IPSrcPrefixMatchCondition",
+                     "10.10.0.2/32",
+                     "-ThrottleRateActionBitsPerSecond",
+                     "1000000",
+                     "-PolicyStore",
+                     "ActiveStore",
+                     "-ErrorAction",
+                     "Stop"};
+const Argv kRemoveDown = {
+    "powershell.exe",           "-NoProfile",   "-NonInteractive", "-Command",        "Remove-NetQosPolicy", "-Name",
+    "'bwalloc-10.10.0.2-down'", "-PolicyStore", "ActiveStore",     "-Confirm:$false", "-ErrorAction",        "Stop"};
+const Argv kRemoveUp = {"powershell.exe",      "-NoProfile",      "-NonInteractive",        "-Command",
+                        "Remove-NetQosPolicy", "-Name",           "'bwalloc-10.10.0.2-up'", "-PolicyStore",
+                        "ActiveStore",         "-Confirm:$false", "-ErrorAction",           "Stop"};
 
 TEST(NetQosBuilder, NewDeviceGetsBothDirectionsExactly) {
   auto steps = plan_netqos_apply({}, {limited("10.10.0.2", 1'000'000, 5'000'000)});
@@ -62,8 +84,8 @@ TEST(NetQosBuilder, Ipv6UsesA128Prefix) {
 }
 
 TEST(NetQosBuilder, ReapplyingTheSamePoliciesYieldsNoCommands) {
-  const std::vector<DevicePolicy> wanted = {limited("10.10.0.2", 1'000'000, 5'000'000),
-                                            limited("10.10.0.3", 0, 0), limited("fd00:10::9", 8'000, 9'999)};
+  const std::vector<DevicePolicy> wanted = {limited("10.10.0.2", 1'000'000, 5'000'000), limited("10.10.0.3", 0, 0),
+                                            limited("fd00:10::9", 8'000, 9'999)};
   NetQosState state;
   auto first = plan_netqos_apply(state, wanted);
   ASSERT_TRUE(first.ok()) << first.message();
@@ -117,9 +139,9 @@ TEST(NetQosBuilder, RatesOutOfBoundsAreRefused) {
   auto t = netqos_throttles(limited("10.10.0.2", kNetQosMaxBitsPerSec + 8, 1'000'000));
   ASSERT_FALSE(t.ok());
   EXPECT_NE(t.message().find("10.10.0.2 upload rate"), std::string::npos) << t.message();
-  EXPECT_FALSE(plan_netqos_apply({}, {limited("10.10.0.3", 1'000'000, 1'000'000),
-                                      limited("10.10.0.2", 1'000'000, UINT64_MAX)})
-                   .ok());
+  EXPECT_FALSE(
+      plan_netqos_apply({}, {limited("10.10.0.3", 1'000'000, 1'000'000), limited("10.10.0.2", 1'000'000, UINT64_MAX)})
+          .ok());
   EXPECT_FALSE(netqos_new_command(ip("10.10.0.2"), Direction::Up, 7'999).ok());
   EXPECT_FALSE(netqos_new_command(ip("10.10.0.2"), Direction::Up, 1'000'001).ok());
   EXPECT_FALSE(netqos_new_command(ip("10.10.0.2"), Direction::Up, kNetQosMaxBitsPerSec + 8).ok());
@@ -169,12 +191,12 @@ TEST(NetQosBuilder, HostileAddressTextNeverBecomesAnAddress) {
 }
 
 TEST(NetQosBuilder, TokenWhitelist) {
-  for (const char* safe : {"powershell.exe", "-NoProfile", "'bwalloc-10.10.0.2-down'", "fd00:10::2/128",
-                           "-Confirm:$false", "8000"}) {
+  for (const char* safe :
+       {"powershell.exe", "-NoProfile", "'bwalloc-10.10.0.2-down'", "fd00:10::2/128", "-Confirm:$false", "8000"}) {
     EXPECT_TRUE(netqos_token_is_safe(safe)) << safe;
   }
-  for (const char* unsafe : {"", "'", "''", "'a'b'", "a;b", "$(calc)", "`calc`", "a b", "a\nb", "a|b", "a&b",
-                             "{calc}", "\"x\"", "-Confirm:$true", "$env:PATH", "a\tb", "'a\rb'", "a,b", "@(1)"}) {
+  for (const char* unsafe : {"", "'", "''", "'a'b'", "a;b", "$(calc)", "`calc`", "a b", "a\nb", "a|b", "a&b", "{calc}",
+                             "\"x\"", "-Confirm:$true", "$env:PATH", "a\tb", "'a\rb'", "a,b", "@(1)"}) {
     EXPECT_FALSE(netqos_token_is_safe(unsafe)) << unsafe;
   }
   EXPECT_FALSE(netqos_token_is_safe(std::string(129, 'a')));

@@ -21,7 +21,8 @@ std::vector<std::string> texts(const std::vector<Command>& commands) {
 }
 
 const std::string kPs = "powershell.exe -NoProfile -NonInteractive -Command ";
-const std::string kClear = kPs +
+const std::string kClear =
+    kPs +
     "Get-NetQosPolicy -PolicyStore ActiveStore | Where-Object Name -like 'bwalloc-*' | Remove-NetQosPolicy "
     "-Confirm:$false";
 
@@ -87,17 +88,18 @@ TEST(NetQosShaper, ChangesOfManyDevicesShareOnePowerShellRun) {
   ASSERT_TRUE(plan.ok()) << plan.message();
   ASSERT_EQ(plan->size(), 1u);
   EXPECT_EQ((*plan)[0].to_string(),
-            kPs + "Remove-NetQosPolicy -Name 'bwalloc-10.10.0.9-down' -PolicyStore ActiveStore -Confirm:$false "
-                  "-ErrorAction Stop ; Remove-NetQosPolicy -Name 'bwalloc-10.10.0.9-up' -PolicyStore ActiveStore "
-                  "-Confirm:$false -ErrorAction Stop ; New-NetQosPolicy -Name 'bwalloc-10.10.0.2-down' "
-                  "-IPDstPrefixMatchCondition 10.10.0.2/32 -ThrottleRateActionBitsPerSecond 2000000 -PolicyStore "
-                  "ActiveStore -ErrorAction Stop ; New-NetQosPolicy -Name 'bwalloc-10.10.0.2-up' "
-                  "-IPSrcPrefixMatchCondition 10.10.0.2/32 -ThrottleRateActionBitsPerSecond 1000000 -PolicyStore "
-                  "ActiveStore -ErrorAction Stop ; New-NetQosPolicy -Name 'bwalloc-10.10.0.3-down' "
-                  "-IPDstPrefixMatchCondition 10.10.0.3/32 -ThrottleRateActionBitsPerSecond 8000 -PolicyStore "
-                  "ActiveStore -ErrorAction Stop ; New-NetQosPolicy -Name 'bwalloc-10.10.0.3-up' "
-                  "-IPSrcPrefixMatchCondition 10.10.0.3/32 -ThrottleRateActionBitsPerSecond 8000 -PolicyStore "
-                  "ActiveStore -ErrorAction Stop");
+            kPs +
+                "Remove-NetQosPolicy -Name 'bwalloc-10.10.0.9-down' -PolicyStore ActiveStore -Confirm:$false "
+                "-ErrorAction Stop ; Remove-NetQosPolicy -Name 'bwalloc-10.10.0.9-up' -PolicyStore ActiveStore "
+                "-Confirm:$false -ErrorAction Stop ; New-NetQosPolicy -Name 'bwalloc-10.10.0.2-down' "
+                "-IPDstPrefixMatchCondition 10.10.0.2/32 -ThrottleRateActionBitsPerSecond 2000000 -PolicyStore "
+                "ActiveStore -ErrorAction Stop ; New-NetQosPolicy -Name 'bwalloc-10.10.0.2-up' "
+                "-IPSrcPrefixMatchCondition 10.10.0.2/32 -ThrottleRateActionBitsPerSecond 1000000 -PolicyStore "
+                "ActiveStore -ErrorAction Stop ; New-NetQosPolicy -Name 'bwalloc-10.10.0.3-down' "
+                "-IPDstPrefixMatchCondition 10.10.0.3/32 -ThrottleRateActionBitsPerSecond 8000 -PolicyStore "
+                "ActiveStore -ErrorAction Stop ; New-NetQosPolicy -Name 'bwalloc-10.10.0.3-up' "
+                "-IPSrcPrefixMatchCondition 10.10.0.3/32 -ThrottleRateActionBitsPerSecond 8000 -PolicyStore "
+                "ActiveStore -ErrorAction Stop");
 }
 
 TEST(NetQosShaper, TeardownClearsAndForgets) {

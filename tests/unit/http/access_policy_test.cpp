@@ -38,8 +38,8 @@ struct Row {
   Headers headers = {};
   std::optional<std::string> host = "127.0.0.1:8080";  // nullopt: no Host header
   Outcome outcome = Outcome::Route;
-  int status = 0;            // when Refused
-  const char* reason = "";   // in the refusal's error message
+  int status = 0;                                   // when Refused
+  const char* reason = "";                          // in the refusal's error message
   std::pair<const char*, const char*> header = {};  // a header the refusal carries
 };
 
@@ -104,18 +104,26 @@ TEST(HttpAccessPolicyTest, Table) {
       refused({"no token", "POST", "/api/block"}, 401, "token", {"WWW-Authenticate", "Bearer"}),
       refused({"no token, DELETE", "DELETE", "/api/devices/10.0.0.1/priority"}, 401, "token",
               {"WWW-Authenticate", "Bearer"}),
-      refused({"a wrong token", "POST", "/api/block",
+      refused({"a wrong token",
+               "POST",
+               "/api/block",
                {{"authorization", "Bearer wrong-token!"}, {"x-requested-with", "bwalloc"}}},
               401, "token"),
-      refused({"the token and more", "POST", "/api/block",
+      refused({"the token and more",
+               "POST",
+               "/api/block",
                {{"authorization", std::string("Bearer ") + kToken + "x"}, {"x-requested-with", "bwalloc"}}},
               401, "token"),
-      refused({"not Bearer", "POST", "/api/block",
+      refused({"not Bearer",
+               "POST",
+               "/api/block",
                {{"authorization", std::string("bearer ") + kToken}, {"x-requested-with", "bwalloc"}}},
               401, "token"),
       refused({"no X-Requested-With", "POST", "/api/block", {{"authorization", std::string("Bearer ") + kToken}}}, 403,
               "X-Requested-With"),
-      refused({"another X-Requested-With", "POST", "/api/discover",
+      refused({"another X-Requested-With",
+               "POST",
+               "/api/discover",
                {{"authorization", std::string("Bearer ") + kToken}, {"x-requested-with", "XMLHttpRequest"}}},
               403, "X-Requested-With"),
       refused({"a foreign Origin", "POST", "/api/block", admin_and({{"origin", "http://evil.example"}})}, 403,
@@ -135,7 +143,8 @@ TEST(HttpAccessPolicyTest, Table) {
     EXPECT_NE(d.refusal.body.find(row.reason), std::string::npos) << d.refusal.body;
     if (row.header.first) {
       bool found = false;
-      for (const auto& [name, value] : d.refusal.headers) found = found || (name == row.header.first && value == row.header.second);
+      for (const auto& [name, value] : d.refusal.headers)
+        found = found || (name == row.header.first && value == row.header.second);
       EXPECT_TRUE(found) << row.header.first << ": " << row.header.second;
     }
   }

@@ -23,9 +23,8 @@ class DeviceAddressApiTest : public test::RouteFixture {
   }
 };
 
-const char* const kNotDevices[] = {"0.0.0.0",  "::",      "255.255.255.255", "127.0.0.1", "224.0.0.1",
-                                   "ff02::1",  "::1",     "0.1.2.3",         "240.0.0.1", "fe80::1",
-                                   "::ffff:0.0.0.0"};
+const char* const kNotDevices[] = {"0.0.0.0", "::",      "255.255.255.255", "127.0.0.1", "224.0.0.1",     "ff02::1",
+                                   "::1",     "0.1.2.3", "240.0.0.1",       "fe80::1",   "::ffff:0.0.0.0"};
 
 TEST_F(DeviceAddressApiTest, NonDeviceAddressesGet400AndNoRow) {
   start();
@@ -87,7 +86,9 @@ TEST_F(DeviceAddressApiTest, UnicastDevicesStillWork) {
 }
 
 TEST_F(DeviceAddressApiTest, TheRoutersOwnAddressesAreRefused) {
-  router_addresses_ = [] { return std::vector<IpAddress>{*IpAddress::parse("10.77.0.1"), *IpAddress::parse("fd00:77::1")}; };
+  router_addresses_ = [] {
+    return std::vector<IpAddress>{*IpAddress::parse("10.77.0.1"), *IpAddress::parse("fd00:77::1")};
+  };
   start();
   for (const char* own : {"10.77.0.1", "fd00:77::1"}) {
     auto r = post("/api/block", std::string("{\"ip\":\"") + own + "\"}");
@@ -128,7 +129,8 @@ TEST_F(DeviceAddressApiTest, ASavedBlockOfANonDeviceAddressIsDroppedAtStart) {
   const boost::json::object events = get("/api/events").json();
   for (const auto& e : events.at("events").as_array()) {
     const auto& o = e.as_object();
-    if (o.at("level").as_string() == "ERROR" && std::string(o.at("message").as_string()).find("0.0.0.0") != std::string::npos) {
+    if (o.at("level").as_string() == "ERROR" &&
+        std::string(o.at("message").as_string()).find("0.0.0.0") != std::string::npos) {
       said = true;
     }
   }

@@ -52,7 +52,8 @@ class HttpApiTest : public ::testing::Test {
     datapath_ = std::make_unique<SimulatorDatapath>(clock_, 12, 7);
     auto store = SqliteStore::open(config_.store.path);
     ASSERT_TRUE(store.ok()) << store.message();
-    agent_ = std::make_unique<Agent>(AgentParts{config_, datapath_.get(), std::move(*store), &clock_, nullptr, nullptr});
+    agent_ =
+        std::make_unique<Agent>(AgentParts{config_, datapath_.get(), std::move(*store), &clock_, nullptr, nullptr});
     ASSERT_TRUE(agent_->restore().ok());
     for (int i = 0; i < 3; ++i) agent_->tick();
 
@@ -128,15 +129,16 @@ TEST_F(HttpApiTest, OriginalRoutesKeepTheirShapes) {
     EXPECT_TRUE(list[0].as_object().contains(key)) << key;
   }
   auto metrics = get("/api/metrics").json()["metrics"].as_object();
-  for (const char* key : {"total_devices", "active_devices", "blocked_devices", "avg_bytes_per_sample", "throughput_mbps",
-                          "delay_ms", "packet_loss_percent", "congestion_percent"}) {
+  for (const char* key : {"total_devices", "active_devices", "blocked_devices", "avg_bytes_per_sample",
+                          "throughput_mbps", "delay_ms", "packet_loss_percent", "congestion_percent"}) {
     EXPECT_TRUE(metrics.contains(key)) << key;
   }
   EXPECT_EQ(metrics["total_devices"].as_int64(), 12);
   auto usage = get("/api/usage").json();
   ASSERT_TRUE(usage.contains("usage"));
   ASSERT_FALSE(usage["usage"].as_array().empty());
-  for (const char* key : {"ip", "ts", "bytes_rx", "bytes_tx"}) EXPECT_TRUE(usage["usage"].as_array()[0].as_object().contains(key));
+  for (const char* key : {"ip", "ts", "bytes_rx", "bytes_tx"})
+    EXPECT_TRUE(usage["usage"].as_array()[0].as_object().contains(key));
   EXPECT_TRUE(get("/api/events").json().contains("events"));
   EXPECT_TRUE(get("/api/blocked").json().contains("blocked"));
   auto toggle = get("/api/auto_toggle").json();
@@ -178,14 +180,14 @@ TEST_F(HttpApiTest, BadInputGets400WithJsonError) {
     const char* target;
     const char* body;
   };
-  for (const Case& c : {Case{"/api/block", R"({"ip":"10.0.0.999"})"}, Case{"/api/block", R"({"ip":"10.0.0.1; reboot"})"},
-                        Case{"/api/block", "not json"}, Case{"/api/block", "[1,2]"}, Case{"/api/block", R"({"ip":7})"},
-                        Case{"/api/set_priority", R"({"ip":"10.77.0.11","priority":"Turbo"})"},
-                        Case{"/api/set_priority", R"({"ip":"10.77.0.11","priority":9})"},
-                        Case{"/api/set_priority", R"({"ip":"10.77.0.11"})"},
-                        Case{"/api/auto_toggle", R"({"auto":"yes"})"}, Case{"/api/unblock", "{}"},
-                        Case{"/api/config", R"({"changes":{"rates.low":"fast"}})"},
-                        Case{"/api/config", R"({"changes":{"store.path":"/tmp/x"}})"}}) {
+  for (const Case& c :
+       {Case{"/api/block", R"({"ip":"10.0.0.999"})"}, Case{"/api/block", R"({"ip":"10.0.0.1; reboot"})"},
+        Case{"/api/block", "not json"}, Case{"/api/block", "[1,2]"}, Case{"/api/block", R"({"ip":7})"},
+        Case{"/api/set_priority", R"({"ip":"10.77.0.11","priority":"Turbo"})"},
+        Case{"/api/set_priority", R"({"ip":"10.77.0.11","priority":9})"},
+        Case{"/api/set_priority", R"({"ip":"10.77.0.11"})"}, Case{"/api/auto_toggle", R"({"auto":"yes"})"},
+        Case{"/api/unblock", "{}"}, Case{"/api/config", R"({"changes":{"rates.low":"fast"}})"},
+        Case{"/api/config", R"({"changes":{"store.path":"/tmp/x"}})"}}) {
     auto r = post(c.target, c.body);
     EXPECT_EQ(r.status, 400) << c.target << " " << c.body << " -> " << r.body;
     EXPECT_FALSE(r.json()["ok"].as_bool());
@@ -207,7 +209,8 @@ TEST_F(HttpApiTest, SecurityRules) {
   auto no_csrf_header = request(http::verb::post, "/api/block", R"({"ip":"10.77.0.11"})",
                                 {{"Authorization", "Bearer " + server_->token()}});
   EXPECT_EQ(no_csrf_header.status, 403);
-  auto origin = request(http::verb::post, "/api/block", R"({"ip":"10.77.0.11"})", {{"Origin", "http://evil.example"}}, true);
+  auto origin =
+      request(http::verb::post, "/api/block", R"({"ip":"10.77.0.11"})", {{"Origin", "http://evil.example"}}, true);
   EXPECT_EQ(origin.status, 403);
   EXPECT_NE(priority_of("10.77.0.11"), "Blocked") << "refused requests change nothing";
   auto host = request(http::verb::get, "/api/devices", "", {{"Host", "evil.example"}});
@@ -221,7 +224,8 @@ TEST_F(HttpApiTest, SecurityRules) {
   EXPECT_EQ(r.raw["Cache-Control"], "no-store");
   EXPECT_TRUE(r.raw["Access-Control-Allow-Origin"].empty()) << "no CORS";
   auto perms = std::filesystem::status(dir_ / "token").permissions();
-  EXPECT_EQ(perms & std::filesystem::perms::all, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  EXPECT_EQ(perms & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
 TEST_F(HttpApiTest, SizeLimits) {
@@ -286,7 +290,9 @@ TEST_F(HttpApiTest, StreamPushesSnapshots) {
     if (ec) break;
     received.append(buf, n);
     events = 0;
-    for (size_t at = received.find("event: snapshot"); at != std::string::npos; at = received.find("event: snapshot", at + 1)) ++events;
+    for (size_t at = received.find("event: snapshot"); at != std::string::npos;
+         at = received.find("event: snapshot", at + 1))
+      ++events;
   }
   ticker.join();
   EXPECT_NE(received.find("text/event-stream"), std::string::npos);

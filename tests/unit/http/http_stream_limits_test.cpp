@@ -44,7 +44,8 @@ TEST_F(StreamLimitsTest, NewDashboardAtTheCapEvictsTheOldestStream) {
   EXPECT_TRUE(held[0].wait_closed()) << "the oldest stream gave way";
   agent_->tick();
   EXPECT_TRUE(receives_latest_snapshot(dashboard));
-  for (size_t i = 1; i < held.size(); ++i) EXPECT_TRUE(receives_latest_snapshot(held[i])) << "stream " << i << " still live";
+  for (size_t i = 1; i < held.size(); ++i)
+    EXPECT_TRUE(receives_latest_snapshot(held[i])) << "stream " << i << " still live";
 }
 
 TEST_F(StreamLimitsTest, AClientAtItsOwnCapReplacesItsOldestStream) {

@@ -24,16 +24,21 @@ TEST_F(StrictParsingTest, AmbiguousRequestsGet400WithJsonError) {
       {"two Host headers, other case", "GET /api/devices HTTP/1.1\r\nhost: evil.example\r\nHost: 127.0.0.1\r\n\r\n"},
       {"no Host in HTTP/1.1", "GET /api/devices HTTP/1.1\r\n\r\n"},
       {"two Origin headers",
-       "GET /api/devices HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://127.0.0.1\r\nOrigin: http://evil.example\r\n\r\n"},
-      {"userinfo in Origin", "GET /api/devices HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://127.0.0.1@evil.example\r\n\r\n"},
+       "GET /api/devices HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://127.0.0.1\r\nOrigin: "
+       "http://evil.example\r\n\r\n"},
+      {"userinfo in Origin",
+       "GET /api/devices HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://127.0.0.1@evil.example\r\n\r\n"},
       {"two Content-Length headers", "POST /api/auto_toggle HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + len +
                                          "\r\nContent-Length: " + len + "\r\n\r\n" + body},
-      {"Content-Length list", "POST /api/auto_toggle HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + len + ", " + len +
-                                  "\r\n\r\n" + body},
-      {"xchunked with Content-Length", "POST /api/auto_toggle HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: xchunked\r\n"
-                                       "Content-Length: " + len + "\r\n\r\n" + body},
-      {"chunked, identity", "POST /api/auto_toggle HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked, identity\r\n\r\n"
-                            "0\r\n\r\n"},
+      {"Content-Length list",
+       "POST /api/auto_toggle HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + len + ", " + len + "\r\n\r\n" + body},
+      {"xchunked with Content-Length",
+       "POST /api/auto_toggle HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: xchunked\r\n"
+       "Content-Length: " +
+           len + "\r\n\r\n" + body},
+      {"chunked, identity",
+       "POST /api/auto_toggle HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked, identity\r\n\r\n"
+       "0\r\n\r\n"},
       {"absolute-form target", "GET http://evil.example/api/devices HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"},
   };
   for (const Case& c : cases) {
@@ -59,9 +64,12 @@ TEST_F(StrictParsingTest, WellFormedVariantsStillWork) {
   EXPECT_EQ(same_origin.status, 200) << same_origin.body();
   // A chunked POST with the token is served as before.
   const std::string token = server_->token();
-  auto chunked = exchange("POST /api/auto_toggle HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
-                          "Authorization: Bearer " + token + "\r\nX-Requested-With: bwalloc\r\n"
-                          "Content-Type: application/json\r\n\r\nE\r\n{\"auto\":false}\r\n0\r\n\r\n");
+  auto chunked = exchange(
+      "POST /api/auto_toggle HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+      "Authorization: Bearer " +
+      token +
+      "\r\nX-Requested-With: bwalloc\r\n"
+      "Content-Type: application/json\r\n\r\nE\r\n{\"auto\":false}\r\n0\r\n\r\n");
   EXPECT_EQ(chunked.status, 200) << chunked.body();
 }
 
@@ -76,7 +84,8 @@ TEST_F(StrictParsingTest, HeadIsAnsweredLikeGetWithoutBody) {
 
   auto static_head = exchange(raw_request("HEAD", "/"), "127.0.0.1", true);
   EXPECT_EQ(static_head.status, 200);
-  EXPECT_EQ(static_head.message[http::field::content_length], std::to_string(exchange(raw_request("GET", "/")).body().size()));
+  EXPECT_EQ(static_head.message[http::field::content_length],
+            std::to_string(exchange(raw_request("GET", "/")).body().size()));
 
   // A stream is never started for HEAD: headers, then the connection ends.
   RawClient stream = client();

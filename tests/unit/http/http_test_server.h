@@ -65,7 +65,8 @@ class RawClient {
   }
   RawClient(const RawClient&) = delete;
   RawClient& operator=(const RawClient&) = delete;
-  RawClient(RawClient&& other) noexcept : fd_(std::exchange(other.fd_, -1)), connected_(other.connected_), pending_(std::move(other.pending_)) {}
+  RawClient(RawClient&& other) noexcept
+      : fd_(std::exchange(other.fd_, -1)), connected_(other.connected_), pending_(std::move(other.pending_)) {}
 
   bool connected() const { return connected_; }
 
@@ -154,7 +155,8 @@ class RawClient {
 };
 
 // A GET (or any method) as raw bytes, with the Host this server accepts.
-inline std::string raw_request(const std::string& method, const std::string& target, const std::string& extra_headers = "") {
+inline std::string raw_request(const std::string& method, const std::string& target,
+                               const std::string& extra_headers = "") {
   return method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra_headers + "\r\n";
 }
 

@@ -18,26 +18,40 @@ enum class Type { String, Bool, Integer, Number, NumberOrNull, Array, Object };
 
 const char* type_name(Type t) {
   switch (t) {
-    case Type::String: return "a string";
-    case Type::Bool: return "a boolean";
-    case Type::Integer: return "an integer";
-    case Type::Number: return "a number";
-    case Type::NumberOrNull: return "a number or null";
-    case Type::Array: return "an array";
-    case Type::Object: return "an object";
+    case Type::String:
+      return "a string";
+    case Type::Bool:
+      return "a boolean";
+    case Type::Integer:
+      return "an integer";
+    case Type::Number:
+      return "a number";
+    case Type::NumberOrNull:
+      return "a number or null";
+    case Type::Array:
+      return "an array";
+    case Type::Object:
+      return "an object";
   }
   return "?";
 }
 
 bool has_type(const json::value& v, Type t) {
   switch (t) {
-    case Type::String: return v.is_string();
-    case Type::Bool: return v.is_bool();
-    case Type::Integer: return v.is_int64() || v.is_uint64();
-    case Type::Number: return v.is_number();
-    case Type::NumberOrNull: return v.is_number() || v.is_null();
-    case Type::Array: return v.is_array();
-    case Type::Object: return v.is_object();
+    case Type::String:
+      return v.is_string();
+    case Type::Bool:
+      return v.is_bool();
+    case Type::Integer:
+      return v.is_int64() || v.is_uint64();
+    case Type::Number:
+      return v.is_number();
+    case Type::NumberOrNull:
+      return v.is_number() || v.is_null();
+    case Type::Array:
+      return v.is_array();
+    case Type::Object:
+      return v.is_object();
   }
   return false;
 }
@@ -52,8 +66,8 @@ void expect_fields(const json::object& o, const Fields& fields, const std::strin
       ADD_FAILURE() << where << ": no field '" << name << "' in " << json::serialize(o);
       continue;
     }
-    EXPECT_TRUE(has_type(it->value(), type)) << where << ": '" << name << "' must be " << type_name(type) << ", is "
-                                             << json::serialize(it->value());
+    EXPECT_TRUE(has_type(it->value(), type))
+        << where << ": '" << name << "' must be " << type_name(type) << ", is " << json::serialize(it->value());
   }
 }
 
@@ -69,11 +83,19 @@ void expect_list(const json::object& body, const char* name, const Fields& item,
   }
 }
 
-double number(const json::value& v) { return v.is_double() ? v.as_double() : static_cast<double>(v.to_number<int64_t>()); }
+double number(const json::value& v) {
+  return v.is_double() ? v.as_double() : static_cast<double>(v.to_number<int64_t>());
+}
 
-const Fields kDevice = {{"ip", Type::String},       {"mac", Type::String},           {"hostname", Type::String},
-                        {"priority", Type::Integer}, {"last_seen", Type::Number},     {"priority_name", Type::String},
-                        {"last_seen_iso", Type::String}, {"first_seen", Type::Number}, {"first_seen_iso", Type::String}};
+const Fields kDevice = {{"ip", Type::String},
+                        {"mac", Type::String},
+                        {"hostname", Type::String},
+                        {"priority", Type::Integer},
+                        {"last_seen", Type::Number},
+                        {"priority_name", Type::String},
+                        {"last_seen_iso", Type::String},
+                        {"first_seen", Type::Number},
+                        {"first_seen_iso", Type::String}};
 const Fields kTimed = {{"ts", Type::Number}, {"ts_iso", Type::String}, {"ts_ms", Type::Integer}};
 
 class OriginalApiContractTest : public test::RouteFixture {
@@ -152,7 +174,8 @@ TEST_F(OriginalApiContractTest, SetPriority) {
     auto r = post("/api/set_priority", request);
     ASSERT_EQ(r.status, 200) << request << " -> " << r.body;
     const json::object body = r.json();
-    expect_fields(body, {{"ok", Type::Bool}, {"message", Type::String}}, std::string("POST /api/set_priority ") + request);
+    expect_fields(body, {{"ok", Type::Bool}, {"message", Type::String}},
+                  std::string("POST /api/set_priority ") + request);
     EXPECT_TRUE(body.at("ok").as_bool());
   }
   auto bad = post("/api/set_priority", R"({"ip":"10.77.0.11","priority":"Turbo"})");
@@ -161,7 +184,8 @@ TEST_F(OriginalApiContractTest, SetPriority) {
 }
 
 TEST_F(OriginalApiContractTest, Events) {
-  for (int i = 0; i < 60; ++i) ASSERT_EQ(post("/api/set_priority", R"({"ip":"10.77.0.11","priority":"High"})").status, 200);
+  for (int i = 0; i < 60; ++i)
+    ASSERT_EQ(post("/api/set_priority", R"({"ip":"10.77.0.11","priority":"High"})").status, 200);
   auto r = get("/api/events");
   ASSERT_EQ(r.status, 200);
   const json::object body = r.json();
@@ -173,7 +197,8 @@ TEST_F(OriginalApiContractTest, Events) {
 }
 
 TEST_F(OriginalApiContractTest, History) {
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall_now().time_since_epoch()).count();
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.wall_now().time_since_epoch()).count();
   auto r = get("/api/history?ip=10.77.0.10&from=0&to=" + std::to_string(now_ms + 1));
   ASSERT_EQ(r.status, 200) << r.body;
   const json::object body = r.json();
@@ -197,7 +222,8 @@ TEST_F(OriginalApiContractTest, Metrics) {
   auto low_count = [&] {
     int low = 0;
     const json::object devices = get("/api/devices").json();
-    for (const auto& d : devices.at("devices").as_array()) low += d.as_object().at("priority").to_number<int64_t>() == 3;
+    for (const auto& d : devices.at("devices").as_array())
+      low += d.as_object().at("priority").to_number<int64_t>() == 3;
     return low;
   };
   for (const char* ip : {"10.77.0.12", "10.77.0.13", "10.77.0.14"}) {
@@ -213,9 +239,13 @@ TEST_F(OriginalApiContractTest, Metrics) {
   ASSERT_TRUE(body.contains("metrics") && body.at("metrics").is_object()) << r.body;
   const json::object& m = body.at("metrics").as_object();
   expect_fields(m,
-                {{"total_devices", Type::Integer}, {"active_devices", Type::Integer}, {"blocked_devices", Type::Integer},
-                 {"avg_bytes_per_sample", Type::Number}, {"throughput_mbps", Type::Number},
-                 {"delay_ms", Type::NumberOrNull}, {"packet_loss_percent", Type::NumberOrNull},
+                {{"total_devices", Type::Integer},
+                 {"active_devices", Type::Integer},
+                 {"blocked_devices", Type::Integer},
+                 {"avg_bytes_per_sample", Type::Number},
+                 {"throughput_mbps", Type::Number},
+                 {"delay_ms", Type::NumberOrNull},
+                 {"packet_loss_percent", Type::NumberOrNull},
                  {"congestion_percent", Type::Number}},
                 "GET /api/metrics");
   const double throughput = number(m.at("throughput_mbps"));

@@ -42,7 +42,8 @@ TEST(HttpRequestFieldsTest, PriorityByNameNumberOrAuto) {
 }
 
 TEST(HttpRequestFieldsTest, TimesAreMillisecondsFromZeroUp) {
-  const QueryParams q = {{"from", "1700000000000"}, {"empty", ""}, {"neg", "-1"}, {"junk", "12x"}, {"huge", "99999999999999999999"}};
+  const QueryParams q = {
+      {"from", "1700000000000"}, {"empty", ""}, {"neg", "-1"}, {"junk", "12x"}, {"huge", "99999999999999999999"}};
   EXPECT_EQ(*millis_param(q, "from", 5), 1'700'000'000'000);
   EXPECT_EQ(*millis_param(q, "absent", 5), 5);
   EXPECT_EQ(*millis_param(q, "empty", 5), 5);

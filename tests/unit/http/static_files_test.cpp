@@ -71,8 +71,9 @@ TEST_F(StaticFilesTest, ETagAndIfNoneMatch) {
     const char* header;
     bool match;
   };
-  for (const Case& c : {Case{"\"a\"", true}, Case{"W/\"a\"", true}, Case{"\"b\", \"a\"", true}, Case{" \"b\" ,W/\"a\" ", true},
-                        Case{"*", true}, Case{"\"b\"", false}, Case{"a", false}, Case{"", false}, Case{"\"a", false}}) {
+  for (const Case& c :
+       {Case{"\"a\"", true}, Case{"W/\"a\"", true}, Case{"\"b\", \"a\"", true}, Case{" \"b\" ,W/\"a\" ", true},
+        Case{"*", true}, Case{"\"b\"", false}, Case{"a", false}, Case{"", false}, Case{"\"a", false}}) {
     EXPECT_EQ(if_none_match_matches(c.header, "\"a\""), c.match) << c.header;
   }
 }

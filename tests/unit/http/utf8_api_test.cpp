@@ -20,7 +20,8 @@ class Utf8ApiTest : public test::RouteFixture {};
 TEST_F(Utf8ApiTest, AReasonCutAtItsCapKeepsWholeCharacters) {
   start();
   // Two-, three- and four-byte characters straddling byte 500.
-  for (const std::string& tail : {std::string("\xC3\xA9"), std::string("\xE2\x82\xAC"), std::string("\xF0\x9F\x98\x80")}) {
+  for (const std::string& tail :
+       {std::string("\xC3\xA9"), std::string("\xE2\x82\xAC"), std::string("\xF0\x9F\x98\x80")}) {
     for (size_t ascii = 497; ascii <= 499; ++ascii) {
       const std::string reason = std::string(ascii, 'x') + tail + tail;
       auto block = post("/api/block", "{\"ip\":\"10.77.0.11\",\"reason\":\"" + reason + "\"}");
@@ -52,9 +53,9 @@ TEST_F(Utf8ApiTest, InvalidTextInTheDatabaseIsRepairedOnTheWayOut) {
     record.ts_ms = 1'800'000'000'000;
     const IpAddress ip = *IpAddress::parse("10.77.0.12");
     record.blocks.push_back(BlockRecord{ip, std::string(499, 'y') + "\xC3", record.ts_ms});
-    record.events.push_back(Event{std::chrono::system_clock::time_point(std::chrono::milliseconds(record.ts_ms)),
-                                  EventLevel::Admin, "blocked 10.77.0.12 by admin: " + std::string(470, 'y') + "\xE2\x82",
-                                  "admin\xFF", ip});
+    record.events.push_back(
+        Event{std::chrono::system_clock::time_point(std::chrono::milliseconds(record.ts_ms)), EventLevel::Admin,
+              "blocked 10.77.0.12 by admin: " + std::string(470, 'y') + "\xE2\x82", "admin\xFF", ip});
     DeviceRecord device;
     device.ip = ip;
     device.priority = Priority::Blocked;

@@ -102,7 +102,8 @@ TEST(Simulator, HonoursLimitsAndBlocks) {
   const IpAddress heavy = (*first)[0].address;  // device 0 is a heavy downloader
   const IpAddress other = (*first)[1].address;
   ASSERT_TRUE(sim.apply_policies({DevicePolicy{heavy, Priority::Low, 1'000'000, 1'000'000, false},
-                                  DevicePolicy{other, Priority::Blocked, 0, 0, false}}).ok());
+                                  DevicePolicy{other, Priority::Blocked, 0, 0, false}})
+                  .ok());
   clock.advance(10s);
   auto after = sim.read_counters();
   ASSERT_TRUE(after.ok());

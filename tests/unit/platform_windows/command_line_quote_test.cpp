@@ -70,9 +70,11 @@ TEST(WindowsCommandLine, GoldenQuoting) {
 }
 
 TEST(WindowsCommandLine, EveryArgumentRoundTrips) {
-  const std::vector<std::string> argv = {"plain", "", "two words", "\"", "\\", "\\\\", "a\\", "a\\\\ b", "\\\"",
-                                         "ends with \\", "\"quoted\"", "in\"side", "x\\\\\"y z", "new\nline",
-                                         "'single'", "$(calc)", "a;b", "C:\\Program Files\\Npcap\\", "\t"};
+  const std::vector<std::string> argv = {
+      "plain",      "",          "two words", "\"",           "\\",         "\\\\",
+      "a\\",        "a\\\\ b",   "\\\"",      "ends with \\", "\"quoted\"", "in\"side",
+      "x\\\\\"y z", "new\nline", "'single'",  "$(calc)",      "a;b",        "C:\\Program Files\\Npcap\\",
+      "\t"};
   std::vector<std::string> with_program = {"prog.exe"};
   with_program.insert(with_program.end(), argv.begin(), argv.end());
   auto split = msvcrt_split(windows_command_line(with_program));

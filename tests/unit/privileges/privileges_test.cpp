@@ -49,7 +49,8 @@ TEST(Privileges, RejectsStatusWithoutCapabilityLines) {
 }
 
 TEST(Privileges, NamesComeInKernelOrder) {
-  EXPECT_EQ(capability_names(bit(CAP_BPF) | bit(CAP_NET_RAW) | bit(CAP_NET_ADMIN)), "cap_net_admin,cap_net_raw,cap_bpf");
+  EXPECT_EQ(capability_names(bit(CAP_BPF) | bit(CAP_NET_RAW) | bit(CAP_NET_ADMIN)),
+            "cap_net_admin,cap_net_raw,cap_bpf");
   EXPECT_EQ(capability_names(0), "(none)");
   EXPECT_EQ(capability_names(bit(CAP_CHOWN) | bit(CAP_CHECKPOINT_RESTORE)), "cap_chown,cap_checkpoint_restore");
   EXPECT_EQ(capability_list(bit(50)), std::vector<std::string>{"cap_50"});
@@ -117,7 +118,8 @@ TEST(Privileges, DropReachesEveryThreadAndBlockedCallsCarryOn) {
       if (read(p[0], &c, 1) == 1) got.assign(1, c);
     });
     // The signal must find the reader blocked in read(): wait until it is.
-    const bool reader_blocked = test::wait_until([&] { return reader_tid != 0 && in_syscall(reader_tid, SYS_read); }, test::kPatience, kPoll);
+    const bool reader_blocked =
+        test::wait_until([&] { return reader_tid != 0 && in_syscall(reader_tid, SYS_read); }, test::kPatience, kPoll);
 
     auto report = restrict_process_capabilities(bit(CAP_NET_RAW));
     if (!report) return "restrict failed: " + report.message();

@@ -157,10 +157,10 @@ TEST(SystemdUnit, SyscallFilterAllowsBpfAndThePrivilegeDrop) {
   // bpf() itself; the drop (capget, capset, prctl) and its per-thread
   // broadcast (tgkill, rt_sigaction); the API, netlink and the prober's
   // sockets; SQLite's files and the instance lock.
-  for (const char* call : {"bpf", "capget", "capset", "prctl", "tgkill", "rt_sigaction", "rt_sigreturn", "socket",
-                           "bind", "listen", "accept4", "sendto", "recvfrom", "recvmsg", "setsockopt", "epoll_wait",
-                           "openat", "pwrite64", "fsync", "fdatasync", "flock", "fcntl", "mkdir", "unlink", "clone3",
-                           "execve"}) {
+  for (const char* call :
+       {"bpf",    "capget",    "capset", "prctl",    "tgkill",  "rt_sigaction", "rt_sigreturn", "socket", "bind",
+        "listen", "accept4",   "sendto", "recvfrom", "recvmsg", "setsockopt",   "epoll_wait",   "openat", "pwrite64",
+        "fsync",  "fdatasync", "flock",  "fcntl",    "mkdir",   "unlink",       "clone3",       "execve"}) {
     EXPECT_TRUE(allowed.count(call)) << call << " is filtered out";
   }
   // And it does restrict: none of these is something the agent does.

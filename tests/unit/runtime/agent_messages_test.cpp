@@ -53,17 +53,16 @@ class AgentMessagesTest : public ::testing::Test {
 
   // Runs the agent until it serves and `ready` holds, stops it with
   // `signal` and returns its log.
-  std::string run_and_stop(int signal_number, const std::function<bool()>& ready = [] { return true; }) {
+  std::string run_and_stop(
+      int signal_number, const std::function<bool()>& ready = [] { return true; }) {
     const int devices = 5;
     // A log of its own per run: the previous run's lines must not answer for this one.
     const auto log = dir_ / ("agent-" + std::to_string(runs_++) + ".log");
     const std::string d = dir_.string();
     agent_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{BWALLOC_BINARY, "run", "--set", "agent.backend=\"simulator\"",
-                                 "--set", "agent.simulated_devices=" + std::to_string(devices),
-                                 "--set", "http.port=0",
-                                 "--set", "store.path=\"" + d + "/bwalloc.db\"",
-                                 "--set", "http.token_file=\"" + d + "/token\"",
+        std::vector<std::string>{BWALLOC_BINARY, "run", "--set", "agent.backend=\"simulator\"", "--set",
+                                 "agent.simulated_devices=" + std::to_string(devices), "--set", "http.port=0", "--set",
+                                 "store.path=\"" + d + "/bwalloc.db\"", "--set", "http.token_file=\"" + d + "/token\"",
                                  "--set", "datapath.state_dir=\"" + d + "/state\""},
         test::SpawnOptions{.output_file = log.string()});
     // Serving: the last start-up line. The bound only keeps a broken agent

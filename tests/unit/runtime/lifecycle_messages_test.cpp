@@ -11,7 +11,8 @@ TEST(LifecycleMessages, Restored) {
   EXPECT_EQ(restored_message(0, 0, 0, "/db"), "no devices saved in /db yet");
   EXPECT_EQ(restored_message(0, 0, 12, "/db"), "no devices saved in /db yet; 12 devices seen by the datapath");
   EXPECT_EQ(restored_message(5, 1, 0, "/db"), "restored 5 devices (1 blocked) from /db");
-  EXPECT_EQ(restored_message(1, 0, 1, "/db"), "restored 1 device (0 blocked) from /db; 1 device more seen by the datapath");
+  EXPECT_EQ(restored_message(1, 0, 1, "/db"),
+            "restored 1 device (0 blocked) from /db; 1 device more seen by the datapath");
 }
 
 TEST(LifecycleMessages, Stopping) {

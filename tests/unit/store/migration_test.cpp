@@ -40,8 +40,9 @@ class MigrationTest : public ::testing::Test {
     ASSERT_TRUE(db->exec("COMMIT").ok());
   }
   static std::vector<std::string> raw_indexes(SqliteStore& store) {
-    auto q = store.db().prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage_raw' "
-                                "AND sql IS NOT NULL ORDER BY name");
+    auto q = store.db().prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage_raw' "
+        "AND sql IS NOT NULL ORDER BY name");
     std::vector<std::string> names;
     EXPECT_TRUE(q->for_each_row([&] { names.push_back(q->text_at(0)); }).ok());
     return names;

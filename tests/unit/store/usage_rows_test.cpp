@@ -23,9 +23,9 @@ TEST(UsageRows, EveryRowIsStoredUnderItsAddressText) {
   // one INSERT statement takes (a whole chunk and a tail).
   std::vector<UsageSample> samples;
   // Texts longer than 16 characters, two of them alike in their first 16.
-  for (const char* text : {"0.0.0.1", "9.10.99.100", "255.255.255.255", "10.0.0.0", "192.168.1.20", "fd00:10::7",
-                           "2001:db8::1", "::ffff:1.2.3.4", "2001:db8:85a3::8a2e:370:7334", "2001:db8:85a3:1::2",
-                           "2001:db8:85a3:1::1"}) {
+  for (const char* text :
+       {"0.0.0.1", "9.10.99.100", "255.255.255.255", "10.0.0.0", "192.168.1.20", "fd00:10::7", "2001:db8::1",
+        "::ffff:1.2.3.4", "2001:db8:85a3::8a2e:370:7334", "2001:db8:85a3:1::2", "2001:db8:85a3:1::1"}) {
     samples.push_back({IpAddress::parse(text).value(), samples.size() + 1, 7});
   }
   for (uint32_t i = 0; i < 150; ++i) samples.push_back({IpAddress::from_v4(0x0a0a0000u + i * 7919u), 1000 + i, i});

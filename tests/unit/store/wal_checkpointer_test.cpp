@@ -54,7 +54,8 @@ TEST(WalCheckpointer, CopiesTheWalIntoTheDatabaseOffTheWriter) {
   };
   write_ticks(0, 40);
   // The checkpointer runs on its own thread: wait for its copy.
-  EXPECT_TRUE(test::wait_until([&] { return std::filesystem::file_size(path) > db_bytes_at_start + (1 << 20); }, test::kPatience, kPoll))
+  EXPECT_TRUE(test::wait_until([&] { return std::filesystem::file_size(path) > db_bytes_at_start + (1 << 20); },
+                               test::kPatience, kPoll))
       << "the database file should hold the checkpointed pages";
 
   // Later ticks reuse the checkpointed WAL instead of growing it for ever:
@@ -62,7 +63,8 @@ TEST(WalCheckpointer, CopiesTheWalIntoTheDatabaseOffTheWriter) {
   // machine), the next write starts the WAL over.
   for (int round = 0; round < 5; ++round) {
     write_ticks(40 + round * 40, 40);
-    ASSERT_TRUE(test::wait_until([&] { return checkpointer_caught_up(path); }, test::kPatience, kPoll)) << "the checkpointer fell behind for good";
+    ASSERT_TRUE(test::wait_until([&] { return checkpointer_caught_up(path); }, test::kPatience, kPoll))
+        << "the checkpointer fell behind for good";
   }
   EXPECT_LT(std::filesystem::file_size(path + "-wal"), 64u << 20);
   EXPECT_EQ((*store)->db().query_int("SELECT COUNT(*) FROM usage_raw").value(), 240 * 2000);
