@@ -22,6 +22,8 @@ run_packages=(iproute2 nftables iperf3 procps sqlite3 iputils-ping curl)
 test_packages=(chromium qemu-system-x86 linux-image-amd64 busybox-static kmod cpio g++-mingw-w64-x86-64-posix file wine64 jq)
 # libFuzzer for the fuzz harnesses (scripts/fuzz.sh builds them with clang-14).
 test_packages+=(clang-14 libclang-rt-14-dev)
+# The format check (tests/style/).
+test_packages+=(clang-format-14)
 
 # The bench harness: load for the HTTP API, PNG plots of the tables.
 bench_packages=(wrk gnuplot-nox)
