@@ -74,8 +74,8 @@
 #define BWA_POLICY_EXEMPT_ALL (1u << 1) /* count only, never pace */
 
 /* bwa_settings.flags */
-#define BWA_SETTING_TC_INGRESS_COUNTS (1u << 0) /* XDP not attached: tc ingress counts and drops   \
-						 */
+/* XDP not attached: tc ingress counts and drops */
+#define BWA_SETTING_TC_INGRESS_COUNTS (1u << 0)
 #define BWA_SETTING_ECN (1u << 1) /* mark CE above ce_target instead of only dropping */
 
 /* An IPv4 or IPv6 address in network byte order; IPv4 is IPv4-mapped
