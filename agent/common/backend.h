@@ -4,7 +4,6 @@
 // when eBPF cannot be loaded.
 #pragma once
 
-#include <optional>
 #include <string_view>
 
 namespace bwalloc {
@@ -43,13 +42,6 @@ constexpr std::string_view backend_choice_name(BackendChoice choice) {
       return "simulator";
   }
   return "auto";
-}
-
-constexpr std::optional<BackendChoice> parse_backend_choice(std::string_view name) {
-  for (auto choice : {BackendChoice::Auto, BackendChoice::Ebpf, BackendChoice::Pcap, BackendChoice::Simulator}) {
-    if (backend_choice_name(choice) == name) return choice;
-  }
-  return std::nullopt;
 }
 
 }  // namespace bwalloc

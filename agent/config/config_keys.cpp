@@ -153,46 +153,50 @@ std::string ingress_mode_name(IngressAttachMode mode) {
   return "auto";
 }
 
-ConfigKey ingress_mode_key() {
+// A key whose TOML string names one value of an enum: `values` in the order
+// the error lists them, `name` the text each is written as.
+template <class Enum, class Name>
+ConfigKey enum_key(std::string key_name, std::string description, Enum& (*access)(Config&), std::vector<Enum> values,
+                   Name name) {
   ConfigKey key;
-  key.name = "datapath.ingress_mode";
-  key.description =
-      "how LAN ingress is counted: \"auto\" (XDP native where the driver has it, except veth; else tc), "
-      "\"xdp-native\", "
-      "\"xdp-generic\" or \"tc\"";
-  key.set = [](Config& c, const ConfigValue& v) -> Result<void> {
+  key.name = std::move(key_name);
+  key.description = std::move(description);
+  key.set = [access, values, name](Config& c, const ConfigValue& v) -> Result<void> {
     auto s = as_string(v);
     if (!s) return s.error();
-    for (auto mode : {IngressAttachMode::Auto, IngressAttachMode::XdpNative, IngressAttachMode::XdpGeneric,
-                      IngressAttachMode::TcOnly}) {
-      if (*s == ingress_mode_name(mode)) {
-        c.datapath.ingress_mode = mode;
+    std::string list;
+    for (Enum value : values) {
+      if (*s == name(value)) {
+        access(c) = value;
         return {};
       }
+      list += (list.empty() ? "\"" : ", \"") + std::string(name(value)) + "\"";
     }
-    return Error{"expected \"auto\", \"xdp-native\", \"xdp-generic\" or \"tc\", found \"" + *s + "\""};
+    return Error{"expected one of " + list + ", found \"" + *s + "\""};
   };
-  key.get = [](const Config& c) { return quote(ingress_mode_name(c.datapath.ingress_mode)); };
+  key.get = [access, name](const Config& c) { return quote(std::string(name(access(const_cast<Config&>(c))))); };
   return key;
 }
 
+ConfigKey ingress_mode_key() {
+  return enum_key<IngressAttachMode>(
+      "datapath.ingress_mode",
+      "how LAN ingress is counted: \"auto\" (XDP native where the driver has it, except veth; else tc), "
+      "\"xdp-native\", "
+      "\"xdp-generic\" or \"tc\"",
+      [](Config& c) -> IngressAttachMode& { return c.datapath.ingress_mode; },
+      {IngressAttachMode::Auto, IngressAttachMode::XdpNative, IngressAttachMode::XdpGeneric, IngressAttachMode::TcOnly},
+      ingress_mode_name);
+}
+
 ConfigKey backend_key() {
-  ConfigKey key;
-  key.name = "agent.backend";
-  key.description =
+  return enum_key<BackendChoice>(
+      "agent.backend",
       "datapath backend: \"auto\" (eBPF, falling back to pcap when eBPF cannot be loaded), \"ebpf\", "
       "\"pcap\" (libpcap counting, tc HTB shaping) or \"simulator\" (synthetic devices, for demos "
-      "without root)";
-  key.set = [](Config& c, const ConfigValue& v) -> Result<void> {
-    auto s = as_string(v);
-    if (!s) return s.error();
-    auto choice = parse_backend_choice(*s);
-    if (!choice) return Error{"expected one of \"auto\", \"ebpf\", \"pcap\", \"simulator\", found \"" + *s + "\""};
-    c.backend = *choice;
-    return {};
-  };
-  key.get = [](const Config& c) { return quote(std::string(backend_choice_name(c.backend))); };
-  return key;
+      "without root)",
+      [](Config& c) -> BackendChoice& { return c.backend; },
+      {BackendChoice::Auto, BackendChoice::Ebpf, BackendChoice::Pcap, BackendChoice::Simulator}, backend_choice_name);
 }
 
 std::vector<ConfigKey> build_keys() {
